@@ -1,0 +1,1 @@
+"""First-party datasets, registered through the ``mmif_bench.datasets`` entry points."""

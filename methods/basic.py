@@ -1,0 +1,30 @@
+"""Pixel-wise baselines: the average and the maximum of the two sources."""
+from __future__ import annotations
+
+import numpy as np
+
+from mmif_bench.method import Method
+
+
+class MeanFusion(Method):
+    """Pixel-wise average, F = (A + B) / 2: the simplest fusion rule."""
+
+    name = "mean"
+
+    def fuse(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return (a.astype(np.float32) + b.astype(np.float32)) / 2.0
+
+    def fuse_batch(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return self.fuse(a, b)
+
+
+class MaxFusion(Method):
+    """Pixel-wise maximum, F = max(A, B): keeps the brighter source at every pixel."""
+
+    name = "max"
+
+    def fuse(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.maximum(a, b).astype(np.float32)
+
+    def fuse_batch(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return self.fuse(a, b)

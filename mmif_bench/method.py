@@ -1,0 +1,156 @@
+"""The fusion-method protocol and the base class first-party methods use.
+
+A method is any object with a ``name`` and ``fuse(a, b) -> fused`` where ``a`` (MRI) and
+``b`` (CT, or the luma Y of PET/SPECT) are 2-D float32 arrays in [0, 1] of equal shape and
+the result is a 2-D array of the same shape in [0, 1]. Colour handling happens in the
+pipeline (:mod:`mmif_bench.colour`), never inside a method.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, ClassVar, Protocol, runtime_checkable
+
+import numpy as np
+
+
+@runtime_checkable
+class FusionMethod(Protocol):
+    """What the runner needs from a method plugin."""
+
+    name: str
+
+    def fuse(self, a: np.ndarray, b: np.ndarray) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class Option:
+    """A declared method option, settable from the CLI as ``method:key=value``.
+
+    ``kind`` is one of ``"str"``, ``"int"``, ``"float"``, ``"bool"`` or ``"path"``; a
+    ``"path"`` option (e.g. weights) enters the cache key by the file's content hash.
+    """
+
+    default: Any
+    help: str = ""
+    kind: str = "str"
+
+    def parse(self, text: str) -> Any:
+        """Convert a CLI string to this option's type."""
+        if self.kind == "int":
+            return int(text)
+        if self.kind == "float":
+            return float(text)
+        if self.kind == "bool":
+            if text.lower() in {"1", "true", "yes", "on"}:
+                return True
+            if text.lower() in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(f"expected true/false, got {text!r}")
+        return text
+
+
+def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
+    """Hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(chunk), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class Method:
+    """Base class for fusion methods with declared options.
+
+    Subclasses set ``name``, ``options`` (a dict of :class:`Option`) and implement
+    :meth:`fuse`. Option values are available as ``self.config[key]``. ``version`` is
+    part of the cache key: bump it when the algorithm changes.
+    """
+
+    name: ClassVar[str] = ""
+    options: ClassVar[dict[str, Option]] = {}
+    version: ClassVar[str] = "1"
+    deterministic: ClassVar[bool] = True
+
+    def __init__(self, **config: Any) -> None:
+        unknown = sorted(set(config) - set(self.options))
+        if unknown:
+            known = ", ".join(sorted(self.options)) or "none"
+            raise ValueError(
+                f"method {self.name!r} has no option(s) {', '.join(unknown)}; "
+                f"its options are: {known}"
+            )
+        self.config = {key: opt.default for key, opt in self.options.items()}
+        self.config.update(config)
+
+    def fuse(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def fuse_batch(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Fuse N x H x W stacks; the default loops over :meth:`fuse`."""
+        return np.stack([self.fuse(x, y) for x, y in zip(a, b)])
+
+    def resolved_options(self) -> dict[str, Any]:
+        """Option values as recorded in results (paths made absolute strings)."""
+        out: dict[str, Any] = {}
+        for key, value in self.config.items():
+            if self.options[key].kind == "path" and value not in (None, ""):
+                value = str(Path(value).expanduser().resolve())
+            out[key] = value
+        return out
+
+    def weights_hashes(self) -> dict[str, str]:
+        """sha256 of every existing file given as a ``path`` option."""
+        hashes = {}
+        for key, value in self.resolved_options().items():
+            if self.options[key].kind == "path" and value and Path(value).is_file():
+                hashes[key] = file_sha256(value)
+        return hashes
+
+
+def method_fingerprint(method: Any) -> str:
+    """A stable hash of what determines a method's output: name, version, options and
+    the content of its weight files. Used as part of the result-cache key."""
+    if isinstance(method, Method):
+        options = method.resolved_options()
+        for key, digest in method.weights_hashes().items():
+            options[key] = f"sha256:{digest}"
+        version = method.version
+    else:
+        options = dict(getattr(method, "config", {}) or {})
+        version = str(getattr(method, "version", "1"))
+    payload = json.dumps(
+        {"name": method.name, "version": version, "options": options},
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def method_options(method: Any) -> dict[str, Any]:
+    """Option values of any method object, for the results metadata."""
+    if isinstance(method, Method):
+        return method.resolved_options()
+    return dict(getattr(method, "config", {}) or {})
+
+
+def method_weights_hashes(method: Any) -> dict[str, str]:
+    """Weight-file hashes of any method object, for the results metadata."""
+    if isinstance(method, Method):
+        return method.weights_hashes()
+    return {}
+
+
+def as_method(obj: Any, **options: Any) -> Any:
+    """Instantiate an entry-point object: a class/factory is called with the options;
+    an instance is used as is (options then are not allowed)."""
+    if isinstance(obj, type) or (callable(obj) and not hasattr(obj, "fuse")):
+        return obj(**options)
+    if options:
+        raise ValueError(f"method {getattr(obj, 'name', obj)!r} takes no options")
+    return obj
+
+
+FuseFn = Callable[[np.ndarray, np.ndarray], np.ndarray]

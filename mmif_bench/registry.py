@@ -1,0 +1,172 @@
+"""Plugin registry on Python entry points (``importlib.metadata``).
+
+Groups: ``mmif_bench.methods``, ``mmif_bench.metrics``, ``mmif_bench.datasets``.
+First-party plugins register through the same groups as third-party packages. A plugin
+that fails to import is reported with its error and skipped; it never breaks the others.
+Objects can also be registered at run time with :func:`register` (tests, notebooks); they
+must be importable by ``module:qualname`` so that worker processes can load them too.
+"""
+from __future__ import annotations
+
+import difflib
+import importlib
+import traceback
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+from .dataset import Dataset, FolderDataset
+from .method import as_method
+from .metric import Metric
+
+GROUPS = {
+    "methods": "mmif_bench.methods",
+    "metrics": "mmif_bench.metrics",
+    "datasets": "mmif_bench.datasets",
+}
+
+
+class UnknownPluginError(KeyError):
+    """A name that no plugin of the kind has; the message suggests close names."""
+
+    def __str__(self) -> str:  # KeyError quotes its message otherwise
+        return str(self.args[0])
+
+
+@dataclass(frozen=True)
+class PluginSpec:
+    """Where a plugin comes from: ``value`` is ``module:attribute``."""
+
+    kind: str
+    name: str
+    value: str
+    distribution: str = ""
+
+    def load(self) -> Any:
+        module_name, _, attribute = self.value.partition(":")
+        obj: Any = importlib.import_module(module_name)
+        for part in attribute.split(".") if attribute else []:
+            obj = getattr(obj, part)
+        return obj
+
+
+_RUNTIME: dict[str, dict[str, PluginSpec]] = {kind: {} for kind in GROUPS}
+_LOAD_ERRORS: dict[tuple[str, str], str] = {}
+
+
+def register(kind: str, obj: Any, name: str | None = None) -> Any:
+    """Register a plugin object at run time (like timm's ``register_model``)."""
+    if kind not in GROUPS:
+        raise ValueError(f"unknown plugin kind {kind!r}; use one of {', '.join(GROUPS)}")
+    name = name or getattr(obj, "key", None) or getattr(obj, "name", None) or obj.__name__
+    value = f"{obj.__module__}:{obj.__qualname__}" if hasattr(obj, "__qualname__") else ""
+    if not value or "<locals>" in value:
+        raise ValueError(f"{name!r} must be a module-level object so workers can import it")
+    _RUNTIME[kind][name] = PluginSpec(kind, name, value, "runtime")
+    return obj
+
+
+def specs(kind: str) -> dict[str, PluginSpec]:
+    """Every declared plugin of a kind, entry points first, run-time ones override."""
+    found = {}
+    for ep in entry_points(group=GROUPS[kind]):
+        dist = getattr(ep, "dist", None)
+        found[ep.name] = PluginSpec(kind, ep.name, ep.value, dist.name if dist else "")
+    found.update(_RUNTIME[kind])
+    return dict(sorted(found.items()))
+
+
+def _load(spec: PluginSpec) -> Any | None:
+    try:
+        return spec.load()
+    except Exception as error:  # a broken plugin must not break the others
+        detail = "".join(traceback.format_exception_only(type(error), error)).strip()
+        _LOAD_ERRORS[(spec.kind, spec.name)] = f"{detail} (from {spec.value})"
+        return None
+
+
+def load_all(kind: str) -> dict[str, Any]:
+    """Import every plugin of a kind; failures are remembered in :func:`load_errors`."""
+    loaded = {}
+    for name, spec in specs(kind).items():
+        obj = _load(spec)
+        if obj is not None:
+            loaded[name] = obj
+    return loaded
+
+
+def load_errors(kind: str | None = None) -> dict[str, str]:
+    """``{"kind:name": error}`` for plugins that failed to import so far."""
+    return {f"{k}:{n}": e for (k, n), e in sorted(_LOAD_ERRORS.items()) if kind in (None, k)}
+
+
+def _unknown(kind: str, name: str) -> UnknownPluginError:
+    names = list(specs(kind))
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    singular = kind.rstrip("s")
+    return UnknownPluginError(
+        f"unknown {singular} {name!r}{hint} (available: {', '.join(names) or 'none'}; "
+        f"see `mmif-bench list {kind}`)"
+    )
+
+
+def get(kind: str, name: str) -> Any:
+    """Load one plugin object by name, with a did-you-mean on unknown names."""
+    table = specs(kind)
+    if name not in table:
+        raise _unknown(kind, name)
+    try:
+        return table[name].load()
+    except Exception as error:
+        raise ImportError(f"{kind.rstrip('s')} plugin {name!r} failed to import: {error}") from error
+
+
+def list_methods() -> list[str]:
+    return list(specs("methods"))
+
+
+def list_datasets() -> list[str]:
+    return list(specs("datasets"))
+
+
+def list_metrics(profile: str | None = "default") -> list[str]:
+    """Metric names of a profile (all profiles with ``profile=None``), in declared order."""
+    names = []
+    for name, obj in load_all("metrics").items():
+        if isinstance(obj, Metric) and (profile is None or obj.profile == profile):
+            names.append(name)
+    return names
+
+
+def create_method(name: str, **options: Any) -> Any:
+    """Instantiate a fusion method plugin with options (``create_method("dwt", wavelet="db2")``)."""
+    return as_method(get("methods", name), **options)
+
+
+def method_spec(name: str) -> PluginSpec:
+    """The import location of a method, for worker processes."""
+    table = specs("methods")
+    if name not in table:
+        raise _unknown("methods", name)
+    return table[name]
+
+
+def get_metric(name: str) -> Metric:
+    obj = get("metrics", name)
+    if not isinstance(obj, Metric):
+        raise TypeError(f"metric plugin {name!r} is not an mmif_bench.metric.Metric")
+    return obj
+
+
+def create_dataset(name_or_path: str, data_root: str | Path | None = None) -> Dataset:
+    """A dataset plugin by name, or any folder with the shared layout by path."""
+    table = specs("datasets")
+    if name_or_path in table:
+        factory = get("datasets", name_or_path)
+        return factory(data_root=data_root) if callable(factory) else factory
+    path = Path(name_or_path).expanduser()
+    if path.is_dir() or "/" in name_or_path or name_or_path.startswith("."):
+        return FolderDataset(path)
+    raise _unknown("datasets", name_or_path)
