@@ -1,0 +1,61 @@
+"""A content-addressed, checksummed on-disk cache for fused images and scores.
+
+Each entry is one file ``ROOT/<key[:2]>/<key>`` holding a one-line JSON header (kind,
+payload length, payload sha256) followed by the payload bytes. Entries are written
+atomically (temporary file + rename), so a killed run never leaves a half-written entry
+that looks valid; an entry whose checksum does not match is deleted and recomputed.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from .imageio import atomic_write_bytes
+
+
+def make_key(*parts: str) -> str:
+    """A cache key from ordered string parts."""
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+class Cache:
+    """The result cache of one output folder (``OUT/.cache`` unless ``--cache-dir``)."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.corrupt: list[str] = []
+
+    def _path(self, key: str) -> Path:
+        return self.root / key[:2] / key
+
+    def put(self, key: str, payload: bytes, kind: str) -> None:
+        header = json.dumps({"kind": kind, "size": len(payload),
+                             "sha256": hashlib.sha256(payload).hexdigest()}, sort_keys=True)
+        atomic_write_bytes(self._path(key), header.encode() + b"\n" + payload)
+
+    def get(self, key: str, kind: str) -> bytes | None:
+        """The payload, or None when absent or corrupt (a corrupt entry is removed)."""
+        path = self._path(key)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        head, sep, payload = data.partition(b"\n")
+        try:
+            header = json.loads(head) if sep else {}
+        except ValueError:
+            header = {}
+        if (header.get("kind") != kind or header.get("size") != len(payload)
+                or header.get("sha256") != hashlib.sha256(payload).hexdigest()):
+            self.corrupt.append(str(path))
+            path.unlink(missing_ok=True)
+            return None
+        return payload
+
+    def put_json(self, key: str, value: object, kind: str) -> None:
+        self.put(key, json.dumps(value, sort_keys=True).encode(), kind)
+
+    def get_json(self, key: str, kind: str) -> object | None:
+        payload = self.get(key, kind)
+        return None if payload is None else json.loads(payload)

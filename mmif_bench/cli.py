@@ -1,0 +1,158 @@
+"""The ``mmif-bench`` command line (also ``python -m mmif_bench``)."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .registry import get, list_datasets, list_methods, load_all, load_errors, specs
+
+EXIT_USAGE = 2
+
+
+def parse_method_options(items: list[str]) -> dict[str, dict[str, Any]]:
+    """``["dwt:wavelet=db4", ...]`` to ``{"dwt": {"wavelet": "db4"}}``, typed by the method's
+    declared options."""
+    parsed: dict[str, dict[str, Any]] = {}
+    for item in items:
+        method, sep, assignment = item.partition(":")
+        key, eq, value = assignment.partition("=")
+        if not (sep and eq and method and key):
+            raise ValueError(f"option {item!r} must look like METHOD:KEY=VALUE")
+        declared = getattr(get("methods", method), "options", {}) or {}
+        if key not in declared:
+            known = ", ".join(sorted(declared)) or "none"
+            raise ValueError(f"method {method!r} has no option {key!r}; its options: {known}")
+        option = declared[key]
+        parsed.setdefault(method, {})[key] = option.parse(value) if hasattr(option, "parse") else value
+    return parsed
+
+
+def _csv(text: str | None) -> list[str] | None:
+    return [x.strip() for x in text.split(",") if x.strip()] if text else None
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    kinds = [args.kind] if args.kind else ["methods", "metrics", "datasets"]
+    for kind in kinds:
+        print(f"{kind}:")
+        loaded = load_all(kind)
+        for name, spec in specs(kind).items():
+            obj = loaded.get(name)
+            if obj is None:
+                continue
+            doc = (getattr(obj, "description", "") or (obj.__doc__ or "")).strip().splitlines()
+            extra = ""
+            if kind == "metrics":
+                extra = f" {obj.arrow} [{obj.profile}]"
+            origin = f" (from {spec.distribution})" if spec.distribution not in ("", "mmif-bench") else ""
+            print(f"  {name}{extra}{origin}: {doc[0] if doc else ''}")
+        for name, error in load_errors(kind).items():
+            print(f"  {name.split(':', 1)[1]}: FAILED TO IMPORT: {error}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .runner import RunConfig, run
+
+    config = RunConfig(
+        dataset=args.dataset, data_root=args.data_root, split=args.split,
+        methods=_csv(args.methods), method_options=parse_method_options(args.option),
+        metrics=_csv(args.metrics), profile=args.profile, out=Path(args.out), jobs=args.jobs,
+        timeout=args.timeout, cache_dir=Path(args.cache_dir) if args.cache_dir else None,
+        executor=args.executor, scheduler=args.scheduler, report=not args.no_report)
+    return run(config).exit_code
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .reporting import write_report
+
+    for path in write_report(Path(args.results)):
+        print(path)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .reporting.check import check_results
+
+    return check_results(Path(args.results), Path(args.baseline), args.tolerance, args.update,
+                         _csv(args.methods))
+
+
+def cmd_train(args: argparse.Namespace, rest: list[str]) -> int:
+    method = get("methods", args.method)
+    trainer = getattr(method, "train_main", None)
+    if trainer is None:
+        print(f"method {args.method!r} has no training entry point", file=sys.stderr)
+        return EXIT_USAGE
+    return int(trainer(rest) or 0)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mmif-bench", description=(
+        "Benchmark multimodal medical image fusion methods under one set of metric conventions."))
+    parser.add_argument("--version", action="version", version=f"mmif-bench {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("list", help="list registered methods, metrics or datasets")
+    p.add_argument("kind", nargs="?", choices=["methods", "metrics", "datasets"])
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("run", help="fuse and score; writes scores.csv, run.json and the leaderboard")
+    p.add_argument("--dataset", help="dataset name or folder (default: harvard when "
+                                     "MMIF_BENCH_DATA/--data-root is set, else phantom)")
+    p.add_argument("--data-root", help="folder of the harvard data (default $MMIF_BENCH_DATA)")
+    p.add_argument("--split", default="test", choices=["train", "test", "all"])
+    p.add_argument("--methods", help="comma-separated method names (default: all)")
+    p.add_argument("--option", "-o", action="append", default=[], metavar="METHOD:KEY=VALUE",
+                   help="set a method option, e.g. ifcnn:weights=IFCNN-MAX.pth (repeatable)")
+    p.add_argument("--metrics", help="comma-separated metric names (default: the profile's set)")
+    p.add_argument("--profile", default="default", choices=["default", "vifb", "tang"],
+                   help="metric convention profile")
+    p.add_argument("--out", default="results", help="output folder (default: results)")
+    p.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument("--timeout", type=float, help="per-pair time limit in seconds for a method")
+    p.add_argument("--cache-dir", help="result cache folder (default OUT/.cache)")
+    p.add_argument("--executor", default="local", choices=["local", "dask"])
+    p.add_argument("--scheduler", help="dask scheduler address (default: a LocalCluster)")
+    p.add_argument("--no-report", action="store_true", help="skip the leaderboard reports")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("report", help="write the leaderboard files for a results folder")
+    p.add_argument("--results", required=True)
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("check", help="fail (exit 1) when scores got worse than a baseline")
+    p.add_argument("--results", required=True)
+    p.add_argument("--baseline", required=True)
+    p.add_argument("--tolerance", type=float, default=1e-6)
+    p.add_argument("--update", action="store_true", help="rewrite the baseline from the results")
+    p.add_argument("--methods", help="only these methods (comma-separated)")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("train", help="train a method that supports it (e.g. dmfnet)",
+                       add_help=False)
+    p.add_argument("method")
+    p.set_defaults(func=cmd_train)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if args.command != "train" and rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    try:
+        if args.command == "train":
+            return cmd_train(args, rest)
+        return args.func(args)
+    except (ValueError, KeyError, FileNotFoundError, ImportError, RuntimeError) as error:
+        print(f"mmif-bench: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
