@@ -1,0 +1,19 @@
+"""Leaderboards and reports of a results folder written by ``mmif-bench run``."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .render import render_to
+from .results import load_results
+from .tables import build_leaderboard, write_csv
+
+
+def write_report(results_dir: Path) -> list[Path]:
+    """Write the leaderboard files into ``results_dir``; returns the paths written."""
+    results_dir = Path(results_dir)
+    board = build_leaderboard(load_results(results_dir))
+    return [render_to(results_dir / "leaderboard.md", "leaderboard.md.j2", board=board),
+            write_csv(board, results_dir / "leaderboard.csv")]
+
+
+__all__ = ["write_report"]

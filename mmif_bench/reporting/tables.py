@@ -1,0 +1,153 @@
+"""The leaderboard model (per pair: methods x metrics) and its CSV export.
+
+Every output format (Markdown, LaTeX, HTML, JSON) renders the same :class:`Leaderboard`,
+so the bold/underline/dagger marks and numbers agree across formats.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .results import Results
+from .stats import ALPHA, CONFIDENCE, mean_ranks, summarize
+
+
+@dataclass(frozen=True)
+class Column:
+    """A metric column: name, direction and the definition shown in tooltips/footnotes."""
+
+    metric: str
+    higher_is_better: bool
+    description: str
+    reference: str
+    unit: str
+
+    @property
+    def arrow(self) -> str:
+        return "↑" if self.higher_is_better else "↓"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One method's score on one metric: numbers, their display text and marks."""
+
+    n: int
+    mean: float
+    std: float
+    ci_low: float
+    ci_high: float
+    p_holm: float
+    mean_text: str
+    std_text: str
+    best: bool
+    second: bool
+    same_as_best: bool
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    cells: list[Cell | None]
+    mean_rank: float
+    rank_best: bool
+    rank_second: bool
+    failures: int
+
+
+@dataclass(frozen=True)
+class PairTable:
+    pair: str
+    images: int
+    rows: list[Row]
+
+
+@dataclass
+class Leaderboard:
+    """Everything a report shows, in display order."""
+
+    results: Results
+    summary: pd.DataFrame
+    columns: list[Column]
+    tables: list[PairTable]
+    failures: pd.DataFrame
+    notes: dict = field(default_factory=dict)
+
+    @property
+    def run(self) -> dict:
+        return self.results.run
+
+
+def decimals(values: pd.Series) -> int:
+    """Decimals that show about four significant digits of the largest magnitude."""
+    largest = values.abs().max()
+    if not largest or not math.isfinite(largest):
+        return 3
+    return min(4, max(0, 3 - math.floor(math.log10(largest))))
+
+
+def _dense_flags(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    dense = values.rank(method="dense")
+    return dense.eq(1), dense.eq(2)
+
+
+def build_leaderboard(results: Results) -> Leaderboard:
+    """Summarise ``results`` into per-pair tables with marks and mean ranks."""
+    summary = summarize(results)
+    columns = [Column(m, results.higher_is_better(m), results.metric_info(m).get("description", ""),
+                      results.metric_info(m).get("reference", ""), results.metric_info(m).get("unit", ""))
+               for m in results.metrics]
+    digits = {m: decimals(summary.loc[summary["metric"] == m, "mean"]) for m in results.metrics}
+    ranks = mean_ranks(summary)
+    failures = results.failures().set_index(["method", "pair"])["failures"]
+    cells = summary.set_index(["pair", "method", "metric"])
+    images = results.scores.groupby("pair")["image"].nunique()
+    tables = []
+    for pair in results.pairs:
+        methods = [m for m in results.methods
+                   if (pair, m) in ranks.index or failures.get((m, pair), 0)]
+        pair_ranks = pd.Series([ranks.get((pair, m), math.nan) for m in methods], dtype=float)
+        rank_best, rank_second = _dense_flags(pair_ranks)
+        rows = []
+        for i, method in enumerate(methods):
+            row_cells = []
+            for column in columns:
+                key = (pair, method, column.metric)
+                if key not in cells.index:
+                    row_cells.append(None)
+                    continue
+                c, d = cells.loc[key], digits[column.metric]
+                row_cells.append(Cell(int(c["n"]), c["mean"], c["std"], c["ci_low"], c["ci_high"],
+                                      c["p_holm"], f"{c['mean']:.{d}f}", f"{c['std']:.{d}f}",
+                                      bool(c["best"]), bool(c["second"]), bool(c["same_as_best"])))
+            rows.append(Row(method, row_cells, float(pair_ranks[i]), bool(rank_best[i]),
+                            bool(rank_second[i]), int(failures.get((method, pair), 0))))
+        tables.append(PairTable(pair, int(images.get(pair, 0)), rows))
+    notes = {"confidence": CONFIDENCE, "alpha": ALPHA}
+    return Leaderboard(results, summary, columns, tables, results.failures(), notes)
+
+
+def leaderboard_frame(board: Leaderboard) -> pd.DataFrame:
+    """The long-form machine-readable table behind ``leaderboard.csv``."""
+    results = board.results
+    frame = board.summary.copy()
+    frame.insert(3, "higher_is_better", frame["metric"].map(results.higher_is_better))
+    keys = pd.MultiIndex.from_frame(frame[["pair", "method"]])
+    frame["mean_rank"] = mean_ranks(board.summary).reindex(keys).to_numpy()
+    frame = frame.merge(board.failures, on=["method", "pair"], how="left")
+    methods = results.run.get("methods", {})
+    frame["fingerprint"] = frame["method"].map(lambda m: methods.get(m, {}).get("fingerprint", ""))
+    dataset = results.dataset
+    frame["dataset"] = dataset.get("name", "")
+    frame["split"] = dataset.get("split", "")
+    frame["dataset_hash"] = dataset.get("hash", "")
+    frame["profile"] = results.profile
+    frame["software_version"] = results.version
+    return frame
+
+
+def write_csv(board: Leaderboard, path: Path) -> Path:
+    leaderboard_frame(board).to_csv(path, index=False, lineterminator="\n")
+    return path
