@@ -5,7 +5,7 @@ from pathlib import Path
 
 from .render import render_to
 from .results import load_results
-from .tables import build_leaderboard, write_csv
+from .tables import build_leaderboard, write_csv, write_json
 
 
 def write_report(results_dir: Path) -> list[Path]:
@@ -13,7 +13,9 @@ def write_report(results_dir: Path) -> list[Path]:
     results_dir = Path(results_dir)
     board = build_leaderboard(load_results(results_dir))
     return [render_to(results_dir / "leaderboard.md", "leaderboard.md.j2", board=board),
-            write_csv(board, results_dir / "leaderboard.csv")]
+            write_csv(board, results_dir / "leaderboard.csv"),
+            write_json(board, results_dir / "leaderboard.json"),
+            render_to(results_dir / "leaderboard.tex", "leaderboard.tex.j2", board=board)]
 
 
 __all__ = ["write_report"]

@@ -1,10 +1,11 @@
-"""The leaderboard model (per pair: methods x metrics) and its CSV export.
+"""The leaderboard model (per pair: methods x metrics) and its CSV and JSON exports.
 
 Every output format (Markdown, LaTeX, HTML, JSON) renders the same :class:`Leaderboard`,
 so the bold/underline/dagger marks and numbers agree across formats.
 """
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from .results import Results
-from .stats import ALPHA, CONFIDENCE, mean_ranks, summarize
+from .stats import ALPHA, CONFIDENCE, RESAMPLES, SEED, mean_ranks, summarize
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,9 @@ def build_leaderboard(results: Results) -> Leaderboard:
             rows.append(Row(method, row_cells, float(pair_ranks[i]), bool(rank_best[i]),
                             bool(rank_second[i]), int(failures.get((method, pair), 0))))
         tables.append(PairTable(pair, int(images.get(pair, 0)), rows))
-    notes = {"confidence": CONFIDENCE, "alpha": ALPHA}
+    notes = {"confidence": CONFIDENCE, "bootstrap": "percentile", "resamples": RESAMPLES,
+             "seed": SEED, "test": "paired Wilcoxon signed-rank vs the best, two-sided, Holm",
+             "alpha": ALPHA}
     return Leaderboard(results, summary, columns, tables, results.failures(), notes)
 
 
@@ -150,4 +153,36 @@ def leaderboard_frame(board: Leaderboard) -> pd.DataFrame:
 
 def write_csv(board: Leaderboard, path: Path) -> Path:
     leaderboard_frame(board).to_csv(path, index=False, lineterminator="\n")
+    return path
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+def leaderboard_record(board: Leaderboard) -> dict:
+    """The JSON document behind ``leaderboard.json`` (provenance plus every table)."""
+    run = board.run
+    tables = {}
+    for table in board.tables:
+        tables[table.pair] = {"images": table.images, "rows": [{
+            "method": row.method, "mean_rank": _finite(row.mean_rank), "failures": row.failures,
+            "scores": {column.metric: None if cell is None else {
+                "n": cell.n, "mean": _finite(cell.mean), "std": _finite(cell.std),
+                "ci95": [_finite(cell.ci_low), _finite(cell.ci_high)],
+                "p_holm": _finite(cell.p_holm), "best": cell.best, "second": cell.second,
+                "same_as_best": cell.same_as_best}
+                for column, cell in zip(board.columns, row.cells)}}
+            for row in table.rows]}
+    return {"software": run.get("software", {}), "profile": board.results.profile,
+            "dataset": {k: v for k, v in board.results.dataset.items() if k != "root"},
+            "methods": run.get("methods", {}), "metrics": run.get("metrics", {}),
+            "statistics": board.notes, "leaderboard": tables,
+            "failures": run.get("failures", []), "skipped": run.get("skipped", []),
+            "plugin_errors": run.get("plugin_errors", {})}
+
+
+def write_json(board: Leaderboard, path: Path) -> Path:
+    path.write_text(json.dumps(leaderboard_record(board), indent=2, ensure_ascii=False) + "\n",
+                    encoding="utf-8")
     return path
