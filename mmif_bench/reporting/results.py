@@ -65,6 +65,14 @@ class Results:
     def fused_path(self, method: str, pair: str, image: str) -> Path:
         return self.root / "fused" / method / pair / f"{image}.png"
 
+    def source_paths(self, entry: dict) -> tuple[Path, Path]:
+        """The two source files of a ``run.json`` pair entry (paths as recorded, else
+        relative to the results folder)."""
+        def locate(recorded: str) -> Path:
+            path = Path(recorded)
+            return path if path.is_absolute() or path.exists() else self.root / path
+        return locate(entry["path_a"]), locate(entry["path_b"])
+
 
 def _ordered(declared, found: pd.Series) -> list[str]:
     names = [str(n) for n in declared]

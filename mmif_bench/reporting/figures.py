@@ -1,0 +1,132 @@
+"""Report figures (matplotlib, Agg canvas, no pyplot state): bar charts of the means with
+95% bootstrap CIs, per-image box plots, and a visual comparison grid.
+
+PNG files carry no software/time metadata, so identical runs give identical files.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.figure import Figure
+
+from mmif_bench.imageio import ImageError, read_image
+
+from .tables import Leaderboard
+
+DPI = 110
+PNG_METADATA = {"Software": None}
+
+
+def safe_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
+
+
+def _colours(methods: list[str]) -> dict[str, tuple]:
+    palette = colormaps["tab10" if len(methods) <= 10 else "tab20"]
+    return {m: palette(i % palette.N) for i, m in enumerate(methods)}
+
+
+def _save(figure: Figure, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=DPI, metadata=PNG_METADATA)
+    return path
+
+
+def bar_chart(board: Leaderboard, metric: str, path: Path) -> Path:
+    """Grouped bars (pairs x methods) of one metric's means with 95% CI error bars."""
+    results, summary = board.results, board.summary
+    methods, pairs = results.methods, results.pairs
+    colours = _colours(methods)
+    figure = Figure(figsize=(max(5.0, 1.0 + 0.45 * len(methods) * len(pairs)), 3.4),
+                    layout="constrained")
+    axes = figure.add_subplot()
+    width = 0.8 / max(1, len(methods))
+    cells = summary[summary["metric"] == metric].set_index(["pair", "method"])
+    for i, method in enumerate(methods):
+        rows = cells.reindex([(p, method) for p in pairs])
+        mean = rows["mean"].to_numpy(float)
+        errors = np.vstack([mean - rows["ci_low"].to_numpy(float),
+                            rows["ci_high"].to_numpy(float) - mean])
+        axes.bar(np.arange(len(pairs)) + (i - (len(methods) - 1) / 2) * width, mean, width,
+                 yerr=errors, capsize=2, label=method, color=colours[method],
+                 error_kw={"linewidth": 0.8})
+    arrow = "↑ higher is better" if results.higher_is_better(metric) else "↓ lower is better"
+    axes.set_title(f"{metric} ({arrow}); mean and 95% bootstrap CI", fontsize=10)
+    axes.set_xticks(np.arange(len(pairs)), pairs)
+    axes.grid(axis="y", alpha=0.3)
+    axes.set_axisbelow(True)
+    axes.legend(fontsize=8, ncols=min(len(methods), 6), loc="upper center",
+                bbox_to_anchor=(0.5, -0.12), frameon=False)
+    return _save(figure, path)
+
+
+def box_plot(board: Leaderboard, metric: str, path: Path) -> Path:
+    """Per-image distributions of one metric: one panel per pair, one box per method."""
+    results = board.results
+    methods, pairs = results.methods, results.pairs
+    colours = _colours(methods)
+    scores = results.scores[results.scores["metric"] == metric]
+    figure = Figure(figsize=(max(5.0, 0.5 + len(pairs) * (0.9 + 0.4 * len(methods))), 3.4),
+                    layout="constrained")
+    panels = figure.subplots(1, len(pairs), squeeze=False)[0]
+    for axes, pair in zip(panels, pairs):
+        data = [scores.loc[(scores["pair"] == pair) & (scores["method"] == m), "value"].dropna()
+                for m in methods]
+        boxes = axes.boxplot(data, patch_artist=True, widths=0.6,
+                             flierprops={"markersize": 3}, medianprops={"color": "black"})
+        for patch, method in zip(boxes["boxes"], methods):
+            patch.set_facecolor(colours[method])
+        axes.set_xticks(np.arange(1, len(methods) + 1), methods, rotation=45, ha="right",
+                        fontsize=8)
+        axes.set_title(pair, fontsize=9)
+        axes.grid(axis="y", alpha=0.3)
+    arrow = "↑" if results.higher_is_better(metric) else "↓"
+    figure.suptitle(f"{metric} {arrow} per image", fontsize=10)
+    return _save(figure, path)
+
+
+def _pixels(path: Path) -> np.ndarray | None:
+    try:
+        return read_image(path).pixels
+    except ImageError:
+        return None
+
+
+def comparison_grid(board: Leaderboard, path: Path) -> Path:
+    """Rows: the first image of each pair; columns: the two sources, then every method."""
+    results = board.results
+    firsts = {}
+    for entry in results.run.get("pairs", []):
+        firsts.setdefault(entry["pair"], entry)
+    methods = results.methods
+    columns = 2 + len(methods)
+    figure = Figure(figsize=(2.3 * columns, 2.5 * max(1, len(firsts))), layout="constrained")
+    grid = figure.subplots(max(1, len(firsts)), columns, squeeze=False)
+    for row, (pair, entry) in zip(grid, firsts.items()):
+        first, _, second = pair.partition("-")
+        path_a, path_b = results.source_paths(entry)
+        images = [(first, _pixels(path_a)), (second, _pixels(path_b))] + [(m, _pixels(results.fused_path(m, pair, entry["image"]))) for m in methods]
+        for axes, (title, pixels) in zip(row, images):
+            axes.set_axis_off()
+            axes.set_title(title, fontsize=8)
+            if pixels is None:
+                axes.text(0.5, 0.5, "missing", ha="center", va="center", fontsize=8)
+            else:
+                axes.imshow(pixels, cmap="gray" if pixels.ndim == 2 else None,
+                            vmin=0, vmax=255, interpolation="nearest")
+        row[0].text(-0.08, 0.5, f"{pair}\n{entry['image']}", transform=row[0].transAxes,
+                    rotation=90, ha="right", va="center", fontsize=8)
+    return _save(figure, path)
+
+
+def write_figures(board: Leaderboard, folder: Path) -> list[Path]:
+    """Every figure of the report, written into ``folder``."""
+    paths = []
+    for metric in board.results.metrics:
+        paths.append(bar_chart(board, metric, folder / f"bar_{safe_name(metric)}.png"))
+        paths.append(box_plot(board, metric, folder / f"box_{safe_name(metric)}.png"))
+    paths.append(comparison_grid(board, folder / "comparison.png"))
+    return paths
