@@ -12,16 +12,7 @@ import numpy as np
 from mmif_bench.metric import Metric
 from mmif_bench.registry import get_metric, list_metrics
 
-
-def _as_stack(x: np.ndarray, what: str) -> np.ndarray:
-    array = np.asarray(x, dtype=np.float64)
-    if array.ndim == 2:
-        array = array[None]
-    if array.ndim != 3:
-        raise ValueError(f"{what} must be H x W or N x H x W, got shape {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{what} holds NaN or Inf values; metrics need finite pixels")
-    return array
+from .validation import as_stacks
 
 
 def resolve(names: Iterable[str] | None, profile: str = "default") -> list[Metric]:
@@ -38,12 +29,23 @@ def resolve(names: Iterable[str] | None, profile: str = "default") -> list[Metri
 def evaluate_batch(fused: np.ndarray, a: np.ndarray, b: np.ndarray,
                    names: Iterable[str] | None = None,
                    profile: str = "default") -> dict[str, np.ndarray]:
-    """Score N x H x W stacks; returns ``{metric name: N values}``."""
-    F, A, B = (_as_stack(x, w) for x, w in ((fused, "fused"), (a, "a"), (b, "b")))
-    if not (F.shape == A.shape == B.shape):
-        raise ValueError(f"shape mismatch: fused {F.shape}, a {A.shape}, b {B.shape}")
+    """Score N x H x W stacks; returns ``{metric name: N values}``.
+
+    Inputs are checked once (same shapes, finite values; ValueError otherwise) and
+    before any computation every requested metric's ``min_size`` is compared with the
+    image size, so a too small image fails with the names of the metrics it is too
+    small for.
+    """
+    F, A, B = as_stacks(fused, a, b)
+    metrics = resolve(names, profile)
+    _, height, width = F.shape
+    too_big = [f"{m.name} (min {m.min_size}x{m.min_size})" for m in metrics
+               if min(height, width) < m.min_size]
+    if too_big:
+        raise ValueError(f"{height}x{width} images are too small for {', '.join(too_big)}; "
+                         f"drop these metrics with names=... or use larger images")
     return {metric.name: np.asarray(metric.compute(F, A, B), dtype=np.float64)
-            for metric in resolve(names, profile)}
+            for metric in metrics}
 
 
 def evaluate(fused: np.ndarray, a: np.ndarray, b: np.ndarray,

@@ -1,0 +1,56 @@
+"""Input checks for metric functions: stacks, shapes, finiteness, minimum sizes."""
+from __future__ import annotations
+
+import functools
+from typing import Callable
+
+import numpy as np
+
+BatchFn = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+
+
+def as_stack(x: np.ndarray, what: str) -> np.ndarray:
+    """A float64 N x H x W stack of finite values from a 2-D image or a 3-D stack."""
+    array = np.asarray(x, dtype=np.float64)
+    if array.ndim == 2:
+        array = array[None]
+    if array.ndim != 3:
+        raise ValueError(f"{what} must be H x W or N x H x W, got shape {array.shape}")
+    if 0 in array.shape:
+        raise ValueError(f"{what} is empty (shape {array.shape})")
+    if not np.isfinite(array.sum()):  # one pass; a NaN or Inf anywhere makes the sum non-finite
+        if np.all(np.isfinite(array)):
+            raise ValueError(f"{what} holds values too large to score (|v| near 1e308)")
+        raise ValueError(f"{what} holds NaN or Inf values; metrics need finite pixels")
+    return array
+
+
+def as_stacks(fused: np.ndarray, a: np.ndarray, b: np.ndarray,
+              min_size: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Checked stacks of the same shape, each image at least ``min_size`` on both sides."""
+    F, A, B = as_stack(fused, "fused"), as_stack(a, "a"), as_stack(b, "b")
+    if not (F.shape == A.shape == B.shape):
+        raise ValueError(f"shape mismatch: fused {F.shape}, a {A.shape}, b {B.shape}")
+    _, h, w = F.shape
+    if min(h, w) < min_size:
+        raise ValueError(f"{h}x{w} images are too small: this metric needs at least "
+                         f"{min_size}x{min_size} pixels")
+    return F, A, B
+
+
+def checked(name: str, min_size: int = 1) -> Callable[[BatchFn], BatchFn]:
+    """Decorator: a batch metric function that validates its inputs with :func:`as_stacks`.
+
+    Direct callers may then pass uint8 images or 2-D arrays; errors name the metric
+    (and, for too small images, its minimum size).
+    """
+    def decorate(fn: BatchFn) -> BatchFn:
+        @functools.wraps(fn)
+        def wrapper(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
+            try:
+                stacks = as_stacks(F, A, B, min_size)
+            except ValueError as error:
+                raise ValueError(f"{name}: {error}") from None
+            return fn(*stacks)
+        return wrapper
+    return decorate
