@@ -1,0 +1,153 @@
+"""Profile ``tang``: the 12 metrics of Tang's ``analysis_Reference.m``, vectorised.
+
+Reproduces ``analysis_Reference(img_f, img1, img2, easy)`` of Linfeng Tang's
+Evaluation-for-Image-Fusion (the version that scores EN and MI on the uint8 images, MSE
+and PSNR on [0, 1], everything else on 0..255 floats), called as its drivers call it:
+fused first, then the first source (A) and the second source (B). Inputs are first
+reduced to uint8 values. Where Tang's function is the same computation as the default
+profile's or VIFB's, that implementation is reused. Definitions: ``docs/profiles.md``.
+
+References
+----------
+L. Tang, J. Yuan, J. Ma, "Image fusion in the loop of high-level vision tasks"
+(SeAFusion), Information Fusion 82, 28-42, 2022; code
+github.com/Linfeng-Tang/Evaluation-for-Image-Fusion.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from mmif_bench.metric import Metric
+
+from .filters import sobel
+from .histograms import mutual_information
+from .information import fused_entropy
+from .intensity import (correlation_coefficient, spatial_frequency, standard_deviation,
+                        sum_correlation_differences)
+from .matlab import to_uint8_values
+from .validation import checked
+from .vif import MIN_SIZE as VIF_MIN_SIZE, fusion_vif
+from .vifb import average_gradient, xydeas_petrovic
+
+_REF = "Tang, Evaluation-for-Image-Fusion, analysis_Reference.m"
+
+
+def _u8(*stacks: np.ndarray) -> list[np.ndarray]:
+    return [to_uint8_values(s) for s in stacks]
+
+
+def _on_uint8(fn):
+    """The same computation as ``fn`` (a default/VIFB function), on the uint8 values."""
+    def on_uint8(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
+        return fn(*_u8(F, A, B))
+    on_uint8.__doc__ = fn.__doc__
+    return on_uint8
+
+
+def mean_squared_error(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """MSE (``MSE_evaluation``): (MSE(A, F) + MSE(B, F)) / 2 on the [0, 1] scale.
+
+    References
+    ----------
+    P. Jagalingam, A. V. Hegde, Aquatic Procedia 4, 133-142, 2015.
+    """
+    F, A, B = (x / 255.0 for x in _u8(F, A, B))
+    return (np.mean((F - A) ** 2, axis=(1, 2)) + np.mean((F - B) ** 2, axis=(1, 2))) / 2.0
+
+
+def psnr(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """PSNR (``PSNR_evaluation``): 20 log10(255 / sqrt(MSE)) with MSE on [0, 1].
+
+    The peak 255 is combined with a [0, 1]-scale MSE, so the value is 20 log10(255)
+    = 48.13 dB above the usual 8-bit PSNR.
+    """
+    with np.errstate(divide="ignore"):
+        return 20.0 * np.log10(255.0 / np.sqrt(mean_squared_error(F, A, B)))
+
+
+def mutual_information_bits(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """MI (``MI_evaluation``): I(F; A) + I(F; B) in bits from 256-bin histograms.
+
+    Qu's code indexes its histograms with ``uint8 + 1``, which saturates: values 254
+    and 255 share one bin. Otherwise it is the default MI divided by ln 2.
+
+    References
+    ----------
+    G. Qu, D. Zhang, P. Yan, Electronics Letters 38(7), 313-315, 2002.
+    """
+    F, A, B = (np.minimum(x, 254.0) for x in _u8(F, A, B))
+    return (mutual_information(F, A) + mutual_information(F, B)) / np.log(2.0)
+
+
+def kumar_nabf(fused: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Modified fusion artifacts N_abf of ``analysis_nabf(f, I1, I2)`` (fused first).
+
+    Sobel responses divided by 8 on a mirrored (``dcb|abcd``) border; relative strength
+    min(gX, gF)/max(gX, gF) (0 where either is 0); orientation atan(gv/gh) (0 where
+    both are 0) compared as |(|aX - aF| - pi/2)| * 2/pi; Q = sqrt(Qg Qa) with sigmoids
+    (0.9999, 19, 0.5) and (0.9995, 22, 0.5); weights gX^1.5 where gX >= 2, else 0.001.
+    N_abf = sum over pixels where gF exceeds both sources of (1-Q_1F) w_1 + (1-Q_2F) w_2,
+    divided by sum(w_1 + w_2).
+
+    References
+    ----------
+    B. K. Shreyamsha Kumar, "Multifocus and multispectral image fusion based on pixel
+    significance using discrete cosine harmonic wavelet transform", Signal, Image and
+    Video Processing 7, 1125-1143, 2013.
+    """
+    def edges(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        gx, gy = sobel(x, "reflect101")  # conv2 flips both kernels: signs cancel in gv/gh
+        with np.errstate(divide="ignore", invalid="ignore"):
+            angle = np.where((gx == 0) & (gy == 0), 0.0, np.arctan(gx / gy))
+        return np.hypot(gx, gy) / 8.0, angle
+
+    gF, aF = edges(fused)
+
+    def preservation(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        g, a = edges(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            strength = np.where((g == 0) | (gF == 0), 0.0,
+                                np.where(g > gF, gF / g, g / gF))
+        orientation = np.abs(np.abs(a - aF) - np.pi / 2) * 2 / np.pi
+        q = np.sqrt(0.9999 / (1 + np.exp(-19 * (strength - 0.5)))
+                    * 0.9995 / (1 + np.exp(-22 * (orientation - 0.5))))
+        weight = np.where(g >= 2, g ** 1.5, 0.001)
+        return q, weight, g
+
+    q1, w1, g1 = preservation(first)
+    q2, w2, g2 = preservation(second)
+    artifacts = (gF > g1) & (gF > g2)
+    num = np.where(artifacts, (1 - q1) * w1 + (1 - q2) * w2, 0.0).sum(axis=(1, 2))
+    return num / (w1 + w2).sum(axis=(1, 2))
+
+
+def tang_nabf(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """Nabf as Tang's code calls it: ``analysis_nabf(img1, img2, img_f)``.
+
+    The call passes the first source where the function expects the fused image and
+    the fused image as the second source: the value is :func:`kumar_nabf` (A, B, F).
+    """
+    F, A, B = _u8(F, A, B)
+    return kumar_nabf(A, B, F)
+
+
+def _metric(name: str, fn, higher: bool, sources: bool, matlab_name: str, unit: str = "",
+            min_size: int = 3) -> Metric:
+    return Metric(name, checked(f"tang.{name}", min_size)(fn), higher, sources,
+                  f"{_REF} ({matlab_name})",
+                  description=(fn.__doc__ or "").strip().splitlines()[0], unit=unit,
+                  profile="tang", min_size=min_size)
+
+
+EN = _metric("EN", _on_uint8(fused_entropy), True, False, "entropy", unit="bits")
+SF = _metric("SF", _on_uint8(spatial_frequency), True, False, "SF_evaluation")
+SD = _metric("SD", _on_uint8(standard_deviation), True, False, "SD_evaluation")
+PSNR = _metric("PSNR", psnr, True, True, "PSNR_evaluation", unit="dB")
+MSE = _metric("MSE", mean_squared_error, False, True, "MSE_evaluation")
+MI = _metric("MI", mutual_information_bits, True, True, "MI_evaluation", unit="bits")
+VIF = _metric("VIF", _on_uint8(fusion_vif), True, True, "vifp_mscale", min_size=VIF_MIN_SIZE)
+AG = _metric("AG", average_gradient, True, False, "AG_evaluation")
+CC = _metric("CC", _on_uint8(correlation_coefficient), True, True, "CC_evaluation")
+SCD = _metric("SCD", _on_uint8(sum_correlation_differences), True, True, "analysis_SCD")
+Qabf = _metric("Qabf", _on_uint8(xydeas_petrovic), True, True, "analysis_Qabf")
+Nabf = _metric("Nabf", tang_nabf, False, True, "analysis_nabf")
