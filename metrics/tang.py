@@ -19,7 +19,7 @@ import numpy as np
 
 from mmif_bench.metric import Metric
 
-from .filters import sobel
+from .edges import fusion_nabf, fusion_qabf
 from .histograms import mutual_information
 from .information import fused_entropy
 from .intensity import (correlation_coefficient, spatial_frequency, standard_deviation,
@@ -27,7 +27,7 @@ from .intensity import (correlation_coefficient, spatial_frequency, standard_dev
 from .matlab import to_uint8_values
 from .validation import checked
 from .vif import MIN_SIZE as VIF_MIN_SIZE, fusion_vif
-from .vifb import average_gradient, xydeas_petrovic
+from .vifb import average_gradient
 
 _REF = "Tang, Evaluation-for-Image-Fusion, analysis_Reference.m"
 
@@ -79,56 +79,16 @@ def mutual_information_bits(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.n
     return (mutual_information(F, A) + mutual_information(F, B)) / np.log(2.0)
 
 
-def kumar_nabf(fused: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """Modified fusion artifacts N_abf of ``analysis_nabf(f, I1, I2)`` (fused first).
-
-    Sobel responses divided by 8 on a mirrored (``dcb|abcd``) border; relative strength
-    min(gX, gF)/max(gX, gF) (0 where either is 0); orientation atan(gv/gh) (0 where
-    both are 0) compared as |(|aX - aF| - pi/2)| * 2/pi; Q = sqrt(Qg Qa) with sigmoids
-    (0.9999, 19, 0.5) and (0.9995, 22, 0.5); weights gX^1.5 where gX >= 2, else 0.001.
-    N_abf = sum over pixels where gF exceeds both sources of (1-Q_1F) w_1 + (1-Q_2F) w_2,
-    divided by sum(w_1 + w_2).
-
-    References
-    ----------
-    B. K. Shreyamsha Kumar, "Multifocus and multispectral image fusion based on pixel
-    significance using discrete cosine harmonic wavelet transform", Signal, Image and
-    Video Processing 7, 1125-1143, 2013.
-    """
-    def edges(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        gx, gy = sobel(x, "reflect101")  # conv2 flips both kernels: signs cancel in gv/gh
-        with np.errstate(divide="ignore", invalid="ignore"):
-            angle = np.where((gx == 0) & (gy == 0), 0.0, np.arctan(gx / gy))
-        return np.hypot(gx, gy) / 8.0, angle
-
-    gF, aF = edges(fused)
-
-    def preservation(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        g, a = edges(x)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            strength = np.where((g == 0) | (gF == 0), 0.0,
-                                np.where(g > gF, gF / g, g / gF))
-        orientation = np.abs(np.abs(a - aF) - np.pi / 2) * 2 / np.pi
-        q = np.sqrt(0.9999 / (1 + np.exp(-19 * (strength - 0.5)))
-                    * 0.9995 / (1 + np.exp(-22 * (orientation - 0.5))))
-        weight = np.where(g >= 2, g ** 1.5, 0.001)
-        return q, weight, g
-
-    q1, w1, g1 = preservation(first)
-    q2, w2, g2 = preservation(second)
-    artifacts = (gF > g1) & (gF > g2)
-    num = np.where(artifacts, (1 - q1) * w1 + (1 - q2) * w2, 0.0).sum(axis=(1, 2))
-    return num / (w1 + w2).sum(axis=(1, 2))
-
 
 def tang_nabf(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
     """Nabf as Tang's code calls it: ``analysis_nabf(img1, img2, img_f)``.
 
-    The call passes the first source where the function expects the fused image and
-    the fused image as the second source: the value is :func:`kumar_nabf` (A, B, F).
+    ``analysis_nabf(f, I1, I2)`` documents (fused, source 1, source 2); the call passes
+    the first source where the fused image belongs and the fused image as the second
+    source, so the value is the default Nabf with arguments (A, B, F).
     """
     F, A, B = _u8(F, A, B)
-    return kumar_nabf(A, B, F)
+    return fusion_nabf(A, B, F)
 
 
 def _metric(name: str, fn, higher: bool, sources: bool, matlab_name: str, unit: str = "",
@@ -149,5 +109,5 @@ VIF = _metric("VIF", _on_uint8(fusion_vif), True, True, "vifp_mscale", min_size=
 AG = _metric("AG", average_gradient, True, False, "AG_evaluation")
 CC = _metric("CC", _on_uint8(correlation_coefficient), True, True, "CC_evaluation")
 SCD = _metric("SCD", _on_uint8(sum_correlation_differences), True, True, "analysis_SCD")
-Qabf = _metric("Qabf", _on_uint8(xydeas_petrovic), True, True, "analysis_Qabf")
+Qabf = _metric("Qabf", _on_uint8(fusion_qabf), True, True, "analysis_Qabf")
 Nabf = _metric("Nabf", tang_nabf, False, True, "analysis_nabf")

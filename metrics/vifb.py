@@ -18,6 +18,7 @@ import numpy as np
 from mmif_bench.metric import Metric
 
 from . import matlab
+from .edges import fusion_qabf
 from .filters import gaussian_taps, local_moments, sobel
 from .histograms import gray_histograms, mutual_information as value_mutual_information
 from .information import fused_entropy
@@ -141,49 +142,20 @@ def psnr(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
         return 20.0 * np.log10(255.0 / np.sqrt(rmse(F, A, B)))
 
 
-def xydeas_petrovic(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """Qabf as the MATLAB ``Qabf``/``analysis_Qabf`` code computes it on the given scale.
 
-    Sobel responses by ``conv2(.., 'same')``; orientation atan(gy/gx), pi/2 where gx = 0;
-    relative strength gF/gX, gX/gF, or gF itself where gX == gF (the code's quirk, which
-    makes the result depend on the intensity scale); sigmoid parameters 0.9994, -15, 0.5
-    and 0.9879, -22, 0.8.
+def qabf(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """Qabf (``metricsQabf``): the default Qabf computed on 255 x the pixel values.
+
+    ``metricsQabf`` converts the images to double first, so ``255*im2double(..)``
+    multiplies the 0..255 values by 255 again. Only the reference code's gX == gF quirk
+    (ratio := gF) notices the scale: there the ratio is 255 times larger.
 
     References
     ----------
     C. S. Xydeas, V. Petrovic, Electronics Letters 36(4), 308-309, 2000.
     """
-    def edges(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        # conv2 flips the kernels: MATLAB's x response is -gx, its y response is +gy.
-        gx, gy = sobel(x, "constant")
-        with np.errstate(divide="ignore", invalid="ignore"):
-            angle = np.where(gx == 0, np.pi / 2, np.arctan(gy / -gx))
-        return np.sqrt(gx * gx + gy * gy), angle
-
-    gF, aF = edges(F)
-
-    def preservation(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        g, a = edges(x)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            strength = np.where(g > gF, gF / g, np.where(g == gF, gF, g / gF))
-        orientation = 1.0 - np.abs(a - aF) / (np.pi / 2)
-        q = (0.9994 / (1.0 + np.exp(-15.0 * (strength - 0.5)))
-             * 0.9879 / (1.0 + np.exp(-22.0 * (orientation - 0.8))))
-        return q, g
-
-    qA, gA = preservation(A)
-    qB, gB = preservation(B)
-    return (qA * gA + qB * gB).sum(axis=(1, 2)) / (gA + gB).sum(axis=(1, 2))
-
-
-def qabf(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """Qabf (``metricsQabf``): Xydeas-Petrovic on 255 x the pixel values.
-
-    ``metricsQabf`` converts the images to double first, so ``255*im2double(..)``
-    multiplies the 0..255 values by 255 again; only the gX == gF quirk notices.
-    """
     F, A, B = _u8(F, A, B)
-    return xydeas_petrovic(255.0 * F, 255.0 * A, 255.0 * B)
+    return fusion_qabf(255.0 * F, 255.0 * A, 255.0 * B)
 
 
 def _local_contrast(x: np.ndarray) -> np.ndarray:
