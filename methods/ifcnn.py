@@ -1,51 +1,87 @@
 """IFCNN-MAX: the published pretrained fusion CNN (PyTorch)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from mmif_bench.config import WEIGHTS_ENV, weights_dir
 from mmif_bench.method import Method, Option
 
 WEIGHTS_FILE = "IFCNN-MAX.pth"
-CHUNK = 4  # pairs per forward pass: bounds memory (64 feature maps per image)
+CHUNK = 1  # pairs per forward pass: larger batches only add memory traffic on CPU
 GRAY = (0.299, 0.587, 0.114)
+BN_EPS = 1e-5  # PyTorch's BatchNorm2d default, used in training
+SHAPES = {
+    "conv1.weight": (64, 3, 7, 7),
+    "conv2.conv.weight": (64, 64, 3, 3),
+    "conv3.conv.weight": (64, 64, 3, 3),
+    "conv4.weight": (3, 64, 1, 1),
+    "conv4.bias": (3,),
+    **{f"{block}.bn.{p}": (64,) for block in ("conv2", "conv3")
+       for p in ("weight", "bias", "running_mean", "running_var")},
+}
 
 
-class ConvBlock(nn.Module):
-    """Replicate-pad 1, 3 x 3 convolution without bias, batch norm, ReLU."""
+@dataclass(frozen=True)
+class IFCNNParams:
+    """Inference form of IFCNN-MAX's state dict, algebraically identical to it.
 
-    def __init__(self, channels: int = 64) -> None:
-        super().__init__()
-        self.conv = nn.Conv2d(channels, channels, kernel_size=3, bias=False)
-        self.bn = nn.BatchNorm2d(channels)
+    conv1 acts on a gray image repeated to 3 channels, so its kernel is summed over
+    the input channels; eval-mode batch norm is folded into the preceding convolution.
+    """
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.relu(self.bn(self.conv(F.pad(x, (1, 1, 1, 1), mode="replicate"))))
+    conv1: torch.Tensor
+    conv2: tuple[torch.Tensor, torch.Tensor]
+    conv3: tuple[torch.Tensor, torch.Tensor]
+    conv4: tuple[torch.Tensor, torch.Tensor]
+
+    @classmethod
+    def from_state_dict(cls, state: dict[str, torch.Tensor]) -> IFCNNParams:
+        found = {key: tuple(value.shape) for key, value in state.items()}
+        if found != SHAPES:
+            raise ValueError(f"not an IFCNN state dict: expected {SHAPES}, found {found}")
+
+        def fold(block: str) -> tuple[torch.Tensor, torch.Tensor]:
+            scale = state[f"{block}.bn.weight"] / torch.sqrt(state[f"{block}.bn.running_var"] + BN_EPS)
+            weight = state[f"{block}.conv.weight"] * scale[:, None, None, None]
+            return weight, state[f"{block}.bn.bias"] - state[f"{block}.bn.running_mean"] * scale
+
+        return cls(
+            conv1=state["conv1.weight"].sum(dim=1, keepdim=True),
+            conv2=fold("conv2"),
+            conv3=fold("conv3"),
+            conv4=(state["conv4.weight"], state["conv4.bias"]),
+        )
+
+    def to(self, device: torch.device) -> IFCNNParams:
+        return IFCNNParams(
+            self.conv1.to(device),
+            *(tuple(t.to(device) for t in pair) for pair in (self.conv2, self.conv3, self.conv4)),
+        )
 
 
-class IFCNN(nn.Module):
-    """IFCNN with the MAX fusion rule; parameter names match the published state dict."""
+def _conv_block(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """Replicate-pad 1, 3 x 3 convolution with batch norm folded in, ReLU."""
+    return F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), weight, bias).relu_()
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, 64, kernel_size=7, bias=False)
-        self.conv2 = ConvBlock()
-        self.conv3 = ConvBlock()
-        self.conv4 = nn.Conv2d(64, 3, kernel_size=1, bias=True)
 
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        """Per-source features of N x 3 x H x W inputs in [0, 1]."""
-        return self.conv2(self.conv1(F.pad(x, (3, 3, 3, 3), mode="replicate")))
+def ifcnn_max(params: IFCNNParams, *sources: torch.Tensor) -> torch.Tensor:
+    """IFCNN-MAX on N x 1 x H x W gray sources in [0, 1]; returns N x 3 x H x W (unclamped).
 
-    def forward(self, *sources: torch.Tensor) -> torch.Tensor:
-        fused = torch.stack([self.features(x) for x in sources]).amax(dim=0)
-        return self.conv4(self.conv3(fused))
+    Per source: replicate-pad 3, conv1 (7 x 7, no bias), conv block 2; element-wise
+    maximum over the sources; conv block 3; conv4 (1 x 1, with bias).
+    """
+    fused = None
+    for x in sources:
+        features = _conv_block(F.conv2d(F.pad(x, (3, 3, 3, 3), mode="replicate"), params.conv1),
+                               *params.conv2)
+        fused = features if fused is None else torch.maximum(fused, features, out=fused)
+    return F.conv2d(_conv_block(fused, *params.conv3), *params.conv4)
 
 
 def default_weights() -> str:
@@ -108,9 +144,7 @@ class IFCNNFusion(Method):
             raise RuntimeError("ifcnn: device=cuda requested but torch sees no CUDA GPU")
         self.device = torch.device(device)
         state = torch.load(Path(path).expanduser(), map_location="cpu", weights_only=True)
-        self.model = IFCNN()
-        self.model.load_state_dict(state)
-        self.model.to(self.device).eval()
+        self.params = IFCNNParams.from_state_dict(state).to(self.device)
         self.gray = torch.tensor(GRAY, device=self.device).view(1, 3, 1, 1)
 
     def fuse(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -126,11 +160,9 @@ class IFCNNFusion(Method):
     @torch.no_grad()
     def _forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         sources = [
-            torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
-            .to(self.device)[:, None]
-            .expand(-1, 3, -1, -1)
+            torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(self.device)[:, None]
             for x in (a, b)
         ]
-        rgb = torch.floor(self.model(*sources).clamp(0.0, 1.0) * 255.0)
+        rgb = torch.floor(ifcnn_max(self.params, *sources).clamp(0.0, 1.0) * 255.0)
         gray = (rgb * self.gray).sum(dim=1) / 255.0
         return gray.clamp(0.0, 1.0).cpu().numpy()
