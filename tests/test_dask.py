@@ -1,0 +1,255 @@
+"""The Dask executor against a real scheduler and workers started as separate processes.
+
+The worker processes import this module (``tests/`` is on their PYTHONPATH) for the
+test-only methods below. Workers run in their own folder, so relative paths given to the
+client must reach them as absolute paths.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+import pytest
+
+pytest.importorskip("distributed")
+from distributed import Client  # noqa: E402
+
+from mmif_bench import registry  # noqa: E402
+from mmif_bench.dask_executor import DaskExecutor, portable, uses_gpu  # noqa: E402
+from mmif_bench.fusion import FuseTask  # noqa: E402
+from mmif_bench.method import Method, Option  # noqa: E402
+from mmif_bench.runner import RunConfig, run  # noqa: E402
+
+TESTS = Path(__file__).resolve().parent
+MARKERS_ENV = "MMIF_TEST_DASK_MARKERS"  # set on workers: where test methods log their pid
+SLOW_ENV = "MMIF_TEST_DASK_SLOW"  # set on workers: seconds SlowMean sleeps per pair
+METRICS = "EN,SD,SF"
+PAIRS_PER_TYPE = 3
+
+
+def _mark() -> None:
+    """Leave a file named after this worker's pid, one per fused pair."""
+    folder = os.environ.get(MARKERS_ENV)
+    if folder:
+        Path(folder, f"{os.getpid()}-{uuid.uuid4().hex}").touch()
+
+
+class SlowMean(Method):
+    """The pixel-wise mean, slowed down on the test workers so that one can be killed."""
+
+    name = "slowmean"
+
+    def fuse(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        _mark()
+        time.sleep(float(os.environ.get(SLOW_ENV, "0")))
+        return (a + b) / 2
+
+
+class GpuMean(Method):
+    """The pixel-wise mean declaring a CUDA device (it never touches a GPU)."""
+
+    name = "gpumean"
+    options = {"device": Option("cuda", "torch device")}
+
+    def fuse(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        _mark()
+        return (a + b) / 2
+
+
+def _marker_pids(folder: Path) -> list[int]:
+    return [int(p.name.split("-")[0]) for p in folder.iterdir()]
+
+
+class DaskCluster:
+    """A scheduler and workers as subprocesses on loopback; :meth:`close` ends them."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.markers = root / "markers"
+        self.markers.mkdir(parents=True)
+        self.processes: list[subprocess.Popen] = []
+        self.workers: list[subprocess.Popen] = []
+        scheduler_file = root / "scheduler.json"
+        self._spawn("scheduler", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+                    "--port", "0", "--no-dashboard", "--scheduler-file", str(scheduler_file))
+        deadline = time.monotonic() + 60
+        while not scheduler_file.is_file():
+            if time.monotonic() > deadline or self.processes[0].poll() is not None:
+                raise RuntimeError(f"dask scheduler did not start; see {root}/scheduler.log")
+            time.sleep(0.1)
+        self.address = json.loads(scheduler_file.read_text())["address"]
+
+    def _spawn(self, name: str, module: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+        cwd = self.root / name
+        cwd.mkdir()
+        with open(self.root / f"{name}.log", "wb") as log:
+            process = subprocess.Popen([sys.executable, "-m", module, *args], cwd=cwd,
+                                       env={**os.environ, **(env or {})},
+                                       stdout=log, stderr=subprocess.STDOUT)
+        self.processes.append(process)
+        return process
+
+    def add_workers(self, count: int, *args: str, slow: float = 0.0) -> None:
+        """Start ``count`` single-threaded workers without nannies (a killed one stays dead)."""
+        env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH")])),
+               MARKERS_ENV: str(self.markers), SLOW_ENV: str(slow)}
+        for _ in range(count):
+            name = f"worker{len(self.workers)}"
+            self.workers.append(self._spawn(
+                name, "distributed.cli.dask_worker", self.address, "--name", name,
+                "--nthreads", "1", "--no-nanny", "--no-dashboard", "--host", "127.0.0.1",
+                "--local-directory", str(self.root / name), *args, env=env))
+        with Client(self.address, timeout=60) as client:
+            client.wait_for_workers(sum(w.poll() is None for w in self.workers), timeout=60)
+
+    def close(self) -> None:
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture
+def start_cluster(tmp_path: Path) -> Iterator[Callable[[], DaskCluster]]:
+    clusters: list[DaskCluster] = []
+
+    def start() -> DaskCluster:
+        clusters.append(DaskCluster(tmp_path / f"cluster{len(clusters)}"))
+        return clusters[-1]
+
+    yield start
+    for cluster in clusters:
+        cluster.close()
+
+
+@pytest.fixture
+def subset(harvard_root: Path, tmp_path: Path) -> Path:
+    """A few Harvard test pairs of each type, copied to ``tmp_path/data``."""
+    root = tmp_path / "data"
+    for pair_dir in sorted(p for p in harvard_root.iterdir() if p.is_dir() and "-" in p.name):
+        names = (pair_dir / "test.txt").read_text().split()[:PAIRS_PER_TYPE]
+        for modality in pair_dir.name.split("-"):
+            (root / pair_dir.name / modality).mkdir(parents=True)
+            for name in names:
+                shutil.copy(pair_dir / modality / name, root / pair_dir.name / modality / name)
+        (root / pair_dir.name / "test.txt").write_text("\n".join(names) + "\n")
+    return root
+
+
+@pytest.fixture
+def test_methods(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Register this module's methods for the test only."""
+    monkeypatch.setitem(registry._RUNTIME, "methods", dict(registry._RUNTIME["methods"]))
+    registry.register("methods", SlowMean)
+    registry.register("methods", GpuMean)
+
+
+def _cli(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "mmif_bench", "run", "--dataset", "harvard",
+                           "--data-root", "data", "--methods", "mean,max,dwt,gff",
+                           "--metrics", METRICS, "--no-report", *args],
+                          cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*.png"))}
+
+
+def test_scheduler_and_two_workers_match_local(subset: Path, tmp_path: Path,
+                                               start_cluster: Callable[[], DaskCluster]) -> None:
+    cluster = start_cluster()
+    cluster.add_workers(2)
+    local = _cli(tmp_path, "--out", "out-local")
+    assert local.returncode == 0, local.stderr
+    dask = _cli(tmp_path, "--out", "out-dask", "--executor", "dask", "--scheduler", cluster.address)
+    assert dask.returncode == 0, dask.stderr
+    assert (tmp_path / "out-dask/scores.csv").read_bytes() == (tmp_path / "out-local/scores.csv").read_bytes()
+    assert _files(tmp_path / "out-dask/fused") == _files(tmp_path / "out-local/fused")
+    assert len(_files(tmp_path / "out-dask/fused")) == 4 * 3 * PAIRS_PER_TYPE
+    assert not list(cluster.root.rglob("out-dask")), "a worker wrote relative to its own folder"
+
+    rerun = _cli(tmp_path, "--out", "out-dask", "--executor", "dask", "--scheduler", cluster.address)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "fused 0 (cached 36)" in rerun.stderr
+    assert (tmp_path / "out-dask/scores.csv").read_bytes() == (tmp_path / "out-local/scores.csv").read_bytes()
+
+
+def test_killed_worker_task_is_retried(subset: Path, tmp_path: Path, test_methods: None,
+                                       start_cluster: Callable[[], DaskCluster]) -> None:
+    cluster = start_cluster()
+    cluster.add_workers(2, slow=0.4)
+    config = dict(dataset="harvard", data_root=subset, methods=["slowmean", "max"],
+                  metrics=METRICS.split(","), shard_size=1, report=False)
+    killed: list[int] = []
+
+    def kill_first_busy_worker() -> None:  # a marker means a worker is inside fuse()
+        deadline = time.monotonic() + 60
+        while not list(cluster.markers.iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        killed.extend(_marker_pids(cluster.markers)[:1])
+        for pid in killed:
+            os.kill(pid, signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_first_busy_worker)
+    killer.start()
+    summary = run(RunConfig(**config, out=tmp_path / "out-dask", executor="dask",
+                            scheduler=cluster.address), log=lambda message: None)
+    killer.join()
+    reference = run(RunConfig(**config, out=tmp_path / "out-local"), log=lambda message: None)
+
+    assert killed and killed[0] in [w.pid for w in cluster.workers if w.poll() == -signal.SIGKILL]
+    pairs = 3 * PAIRS_PER_TYPE
+    assert len(_marker_pids(cluster.markers)) > pairs, "the killed worker's pair was not redone"
+    assert (summary.exit_code, summary.failures) == (0, [])
+    assert (summary.fused_now, summary.scored_now) == (2 * pairs, 2 * pairs)
+    assert (tmp_path / "out-dask/scores.csv").read_bytes() == (tmp_path / "out-local/scores.csv").read_bytes()
+
+
+def test_gpu_tasks_need_and_go_to_gpu_workers(subset: Path, tmp_path: Path, test_methods: None,
+                                              start_cluster: Callable[[], DaskCluster]) -> None:
+    cluster = start_cluster()
+    cluster.add_workers(1)
+    config = dict(dataset="harvard", data_root=subset, methods=["gpumean"],
+                  metrics=METRICS.split(","), shard_size=1, report=False, executor="dask",
+                  scheduler=cluster.address, out=tmp_path / "out")
+    with pytest.raises(RuntimeError, match="--resources GPU=1"):
+        run(RunConfig(**config), log=lambda message: None)
+    cluster.add_workers(1, "--resources", "GPU=1")
+    assert run(RunConfig(**config), log=lambda message: None).exit_code == 0
+    assert set(_marker_pids(cluster.markers)) == {cluster.workers[1].pid}
+
+
+def test_local_cluster_without_scheduler(subset: Path, tmp_path: Path) -> None:
+    config = dict(dataset="harvard", data_root=subset, methods=["mean", "dwt"],
+                  metrics=METRICS.split(","), report=False)
+    summary = run(RunConfig(**config, out=tmp_path / "out-dask", executor="dask", jobs=2),
+                  log=lambda message: None)
+    run(RunConfig(**config, out=tmp_path / "out-local"), log=lambda message: None)
+    assert summary.exit_code == 0 and summary.fused_now == 2 * 3 * PAIRS_PER_TYPE
+    assert (tmp_path / "out-dask/scores.csv").read_bytes() == (tmp_path / "out-local/scores.csv").read_bytes()
+
+
+def test_helpers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = registry.PluginSpec("methods", "gpumean", f"{__name__}:GpuMean")
+    monkeypatch.chdir(tmp_path)
+    task = FuseTask("gpumean", spec, {}, "f" * 64, (), (), "out", "out/.cache")
+    assert uses_gpu(task) and not uses_gpu(dataclasses.replace(task, options={"device": "cpu"}))
+    assert portable(task).out_dir == str(tmp_path / "out")
+    with pytest.raises(ValueError):
+        DaskExecutor(jobs=0)
