@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .figures import write_figures
+from .html import write_html
 from .render import render_to
 from .results import load_results
 from .tables import build_leaderboard, write_csv, write_json
@@ -17,7 +18,8 @@ def write_report(results_dir: Path) -> list[Path]:
             write_csv(board, results_dir / "leaderboard.csv"),
             write_json(board, results_dir / "leaderboard.json"),
             render_to(results_dir / "leaderboard.tex", "leaderboard.tex.j2", board=board),
-            *write_figures(board, results_dir / "figures")]
+            *write_figures(board, results_dir / "figures"),
+            write_html(board, results_dir / "leaderboard.html", results_dir / "figures")]
 
 
 __all__ = ["write_report"]

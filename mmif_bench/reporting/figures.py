@@ -24,6 +24,11 @@ def safe_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
 
 
+def figure_paths(folder: Path, metric: str) -> tuple[Path, Path]:
+    """Where a metric's bar chart and box plot are written."""
+    return folder / f"bar_{safe_name(metric)}.png", folder / f"box_{safe_name(metric)}.png"
+
+
 def _colours(methods: list[str]) -> dict[str, tuple]:
     palette = colormaps["tab10" if len(methods) <= 10 else "tab20"]
     return {m: palette(i % palette.N) for i, m in enumerate(methods)}
@@ -126,7 +131,7 @@ def write_figures(board: Leaderboard, folder: Path) -> list[Path]:
     """Every figure of the report, written into ``folder``."""
     paths = []
     for metric in board.results.metrics:
-        paths.append(bar_chart(board, metric, folder / f"bar_{safe_name(metric)}.png"))
-        paths.append(box_plot(board, metric, folder / f"box_{safe_name(metric)}.png"))
+        bar, box = figure_paths(folder, metric)
+        paths += [bar_chart(board, metric, bar), box_plot(board, metric, box)]
     paths.append(comparison_grid(board, folder / "comparison.png"))
     return paths

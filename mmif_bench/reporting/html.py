@@ -1,0 +1,49 @@
+"""The self-contained HTML leaderboard: every image and chart inlined as a data URI."""
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+from mmif_bench.imageio import ImageError, encode_png, read_image
+
+from .figures import figure_paths
+from .render import render_to
+from .tables import Leaderboard
+
+BROWSER_FORMATS = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
+
+
+def data_uri(path: Path) -> str | None:
+    """``data:`` URI of an image file (re-encoded as PNG unless browsers show it as is);
+    None when the file is missing or unreadable."""
+    try:
+        if path.suffix.lower() in BROWSER_FORMATS and path.is_file():
+            mime, data = BROWSER_FORMATS[path.suffix.lower()], path.read_bytes()
+        else:
+            mime, data = "image/png", encode_png(read_image(path).pixels)
+    except ImageError:
+        return None
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def image_index(board: Leaderboard) -> dict:
+    """``{pair: {"modalities": [a, b], "images": {image: {"sources": [...], "fused":
+    {method: uri}}}}}`` for the comparison view."""
+    results = board.results
+    index: dict = {}
+    for entry in results.run.get("pairs", []):
+        pair, image = entry["pair"], entry["image"]
+        group = index.setdefault(pair, {"modalities": pair.split("-", 1), "images": {}})
+        group["images"][image] = {
+            "sources": [data_uri(p) for p in results.source_paths(entry)],
+            "fused": {m: data_uri(results.fused_path(m, pair, image)) for m in results.methods},
+        }
+    return index
+
+
+def write_html(board: Leaderboard, path: Path, figures: Path) -> Path:
+    """Render ``leaderboard.html``; ``figures`` is the folder the charts were written to."""
+    charts = [{"metric": metric, "uris": [data_uri(p) for p in figure_paths(figures, metric)]}
+              for metric in board.results.metrics]
+    return render_to(path, "leaderboard.html.j2", board=board, charts=charts,
+                     images=image_index(board), methods=board.results.methods)
