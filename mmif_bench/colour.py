@@ -11,8 +11,9 @@ import numpy as np
 
 # BT.601 full-range coefficients (JPEG / OpenCV YCrCb, delta = 0.5 on the [0, 1] scale).
 _KR, _KG, _KB = 0.299, 0.587, 0.114
-_CB_SCALE = 0.5 / (1.0 - _KB)  # 0.564
-_CR_SCALE = 0.5 / (1.0 - _KR)  # 0.713
+# Chroma scales as OpenCV rounds them (0.5 / (1 - 0.114) and 0.5 / (1 - 0.299) to 3 digits).
+_CB_SCALE = 0.564
+_CR_SCALE = 0.713
 
 
 def rgb_to_ycbcr(rgb: np.ndarray) -> np.ndarray:

@@ -21,7 +21,7 @@ from .cache import Cache, make_key
 from .colour import merge_fused, split_source
 from .dataset import Pair, content_hash
 from .imageio import encode_png, atomic_write_bytes
-from .method import as_method
+from .method import Method, as_method
 from .registry import PluginSpec
 
 RANGE_TOLERANCE = 1e-4  # float rounding slack on the [0, 1] output range
@@ -139,7 +139,8 @@ def _fuse_one(method: Any, prepared: PreparedPair, timeout: float | None) -> np.
 def _fuse_many(method: Any, prepared: list[PreparedPair], timeout: float | None) -> list[Any]:
     """Fused images or exceptions, one per pair; batched when the method allows it."""
     shapes = {p.a.shape for p in prepared}
-    if hasattr(method, "fuse_batch") and len(prepared) > 1 and len(shapes) == 1:
+    batches = getattr(type(method), "fuse_batch", Method.fuse_batch) is not Method.fuse_batch
+    if batches and len(prepared) > 1 and len(shapes) == 1:
         try:
             with time_limit(timeout * len(prepared) if timeout else None):
                 batch = method.fuse_batch(np.stack([p.a for p in prepared]),

@@ -36,3 +36,21 @@ def weights_dir() -> Path:
     if not root.is_dir():
         pytest.skip(f"weights folder not found at {root}; set MMIF_BENCH_WEIGHTS")
     return root
+
+
+@pytest.fixture(scope="session")
+def small_harvard(harvard_root, tmp_path_factory) -> Path:
+    """A copy of the first two test pairs of each Harvard modality pair (6 pairs)."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("small_harvard")
+    for pair_dir in sorted(p for p in harvard_root.iterdir() if p.is_dir()):
+        names = (pair_dir / "test.txt").read_text().split()[:2]
+        modalities = [m for m in pair_dir.name.split("-")]
+        for modality in modalities:
+            (root / pair_dir.name / modality).mkdir(parents=True)
+            for name in names:
+                shutil.copyfile(pair_dir / modality / name, root / pair_dir.name / modality / name)
+        (root / pair_dir.name / "test.txt").write_text("".join(f"{n}\n" for n in names))
+        (root / pair_dir.name / "train.txt").write_text("")
+    return root

@@ -1,0 +1,77 @@
+"""Third-party plugins arrive through real entry points and behave like first-party ones."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import mmif_bench
+from mmif_bench import registry
+from mmif_bench.registry import PluginSpec, UnknownPluginError
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "example-plugin"
+
+
+@pytest.fixture(scope="module")
+def plugin_path(tmp_path_factory) -> Path:
+    """The example package installed (with its metadata) into a private folder."""
+    target = tmp_path_factory.mktemp("site")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                    "--no-build-isolation", "--target", str(target), str(EXAMPLE)],
+                   check=True, capture_output=True)
+    assert list(target.glob("mmif_bench_example_plugin-*.dist-info"))
+    return target
+
+
+def _cli(args: list[str], plugin_path: Path, cwd: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(plugin_path))
+    return subprocess.run([sys.executable, "-m", "mmif_bench", *args], env=env, cwd=cwd,
+                          capture_output=True, text=True)
+
+
+def test_installed_plugin_is_listed_and_runs(plugin_path, tmp_path) -> None:
+    listing = _cli(["list"], plugin_path, tmp_path)
+    assert listing.returncode == 0, listing.stderr
+    assert "weighted (from mmif-bench-example-plugin)" in listing.stdout
+    assert "MAE_A ↓" in listing.stdout
+    out = tmp_path / "out"
+    result = _cli(["run", "--dataset", "phantom", "--methods", "weighted,mean",
+                   "--option", "weighted:w=1.0", "--metrics", "EN,MAE_A", "--out", str(out),
+                   "--no-report"], plugin_path, tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = (out / "scores.csv").read_text().splitlines()
+    # w = 1 returns the MRI: on gray pairs the saved image equals it (colour pairs add chroma)
+    weighted_mae = [r for r in rows if r.startswith("weighted,phantom,MRI-CT,") and ",MAE_A," in r]
+    assert weighted_mae and all(float(r.rsplit(",", 1)[1]) <= 0.5 for r in weighted_mae)
+    assert any(r.startswith("mean,") for r in rows)
+
+
+def test_unknown_option_of_plugin_is_a_clear_error(plugin_path, tmp_path) -> None:
+    result = _cli(["run", "--dataset", "phantom", "--methods", "weighted",
+                   "--option", "weighted:weight=1", "--out", str(tmp_path / "o")], plugin_path, tmp_path)
+    assert result.returncode == 2
+    assert "has no option 'weight'" in result.stderr and "w" in result.stderr
+
+
+def test_broken_plugin_is_reported_and_skipped(monkeypatch) -> None:
+    monkeypatch.setitem(registry._RUNTIME["methods"], "broken",
+                        PluginSpec("methods", "broken", "no_such_module_xyz:Thing", "runtime"))
+    loaded = registry.load_all("methods")
+    assert "broken" not in loaded and "mean" in loaded and "max" in loaded
+    assert "no_such_module_xyz" in registry.load_errors("methods")["methods:broken"]
+
+
+def test_unknown_names_suggest_close_ones() -> None:
+    with pytest.raises(UnknownPluginError, match="did you mean max"):
+        mmif_bench.create_method("maxx")
+    with pytest.raises(UnknownPluginError, match="did you mean harvard"):
+        mmif_bench.create_dataset("harvad")
+
+
+def test_create_method_validates_options() -> None:
+    with pytest.raises(ValueError, match="has no option"):
+        mmif_bench.create_method("mean", alpha=1)
+    assert mmif_bench.create_method("max").name == "max"
