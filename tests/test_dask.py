@@ -33,7 +33,7 @@ from mmif_bench.runner import RunConfig, run  # noqa: E402
 
 TESTS = Path(__file__).resolve().parent
 MARKERS_ENV = "MMIF_TEST_DASK_MARKERS"  # set on workers: where test methods log their pid
-SLOW_ENV = "MMIF_TEST_DASK_SLOW"  # set on workers: seconds SlowMean sleeps per pair
+STALL_ENV = "MMIF_TEST_DASK_STALL"  # set on workers: the file StallMean's first call creates
 METRICS = "EN,SD,SF"
 PAIRS_PER_TYPE = 3
 
@@ -45,14 +45,24 @@ def _mark() -> None:
         Path(folder, f"{os.getpid()}-{uuid.uuid4().hex}").touch()
 
 
-class SlowMean(Method):
-    """The pixel-wise mean, slowed down on the test workers so that one can be killed."""
+class StallMean(Method):
+    """The pixel-wise mean; on the test workers, the first call of all creates the file
+    ``$MMIF_TEST_DASK_STALL`` holding its pid and stalls there until it is killed."""
 
-    name = "slowmean"
+    name = "stallmean"
 
     def fuse(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         _mark()
-        time.sleep(float(os.environ.get(SLOW_ENV, "0")))
+        stall = os.environ.get(STALL_ENV)
+        if stall:
+            try:
+                handle = os.open(stall, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                pass
+            else:
+                os.write(handle, f"{os.getpid()}\n".encode())
+                os.close(handle)
+                time.sleep(120)
         return (a + b) / 2
 
 
@@ -78,6 +88,7 @@ class DaskCluster:
         self.root = root
         self.markers = root / "markers"
         self.markers.mkdir(parents=True)
+        self.stall = root / "stalled-pid"
         self.processes: list[subprocess.Popen] = []
         self.workers: list[subprocess.Popen] = []
         scheduler_file = root / "scheduler.json"
@@ -100,10 +111,10 @@ class DaskCluster:
         self.processes.append(process)
         return process
 
-    def add_workers(self, count: int, *args: str, slow: float = 0.0) -> None:
+    def add_workers(self, count: int, *args: str) -> None:
         """Start ``count`` single-threaded workers without nannies (a killed one stays dead)."""
         env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH")])),
-               MARKERS_ENV: str(self.markers), SLOW_ENV: str(slow)}
+               MARKERS_ENV: str(self.markers), STALL_ENV: str(self.stall)}
         for _ in range(count):
             name = f"worker{len(self.workers)}"
             self.workers.append(self._spawn(
@@ -114,10 +125,9 @@ class DaskCluster:
             client.wait_for_workers(sum(w.poll() is None for w in self.workers), timeout=60)
 
     def close(self) -> None:
+        """Stop the workers, then the scheduler (killed if SIGTERM is not enough)."""
         for process in reversed(self.processes):
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes:
+            process.terminate()
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -156,7 +166,7 @@ def subset(harvard_root: Path, tmp_path: Path) -> Path:
 def test_methods(monkeypatch: pytest.MonkeyPatch) -> None:
     """Register this module's methods for the test only."""
     monkeypatch.setitem(registry._RUNTIME, "methods", dict(registry._RUNTIME["methods"]))
-    registry.register("methods", SlowMean)
+    registry.register("methods", StallMean)
     registry.register("methods", GpuMean)
 
 
@@ -193,20 +203,21 @@ def test_scheduler_and_two_workers_match_local(subset: Path, tmp_path: Path,
 def test_killed_worker_task_is_retried(subset: Path, tmp_path: Path, test_methods: None,
                                        start_cluster: Callable[[], DaskCluster]) -> None:
     cluster = start_cluster()
-    cluster.add_workers(2, slow=0.4)
-    config = dict(dataset="harvard", data_root=subset, methods=["slowmean", "max"],
+    cluster.add_workers(2)
+    config = dict(dataset="harvard", data_root=subset, methods=["stallmean", "max"],
                   metrics=METRICS.split(","), shard_size=1, report=False)
     killed: list[int] = []
 
-    def kill_first_busy_worker() -> None:  # a marker means a worker is inside fuse()
+    def kill_stalled_worker() -> None:
         deadline = time.monotonic() + 60
-        while not list(cluster.markers.iterdir()) and time.monotonic() < deadline:
+        while time.monotonic() < deadline and not killed:
+            text = cluster.stall.read_text() if cluster.stall.is_file() else ""
+            if text.endswith("\n"):
+                killed.append(int(text))
+                os.kill(killed[0], signal.SIGKILL)
             time.sleep(0.05)
-        killed.extend(_marker_pids(cluster.markers)[:1])
-        for pid in killed:
-            os.kill(pid, signal.SIGKILL)
 
-    killer = threading.Thread(target=kill_first_busy_worker)
+    killer = threading.Thread(target=kill_stalled_worker)
     killer.start()
     summary = run(RunConfig(**config, out=tmp_path / "out-dask", executor="dask",
                             scheduler=cluster.address), log=lambda message: None)
