@@ -1,6 +1,7 @@
 """Run :class:`~mmif_bench.fusion.FuseTask` shards on a Dask cluster (``--executor dask``).
 
-Each task becomes one future that runs :func:`~mmif_bench.fusion.run_fuse_task` on a worker.
+Each task becomes one future that runs :func:`~mmif_bench.fusion.run_fuse_task` on a worker
+(after checking that the worker's method has the client's fingerprint).
 Workers read the pairs, write fused PNGs and cache entries into ``OUT`` themselves (a
 shared file system or the same paths on every machine); the client only reads the cache
 back, keyed by (method, pair), so completion order and retried tasks change nothing. A
@@ -11,6 +12,7 @@ which works only on a main thread. See ``docs/dask.md``.
 from __future__ import annotations
 
 import dataclasses
+import json
 import uuid
 import warnings
 from contextlib import ExitStack
@@ -19,31 +21,61 @@ from typing import Any, Iterator
 
 from distributed import Client, Future, LocalCluster, as_completed
 
-from .fusion import FuseTask, PairOutcome, fused_key, run_fuse_task
+from .fusion import FuseTask, PairOutcome, fused_key, load_method, run_fuse_task
+from .method import method_fingerprint
+from .registry import PluginSpec
 
 GPU = "GPU"  # the worker resource GPU tasks ask for: `dask worker ... --resources GPU=1`
+
+_worker_fingerprints: dict[tuple[PluginSpec, str], str] = {}
+
+
+def _declared_options(task: FuseTask) -> dict[str, Any]:
+    return getattr(task.spec.load(), "options", None) or {}
 
 
 def uses_gpu(task: FuseTask) -> bool:
     """Whether the task's method runs on CUDA: its ``device`` option (set or default)."""
-    declared = getattr(task.spec.load(), "options", None) or {}
-    default = getattr(declared.get("device"), "default", "cpu")
+    default = getattr(_declared_options(task).get("device"), "default", "cpu")
     return str(task.options.get("device", default)).startswith("cuda")
 
 
 def portable(task: FuseTask) -> FuseTask:
-    """The task with absolute paths, so that workers started elsewhere find the files."""
+    """The task with absolute paths (pairs, ``OUT``, cache, ``path`` options such as
+    weights), so that workers started in another folder find the same files."""
     pairs = tuple(dataclasses.replace(p, path_a=p.path_a.absolute(), path_b=p.path_b.absolute())
                   for p in task.pairs)
-    return dataclasses.replace(task, pairs=pairs, out_dir=str(Path(task.out_dir).absolute()),
+    declared = _declared_options(task)
+    options = {key: str(Path(value).expanduser().absolute())
+               if getattr(declared.get(key), "kind", "") == "path" and value else value
+               for key, value in task.options.items()}
+    return dataclasses.replace(task, pairs=pairs, options=options,
+                               out_dir=str(Path(task.out_dir).absolute()),
                                cache_dir=str(Path(task.cache_dir).absolute()))
 
 
-def failed_outcomes(task: FuseTask, error: BaseException) -> list[PairOutcome]:
-    """Every pair of a task that Dask gave up on, as a failure (a rerun resumes it)."""
-    message = f"dask task failed: {type(error).__name__}: {error}"
+def failed_outcomes(task: FuseTask, message: str) -> list[PairOutcome]:
+    """Every pair of a task as a failure with ``message`` (a rerun retries them)."""
     return [PairOutcome(task.method, pair.key, fused_key(task.fingerprint, input_hash), message)
             for pair, input_hash in zip(task.pairs, task.input_hashes)]
+
+
+def run_checked_task(task: FuseTask) -> list[PairOutcome]:
+    """:func:`run_fuse_task` on a worker, once the method the worker builds is known to
+    have the client's fingerprint (same version, options and weight files), so that a
+    worker with other weights or another mmif-bench never fills the cache under that key."""
+    key = (task.spec, json.dumps(task.options, sort_keys=True, default=str))
+    if key not in _worker_fingerprints:
+        try:
+            _worker_fingerprints[key] = method_fingerprint(load_method(task))
+        except Exception:
+            return run_fuse_task(task)  # which reports the method failing to start
+    if _worker_fingerprints[key] != task.fingerprint:
+        return failed_outcomes(task, (
+            "the method on this Dask worker differs from the client's (mmif-bench version, "
+            "options or weight files): install the same version on every worker and make "
+            "the weights reachable at the same path ($MMIF_BENCH_WEIGHTS)"))
+    return run_fuse_task(task)
 
 
 def _gpu_workers(client: Client) -> int:
@@ -74,7 +106,7 @@ class DaskExecutor:
         return stack.enter_context(Client(cluster, set_as_default=False))
 
     def _submit(self, client: Client, task: FuseTask, resources: dict[str, Any] | None) -> Future:
-        return client.submit(run_fuse_task, portable(task), retries=self.retries,
+        return client.submit(run_checked_task, portable(task), retries=self.retries,
                              key=f"fuse-{task.method}-{uuid.uuid4().hex}", resources=resources)
 
     def run(self, tasks: list[FuseTask]) -> Iterator[list[PairOutcome]]:
@@ -96,4 +128,5 @@ class DaskExecutor:
                 try:
                     yield future.result()
                 except Exception as error:  # retries spent, or its workers died too often
-                    yield failed_outcomes(futures[future], error)
+                    yield failed_outcomes(futures[future],
+                                          f"dask task failed: {type(error).__name__}: {error}")

@@ -26,9 +26,11 @@ pytest.importorskip("distributed")
 from distributed import Client  # noqa: E402
 
 from mmif_bench import registry  # noqa: E402
-from mmif_bench.dask_executor import DaskExecutor, portable, uses_gpu  # noqa: E402
+from mmif_bench.dask_executor import DaskExecutor, portable, run_checked_task, uses_gpu  # noqa: E402
+from mmif_bench.dataset import content_hash  # noqa: E402
 from mmif_bench.fusion import FuseTask  # noqa: E402
-from mmif_bench.method import Method, Option  # noqa: E402
+from mmif_bench.method import Method, Option, method_fingerprint  # noqa: E402
+from mmif_bench.registry import create_dataset  # noqa: E402
 from mmif_bench.runner import RunConfig, run  # noqa: E402
 
 TESTS = Path(__file__).resolve().parent
@@ -67,10 +69,10 @@ class StallMean(Method):
 
 
 class GpuMean(Method):
-    """The pixel-wise mean declaring a CUDA device (it never touches a GPU)."""
+    """The pixel-wise mean declaring a CUDA device and weights (it uses neither)."""
 
     name = "gpumean"
-    options = {"device": Option("cuda", "torch device")}
+    options = {"device": Option("cuda", "torch device"), "weights": Option("", "unused", "path")}
 
     def fuse(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         _mark()
@@ -256,11 +258,21 @@ def test_local_cluster_without_scheduler(subset: Path, tmp_path: Path) -> None:
     assert (tmp_path / "out-dask/scores.csv").read_bytes() == (tmp_path / "out-local/scores.csv").read_bytes()
 
 
-def test_helpers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    spec = registry.PluginSpec("methods", "gpumean", f"{__name__}:GpuMean")
+def test_task_helpers(subset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    task = FuseTask("gpumean", spec, {}, "f" * 64, (), (), "out", "out/.cache")
+    pair = create_dataset("harvard", "data").list_pairs("test").pairs[0]
+    a, b = pair.load()
+    spec = registry.PluginSpec("methods", "gpumean", f"{__name__}:GpuMean")
+    task = FuseTask("gpumean", spec, {"weights": "w.pth"}, method_fingerprint(GpuMean()), (pair,),
+                    (content_hash(a.pixels, b.pixels),), "out", "out/.cache")
     assert uses_gpu(task) and not uses_gpu(dataclasses.replace(task, options={"device": "cpu"}))
-    assert portable(task).out_dir == str(tmp_path / "out")
+    moved = portable(task)
+    assert moved.out_dir == str(tmp_path / "out") and moved.options == {"weights": str(tmp_path / "w.pth")}
+    assert moved.pairs[0].path_a == tmp_path / pair.path_a
+
+    [outcome] = run_checked_task(dataclasses.replace(moved, options={}))
+    assert outcome.error is None and (tmp_path / "out/fused/gpumean").is_dir()
+    [outcome] = run_checked_task(dataclasses.replace(moved, options={"device": "cpu"}))
+    assert "differs from the client's" in outcome.error
     with pytest.raises(ValueError):
         DaskExecutor(jobs=0)
