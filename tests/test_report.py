@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +13,10 @@ import pytest
 from _report_results import make_results
 
 from mmif_bench.reporting import write_report
+from mmif_bench.reporting.render import render_to
 from mmif_bench.reporting.results import load_results
 from mmif_bench.reporting.stats import bootstrap_ci, holm, paired_wilcoxon, summarize
+from mmif_bench.reporting.tables import build_leaderboard, leaderboard_frame
 
 
 @pytest.fixture(scope="module")
@@ -70,20 +73,57 @@ def test_csv_is_long_form_with_provenance(results_dir: Path) -> None:
 
 def test_failures_are_counted_per_pair(results_dir: Path, tmp_path: Path) -> None:
     copy = tmp_path / "run"
-    shutil.copytree(results_dir, copy)
+    copy.mkdir()
+    for name in ("scores.csv", "run.json"):
+        shutil.copy(results_dir / name, copy / name)
     run = load_results(copy).run
     run["failures"] = [{"method": "max", "pair": "MRI-PET", "image": "x", "message": "boom"}]
     (copy / "run.json").write_text(json.dumps(run))
-    write_report(copy)
-    text = (copy / "leaderboard.md").read_text()
+    board = build_leaderboard(load_results(copy))
+    text = render_to(copy / "leaderboard.md", "leaderboard.md.j2", board=board).read_text()
     assert "- max on MRI-PET/x: boom" in text
-    frame = pd.read_csv(copy / "leaderboard.csv")
-    assert frame.set_index(["method", "pair"])["failures"].groupby(level=[0, 1]).first().to_dict() == {
-        ("max", "MRI-CT"): 0, ("max", "MRI-PET"): 1, ("max", "MRI-SPECT"): 0,
-        ("mean", "MRI-CT"): 0, ("mean", "MRI-PET"): 0, ("mean", "MRI-SPECT"): 0}
+    pet = text.split("## MRI-PET")[1].split("## ")[0]
+    assert [line for line in pet.splitlines() if line.startswith("| max |")][0].endswith("| 1 |")
+    counts = leaderboard_frame(board).groupby(["method", "pair"])["failures"].first().to_dict()
+    assert counts == {("max", "MRI-CT"): 0, ("max", "MRI-PET"): 1, ("max", "MRI-SPECT"): 0,
+                      ("mean", "MRI-CT"): 0, ("mean", "MRI-PET"): 0, ("mean", "MRI-SPECT"): 0}
 
 
-def test_report_is_byte_identical_across_runs(results_dir: Path) -> None:
-    before = {p.name: p.read_bytes() for p in write_report(results_dir)}
-    after = {p.name: p.read_bytes() for p in write_report(results_dir)}
-    assert before == after
+def test_every_output_is_written_byte_identically(results_dir: Path) -> None:
+    before = {p: p.read_bytes() for p in sorted(results_dir.glob("leaderboard.*"))
+              + sorted((results_dir / "figures").glob("*.png"))}
+    written = write_report(results_dir)
+    assert {p: p.read_bytes() for p in written} == before
+    names = {p.relative_to(results_dir).as_posix() for p in written}
+    assert {"leaderboard.md", "leaderboard.csv", "leaderboard.json", "leaderboard.tex",
+            "leaderboard.html", "figures/comparison.png"} <= names
+    for metric in ("EN", "SD", "ERR"):
+        assert {f"figures/bar_{metric}.png", f"figures/box_{metric}.png"} <= names
+
+
+def test_latex_compiles_with_pdflatex(results_dir: Path, tmp_path: Path) -> None:
+    pdflatex = shutil.which("pdflatex")
+    if pdflatex is None:
+        pytest.skip("pdflatex not found: apt-get install texlive-latex-base "
+                    "texlive-latex-recommended texlive-fonts-recommended")
+    source = tmp_path / "leaderboard.tex"
+    shutil.copy(results_dir / "leaderboard.tex", source)
+    done = subprocess.run([pdflatex, "-interaction=nonstopmode", "-halt-on-error", source.name],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert (tmp_path / "leaderboard.pdf").stat().st_size > 0
+    text = source.read_text()
+    assert r"\toprule" in text and r"\textbf{" in text and r"\underline{" in text
+    assert r"ERR $\downarrow$" in text
+
+
+def test_json_records_provenance_and_tables(results_dir: Path) -> None:
+    record = json.loads((results_dir / "leaderboard.json").read_text())
+    assert record["software"]["version"] == "0.1.0" and record["profile"] == "default"
+    assert record["dataset"]["hash"] == "d" * 64 and "root" not in record["dataset"]
+    assert record["methods"]["mean"]["fingerprint"] == "fp-mean"
+    rows = record["leaderboard"]["MRI-CT"]["rows"]
+    assert [r["method"] for r in rows] == ["mean", "max"]
+    score = rows[0]["scores"]["EN"]
+    assert score["n"] == 6 and score["ci95"][0] <= score["mean"] <= score["ci95"][1]
+
