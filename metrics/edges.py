@@ -1,33 +1,36 @@
-"""Edge-based metrics of the default profile: Qabf (edge transfer) and Nabf (artefacts)."""
+"""Edge-based metrics of the default profile: Qabf (edge transfer) and Nabf (artefacts).
+
+Both evaluate their per-pixel terms only where they can contribute (source edges for
+Qabf, artefact pixels for Nabf) and sum them per image.
+"""
 from __future__ import annotations
 
 import numpy as np
 
-from .filters import sobel
+from .filters import SOBEL_X, SOBEL_Y, filter3x3, sobel
 from .validation import checked
 
 HALF_PI = np.pi / 2.0
 
 
-def _qabf_edges(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Strength and orientation as in the reference code: zero-padded Sobel,
-    ``a = arctan(gy / gx)`` and ``pi/2`` where ``gx = 0``.
+def _per_image_sum(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Sum ``values`` (one per True pixel of the N x H x W ``mask``, in C order) per image."""
+    counts = mask.reshape(len(mask), -1).sum(axis=1)
+    owner = np.repeat(np.arange(len(mask)), counts)
+    return np.bincount(owner, weights=values, minlength=len(mask))
 
-    The reference convolves (flipped kernels), so its gx is minus our left-to-right
-    :func:`sobel` response while its gy (upward kernel, flipped) equals our downward
-    one; the sign matters because ``gx = 0`` pixels get ``+pi/2``.
-    """
-    gx, gy = sobel(x, "constant")
-    strength = np.sqrt(gx * gx + gy * gy)
-    safe = np.where(gx == 0, 1.0, -gx)
-    return strength, np.where(gx == 0, HALF_PI, np.arctan(gy / safe))
+
+def _qabf_orientation(gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
+    """``arctan(gy / gx)``, and ``pi/2`` where ``gx = 0`` (reference code)."""
+    flat = gx == 0
+    return np.where(flat, HALF_PI, np.arctan(gy / np.where(flat, 1.0, gx)))
 
 
 def _qabf_preservation(g_x: np.ndarray, a_x: np.ndarray, g_f: np.ndarray,
                        a_f: np.ndarray) -> np.ndarray:
-    """Q_XF per pixel, with the reference code's ratio (gF where gX == gF)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(g_x > g_f, g_f / g_x, np.where(g_x == g_f, g_f, g_x / g_f))
+    """Q_XF at pixels with g_x > 0, with the reference code's ratio (gF where gX == gF)."""
+    ratio = np.minimum(g_x, g_f) / np.maximum(g_x, g_f)
+    ratio = np.where(g_x == g_f, g_f, ratio)
     alignment = 1.0 - np.abs(a_x - a_f) / HALF_PI
     return (0.9994 / (1.0 + np.exp(-15.0 * (ratio - 0.5)))
             * 0.9879 / (1.0 + np.exp(-22.0 * (alignment - 0.8))))
@@ -37,8 +40,10 @@ def _qabf_preservation(g_x: np.ndarray, a_x: np.ndarray, g_f: np.ndarray,
 def fusion_qabf(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
     """Qabf: Xydeas-Petrovic edge preservation weighted by source edge strength.
 
-    Sobel responses with zero padding; strength ``g = sqrt(gx^2 + gy^2)``, orientation
-    ``a = arctan(gy / gx)`` (``pi/2`` where gx = 0). For a source X:
+    Sobel responses by true convolution with zero padding (``conv2(x, h, 'same')``)
+    with ``h_x = [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]`` and
+    ``h_y = [[1, 2, 1], [0, 0, 0], [-1, -2, -1]]``; strength ``g = sqrt(gx^2 + gy^2)``,
+    orientation ``a = arctan(gy / gx)`` (``pi/2`` where gx = 0). For a source X:
     ``G = gF/gX`` where gX > gF, ``gX/gF`` where gX < gF and ``gF`` where equal (the
     reference code's quirk), ``Aor = 1 - |aX - aF| / (pi/2)``,
     ``Q_XF = 0.9994 / (1 + exp(-15 (G - 0.5))) * 0.9879 / (1 + exp(-22 (Aor - 0.8)))``.
@@ -51,13 +56,20 @@ def fusion_qabf(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
        Electron. Lett. 36(4), 308-309, 2000.
     """
     n = len(F)
-    g, a = _qabf_edges(np.concatenate([A, B, F]))
-    g_a, g_b, g_f = g[:n], g[n:2 * n], g[2 * n:]
-    a_a, a_b, a_f = a[:n], a[n:2 * n], a[2 * n:]
-    weighted = (_qabf_preservation(g_a, a_a, g_f, a_f) * g_a
-                + _qabf_preservation(g_b, a_b, g_f, a_f) * g_b)
-    numerator = weighted.sum(axis=(1, 2))
-    denominator = (g_a + g_b).sum(axis=(1, 2))
+    stack = np.concatenate([A, B, F])
+    gx = filter3x3(stack, SOBEL_X, "constant", convolve=True)
+    gy = filter3x3(stack, -SOBEL_Y, "constant", convolve=True)
+    g = np.sqrt(gx * gx + gy * gy)
+    g_f, gx_f, gy_f = g[2 * n:], gx[2 * n:], gy[2 * n:]
+    numerator = np.zeros(n)
+    for first in (0, n):
+        source = slice(first, first + n)
+        edge = g[source] > 0  # Q_XF only counts where the source has an edge
+        g_x = g[source][edge]
+        q = _qabf_preservation(g_x, _qabf_orientation(gx[source][edge], gy[source][edge]),
+                               g_f[edge], _qabf_orientation(gx_f[edge], gy_f[edge]))
+        numerator += _per_image_sum(q * g_x, edge)
+    denominator = (g[:n] + g[n:2 * n]).sum(axis=(1, 2))
     return np.divide(numerator, denominator, out=np.zeros(n), where=denominator > 0)
 
 
@@ -69,23 +81,18 @@ NABF_GAMMA_G, NABF_KAPPA_G, NABF_SIGMA_G = 0.9999, 19.0, 0.5
 NABF_GAMMA_A, NABF_KAPPA_A, NABF_SIGMA_A = 0.9995, 22.0, 0.5
 
 
-def _nabf_edges(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Strength and orientation of Kumar's code: Sobel/8 on a mirrored border
-    (``per_extn_im_fn``), ``a = arctan(gx / gy)``, 0 where gx = gy = 0."""
-    gx, gy = sobel(x, "reflect101")
-    gx, gy = gx / 8.0, gy / 8.0
-    strength = np.sqrt(gx * gx + gy * gy)
+def _nabf_orientation(gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
+    """``arctan(gx / gy)`` (``+-pi/2`` where gy = 0, as MATLAB's atan(+-Inf)), 0 where
+    both vanish."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        angle = np.arctan(gx / gy)  # gy = 0 < |gx| gives +-pi/2 as MATLAB's atan(+-Inf)
-    return strength, np.where((gx == 0) & (gy == 0), 0.0, angle)
+        angle = np.arctan(gx / gy)
+    return np.where((gx == 0) & (gy == 0), 0.0, angle)
 
 
 def _nabf_preservation(g_x: np.ndarray, a_x: np.ndarray, g_f: np.ndarray,
                        a_f: np.ndarray) -> np.ndarray:
-    """Q_XF = sqrt(Q_g Q_a) of the Petrovic-Xydeas model with Kumar's parameters."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(g_x > g_f, g_f / g_x, g_x / g_f)
-    ratio = np.where((g_x == 0) | (g_f == 0), 0.0, ratio)
+    """Q_XF = sqrt(Q_g Q_a) at artefact pixels (gF > gX there, so G = gX / gF)."""
+    ratio = g_x / g_f
     alignment = np.abs(np.abs(a_x - a_f) - HALF_PI) / HALF_PI
     q_g = NABF_GAMMA_G / (1.0 + np.exp(-NABF_KAPPA_G * (ratio - NABF_SIGMA_G)))
     q_a = NABF_GAMMA_A / (1.0 + np.exp(-NABF_KAPPA_A * (alignment - NABF_SIGMA_A)))
@@ -93,18 +100,21 @@ def _nabf_preservation(g_x: np.ndarray, a_x: np.ndarray, g_f: np.ndarray,
 
 
 def _nabf_weight(g: np.ndarray) -> np.ndarray:
-    return np.where(g >= NABF_THRESHOLD, g ** NABF_WEIGHT_POWER, NABF_MIN_WEIGHT)
+    weight = np.full(g.shape, NABF_MIN_WEIGHT)
+    strong = g >= NABF_THRESHOLD
+    weight[strong] = g[strong] ** NABF_WEIGHT_POWER
+    return weight
 
 
 @checked("Nabf")
 def fusion_nabf(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
     """Nabf: Kumar's modified Petrovic-Xydeas fusion-artefact measure (lower is better).
 
-    Arguments in the documented order (fused, source 1, source 2). Edges: Sobel
-    kernels divided by 8, mirrored border (``dcb|abcd``); ``g = sqrt(gx^2 + gy^2)``,
-    ``a = arctan(gx / gy)`` (0 where both vanish). For a source X:
-    ``G = min(gX, gF) / max(gX, gF)`` (0 where either is 0),
-    ``Aor = | |aX - aF| - pi/2 | / (pi/2)``,
+    Arguments in the documented order (fused, source 1, source 2). Edges: correlation
+    with the Sobel kernels divided by 8 on a mirrored border (``dcb|abcd``, Kumar's
+    ``per_extn_im_fn``); ``g = sqrt(gx^2 + gy^2)``, ``a = arctan(gx / gy)`` (0 where
+    both vanish). For a source X: ``G = min(gX, gF) / max(gX, gF)`` (0 where either is
+    0), ``Aor = | |aX - aF| - pi/2 | / (pi/2)``,
     ``Q_XF = sqrt(0.9999 / (1 + exp(-19 (G - 0.5))) * 0.9995 / (1 + exp(-22 (Aor - 0.5))))``;
     weights ``w_X = gX^1.5`` where gX >= 2, else 0.001. With ``na = 1`` where
     ``gF > gA`` and ``gF > gB`` (an edge stronger than in either source), else 0:
@@ -120,11 +130,17 @@ def fusion_nabf(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
        characterisation", Proc. ICCV 2005, 1866-1871 (the original N_AB/F).
     """
     n = len(F)
-    g, a = _nabf_edges(np.concatenate([A, B, F]))
+    gx, gy = sobel(np.concatenate([A, B, F]), "reflect101")
+    gx /= 8.0
+    gy /= 8.0
+    g = np.sqrt(gx * gx + gy * gy)
     g_a, g_b, g_f = g[:n], g[n:2 * n], g[2 * n:]
-    a_a, a_b, a_f = a[:n], a[n:2 * n], a[2 * n:]
     w_a, w_b = _nabf_weight(g_a), _nabf_weight(g_b)
     artefact = (g_f > g_a) & (g_f > g_b)
-    loss = ((1.0 - _nabf_preservation(g_a, a_a, g_f, a_f)) * w_a
-            + (1.0 - _nabf_preservation(g_b, a_b, g_f, a_f)) * w_b)
-    return np.where(artefact, loss, 0.0).sum(axis=(1, 2)) / (w_a + w_b).sum(axis=(1, 2))
+    at_f = _nabf_orientation(gx[2 * n:][artefact], gy[2 * n:][artefact])
+    loss = np.zeros(int(artefact.sum()))
+    for source, weight in ((slice(0, n), w_a), (slice(n, 2 * n), w_b)):
+        a_x = _nabf_orientation(gx[source][artefact], gy[source][artefact])
+        q = _nabf_preservation(g[source][artefact], a_x, g_f[artefact], at_f)
+        loss += (1.0 - q) * weight[artefact]
+    return _per_image_sum(loss, artefact) / (w_a + w_b).sum(axis=(1, 2))

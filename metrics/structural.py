@@ -23,7 +23,8 @@ def ssim_maps(x: np.ndarray, y: np.ndarray, taps: np.ndarray, correction: float 
     """SSIM map and contrast-structure map of each image pair over the 'valid' region.
 
     Window ``outer(taps, taps)``; local variances and covariance scaled by
-    ``correction`` (see :func:`metrics.filters.local_moments`). With
+    ``correction``; x may be shorter than y and is then repeated (see
+    :func:`metrics.filters.local_moments`). With
     ``C1 = (0.01 L)^2``, ``C2 = (0.03 L)^2``:
     ``cs = (2 s_xy + C2) / (s_x^2 + s_y^2 + C2)`` and
     ``ssim = (2 mu_x mu_y + C1) / (mu_x^2 + mu_y^2 + C1) * cs``.
@@ -41,11 +42,6 @@ def ssim_maps(x: np.ndarray, y: np.ndarray, taps: np.ndarray, correction: float 
     return luminance * cs, cs
 
 
-def _pairs(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Stacks (F, F) and (A, B): one batched call scores both sources."""
-    return np.concatenate([F, F]), np.concatenate([A, B])
-
-
 @checked("SSIM", SSIM_WINDOW)
 def fusion_ssim(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
     """SSIM: ``SSIM(F, A) + SSIM(F, B)`` (sum; best value 2).
@@ -57,7 +53,7 @@ def fusion_ssim(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
     n = len(F)
     taps = np.full(SSIM_WINDOW, 1.0 / SSIM_WINDOW)
     area = SSIM_WINDOW * SSIM_WINDOW
-    ssim, _ = ssim_maps(*_pairs(F, A, B), taps, correction=area / (area - 1.0))
+    ssim, _ = ssim_maps(F, np.concatenate([A, B]), taps, correction=area / (area - 1.0))
     means = ssim.mean(axis=(1, 2))
     return means[:n] + means[n:]
 
@@ -83,7 +79,7 @@ def fusion_ms_ssim(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
     """
     n = len(F)
     taps = gaussian_taps(MS_SSIM_WINDOW, MS_SSIM_SIGMA)
-    x, y = _pairs(F, A, B)
+    x, y = F, np.concatenate([A, B])
     value = np.ones(2 * n)
     last = len(MS_SSIM_WEIGHTS) - 1
     for level, weight in enumerate(MS_SSIM_WEIGHTS):

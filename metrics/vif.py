@@ -27,7 +27,8 @@ def vifp(reference: np.ndarray, distorted: np.ndarray) -> np.ndarray:
     g = 0 and sv = s2 and s1 = 0 where s1 < 1e-10; g = 0 and sv = 0 where s2 < 1e-10;
     sv = s2 and g = 0 where g < 0; sv = max(sv, 1e-10).
     ``VIFp = sum log10(1 + g^2 s1 / (sv + 2)) / sum log10(1 + s1 / 2)`` over all scales,
-    and 1.0 where that is 0/0 (no reference detail at any scale).
+    and 1.0 where that is 0/0 (no reference detail at any scale). One stack may be
+    shorter, its length dividing the other's; it is repeated (one F against [A, B]).
 
     References
     ----------
@@ -36,13 +37,13 @@ def vifp(reference: np.ndarray, distorted: np.ndarray) -> np.ndarray:
     .. [2] Y. Han, Y. Cai, Y. Cao, X. Xu, "A new image fusion performance metric based
        on visual information fidelity", Inf. Fusion 14(2), 127-135, 2013.
     """
-    n = len(reference)
+    n = max(len(reference), len(distorted))
     numerator, denominator = np.zeros(n), np.zeros(n)
     for scale in range(1, SCALES + 1):
         taps = scale_taps(scale)
         if scale > 1:
             both = filter_valid(np.concatenate([reference, distorted]), taps)[:, ::2, ::2]
-            reference, distorted = both[:n], both[n:]
+            reference, distorted = both[:len(reference)], both[len(reference):]
         moments = local_moments(reference, distorted, taps)
         s1 = np.maximum(moments.var_x, 0.0)
         s2 = np.maximum(moments.var_y, 0.0)
@@ -67,5 +68,5 @@ def vifp(reference: np.ndarray, distorted: np.ndarray) -> np.ndarray:
 def fusion_vif(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
     """VIF: ``VIFp(A, F) + VIFp(B, F)`` (sum over the sources), see :func:`vifp`."""
     n = len(F)
-    both = vifp(np.concatenate([A, B]), np.concatenate([F, F]))
+    both = vifp(np.concatenate([A, B]), F)
     return both[:n] + both[n:]
