@@ -93,11 +93,12 @@ class Method:
         return np.stack([self.fuse(x, y) for x, y in zip(a, b)])
 
     def resolved_options(self) -> dict[str, Any]:
-        """Option values as recorded in results (paths made absolute strings)."""
+        """Option values as recorded in results (paths as given, so that results hold no
+        machine-specific locations; their content enters through :meth:`weights_hashes`)."""
         out: dict[str, Any] = {}
         for key, value in self.config.items():
             if self.options[key].kind == "path" and value not in (None, ""):
-                value = str(Path(value).expanduser().resolve())
+                value = str(value)
             out[key] = value
         return out
 
@@ -105,8 +106,8 @@ class Method:
         """sha256 of every existing file given as a ``path`` option."""
         hashes = {}
         for key, value in self.resolved_options().items():
-            if self.options[key].kind == "path" and value and Path(value).is_file():
-                hashes[key] = file_sha256(value)
+            if self.options[key].kind == "path" and value and Path(value).expanduser().is_file():
+                hashes[key] = file_sha256(Path(value).expanduser())
         return hashes
 
 
