@@ -78,9 +78,9 @@ def run_checked_task(task: FuseTask) -> list[PairOutcome]:
     return run_fuse_task(task)
 
 
-def _gpu_workers(client: Client) -> int:
-    workers = client.scheduler_info()["workers"].values()
-    return sum(1 for worker in workers if worker.get("resources", {}).get(GPU))
+def _has_gpu_workers(dask_scheduler: Any) -> bool:
+    """Run on the scheduler: whether a connected worker declares a GPU resource."""
+    return any(worker.resources.get(GPU) for worker in dask_scheduler.workers.values())
 
 
 class DaskExecutor:
@@ -118,7 +118,7 @@ class DaskExecutor:
         with ExitStack() as stack:
             client = self._client(stack)
             resources = [{GPU: 1} if self.scheduler and uses_gpu(task) else None for task in tasks]
-            if any(resources) and not _gpu_workers(client):
+            if any(resources) and not client.run_on_scheduler(_has_gpu_workers):
                 raise RuntimeError(
                     f"a method runs on cuda but no worker of {self.scheduler} declares a {GPU} "
                     f"resource; start one worker per GPU with `dask worker {self.scheduler} "
