@@ -15,6 +15,7 @@ MATLAB documentation of ``uint8``, ``round``, ``filter2``, ``freqspace``, ``fft2
 from __future__ import annotations
 
 import numpy as np
+from scipy import fft as sfft
 
 from .filters import filter_valid
 
@@ -51,9 +52,13 @@ def to_uint8_values(x: np.ndarray) -> np.ndarray:
     Returns
     -------
     ndarray
-        float64 integers in 0..255.
+        float64 integers in 0..255 (the input itself when it already is one).
     """
-    return np.clip(matlab_round(np.asarray(x, dtype=np.float64)), 0.0, 255.0)
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(invalid="ignore"):  # an out-of-range cast never equals its input
+        if np.array_equal(x.astype(np.uint8), x):
+            return x
+    return np.clip(matlab_round(x), 0.0, 255.0)
 
 
 
@@ -67,10 +72,12 @@ def filter2_same(x: np.ndarray, taps: np.ndarray) -> np.ndarray:
 
     ``filter2`` filters the real and imaginary parts of a complex image separately.
     """
-    if np.iscomplexobj(x):
-        return filter2_same(x.real, taps) + 1j * filter2_same(x.imag, taps)
     half = len(taps) // 2
-    return filter_valid(np.pad(x, ((0, 0), (half, half), (half, half))), taps)
+    pad = ((0, 0), (half, half), (half, half))
+    if np.iscomplexobj(x):
+        parts = filter_valid(np.pad(np.concatenate([x.real, x.imag]), pad), taps)
+        return parts[:len(x)] + 1j * parts[len(x):]
+    return filter_valid(np.pad(x, pad), taps)
 
 
 def freqspace_meshgrid(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
@@ -91,7 +98,7 @@ def centred_filter_fft(x: np.ndarray, response: np.ndarray) -> np.ndarray:
     the shifted spectrum and shifting back equals multiplying the unshifted spectrum by
     ``ifftshift(response)``, which is what is computed. The result is complex, as in MATLAB.
     """
-    return np.fft.ifft2(np.fft.fft2(x) * np.fft.ifftshift(response))
+    return sfft.ifft2(sfft.fft2(x) * sfft.ifftshift(response))
 
 
 def normalize_minmax_round(x: np.ndarray) -> np.ndarray:

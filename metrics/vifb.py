@@ -90,6 +90,8 @@ def _rescaled_levels(x: np.ndarray) -> np.ndarray:
     """``metricsMutinf``'s normalisation: min-max to [0, 1], ``int16(v*255)``, 0..255."""
     lo = x.min(axis=(1, 2), keepdims=True)
     hi = x.max(axis=(1, 2), keepdims=True)
+    if np.all(lo == 0) and np.all(hi == 255):
+        return x  # (x / 255) * 255 is within an ulp of x, which rounds back to x
     flat = hi == lo
     with np.errstate(invalid="ignore", divide="ignore"):
         scaled = (x - lo) / np.where(flat, 1.0, hi - lo)
