@@ -81,7 +81,7 @@ def test_failures_are_counted_per_pair(results_dir: Path, tmp_path: Path) -> Non
     (copy / "run.json").write_text(json.dumps(run))
     board = build_leaderboard(load_results(copy))
     text = render_to(copy / "leaderboard.md", "leaderboard.md.j2", board=board).read_text()
-    assert "- max on MRI-PET/x: boom" in text
+    assert "- max on 1 image(s) (MRI-PET/x): boom" in text
     pet = text.split("## MRI-PET")[1].split("## ")[0]
     assert [line for line in pet.splitlines() if line.startswith("| max |")][0].endswith("| 1 |")
     counts = leaderboard_frame(board).groupby(["method", "pair"])["failures"].first().to_dict()

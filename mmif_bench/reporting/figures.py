@@ -128,7 +128,9 @@ def comparison_grid(board: Leaderboard, path: Path) -> Path:
 
 
 def write_figures(board: Leaderboard, folder: Path) -> list[Path]:
-    """Every figure of the report, written into ``folder``."""
+    """Every figure of the report, written into ``folder`` (none for a run with no pairs)."""
+    if not board.results.pairs:
+        return []
     paths = []
     for metric in board.results.metrics:
         bar, box = figure_paths(folder, metric)

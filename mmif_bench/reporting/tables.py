@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,6 +81,17 @@ class Leaderboard:
     def run(self) -> dict:
         return self.results.run
 
+    @property
+    def failure_groups(self) -> list[dict]:
+        """Failures grouped by method and message: ``method, message, images`` (the
+        ``pair/image`` names), in first-seen order."""
+        groups: dict[tuple[str, str], list[str]] = {}
+        for failure in self.run.get("failures", []):
+            key = (failure["method"], failure["message"])
+            groups.setdefault(key, []).append(f"{failure['pair']}/{failure['image']}")
+        return [{"method": m, "message": msg, "images": images}
+                for (m, msg), images in groups.items()]
+
 
 def decimals(values: pd.Series) -> int:
     """Decimals that show about four significant digits of the largest magnitude."""
@@ -104,7 +116,7 @@ def build_leaderboard(results: Results) -> Leaderboard:
     ranks = mean_ranks(summary)
     failures = results.failures().set_index(["method", "pair"])["failures"]
     cells = summary.set_index(["pair", "method", "metric"])
-    images = results.scores.groupby("pair")["image"].nunique()
+    images = Counter(entry["pair"] for entry in results.run.get("pairs", []))
     tables = []
     for pair in results.pairs:
         methods = [m for m in results.methods
@@ -125,7 +137,7 @@ def build_leaderboard(results: Results) -> Leaderboard:
                                       bool(c["best"]), bool(c["second"]), bool(c["same_as_best"])))
             rows.append(Row(method, row_cells, float(pair_ranks[i]), bool(rank_best[i]),
                             bool(rank_second[i]), int(failures.get((method, pair), 0))))
-        tables.append(PairTable(pair, int(images.get(pair, 0)), rows))
+        tables.append(PairTable(pair, images[pair], rows))
     notes = {"confidence": CONFIDENCE, "bootstrap": "percentile", "resamples": RESAMPLES,
              "seed": SEED, "test": "paired Wilcoxon signed-rank vs the best, two-sided, Holm",
              "alpha": ALPHA}
