@@ -56,14 +56,17 @@ def mutual_information(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     per distinct value; this is scikit-learn's ``mutual_info_score`` on the flattened
     images. Only occupied joint bins are visited (dense bincount for 8-bit values,
     sorting otherwise). Clipped at 0 (rounding can give -1e-16 on independent images).
+    x may be shorter than y, its length dividing y's: it is then repeated (one fused
+    stack F against the sources [A, B], coded once).
 
     References
     ----------
     .. [1] T. M. Cover, J. A. Thomas, "Elements of Information Theory", 2nd ed.,
        Wiley, 2006, ch. 2.
     """
-    n = len(x)
+    n = len(y)
     cx, kx = value_codes(x)
+    cx = np.tile(cx, (n // len(x), 1))
     cy, ky = value_codes(y)
     pixels = cx.shape[1]
     image = np.arange(n, dtype=np.int64)[:, None]
