@@ -101,8 +101,9 @@ class DaskExecutor:
     def _client(self, stack: ExitStack) -> Client:
         if self.scheduler:
             return stack.enter_context(Client(self.scheduler, set_as_default=False))
-        cluster = stack.enter_context(LocalCluster(
-            n_workers=self.jobs, threads_per_worker=1, processes=True, dashboard_address=None))
+        cluster = stack.enter_context(LocalCluster(  # its HTTP server on any free local port
+            n_workers=self.jobs, threads_per_worker=1, processes=True,
+            dashboard_address="127.0.0.1:0"))
         return stack.enter_context(Client(cluster, set_as_default=False))
 
     def _submit(self, client: Client, task: FuseTask, resources: dict[str, Any] | None) -> Future:

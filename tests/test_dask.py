@@ -6,6 +6,7 @@ client must reach them as absolute paths.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -17,7 +18,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 import numpy as np
 import pytest
@@ -84,7 +85,7 @@ def _marker_pids(folder: Path) -> list[int]:
 
 
 class DaskCluster:
-    """A scheduler and workers as subprocesses on loopback; :meth:`close` ends them."""
+    """A scheduler and workers as subprocesses on loopback, logging to ``root/*.log``."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -93,15 +94,20 @@ class DaskCluster:
         self.stall = root / "stalled-pid"
         self.processes: list[subprocess.Popen] = []
         self.workers: list[subprocess.Popen] = []
-        scheduler_file = root / "scheduler.json"
-        self._spawn("scheduler", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-                    "--port", "0", "--no-dashboard", "--scheduler-file", str(scheduler_file))
+        self.address = ""
+
+    def start_scheduler(self) -> None:
+        scheduler_file = self.root / "scheduler.json"
+        scheduler = self._spawn("scheduler", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+                                "--port", "0", "--no-dashboard", "--scheduler-file", str(scheduler_file))
         deadline = time.monotonic() + 60
-        while not scheduler_file.is_file():
-            if time.monotonic() > deadline or self.processes[0].poll() is not None:
-                raise RuntimeError(f"dask scheduler did not start; see {root}/scheduler.log")
-            time.sleep(0.1)
-        self.address = json.loads(scheduler_file.read_text())["address"]
+        while not self.address:
+            if time.monotonic() > deadline or scheduler.poll() is not None:
+                raise RuntimeError(f"dask scheduler did not start; see {self.root}/scheduler.log")
+            try:
+                self.address = json.loads(scheduler_file.read_text())["address"]
+            except (OSError, ValueError):  # not written yet
+                time.sleep(0.1)
 
     def _spawn(self, name: str, module: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
         cwd = self.root / name
@@ -137,17 +143,29 @@ class DaskCluster:
                 process.wait()
 
 
-@pytest.fixture
-def start_cluster(tmp_path: Path) -> Iterator[Callable[[], DaskCluster]]:
-    clusters: list[DaskCluster] = []
-
-    def start() -> DaskCluster:
-        clusters.append(DaskCluster(tmp_path / f"cluster{len(clusters)}"))
-        return clusters[-1]
-
-    yield start
-    for cluster in clusters:
+@contextlib.contextmanager
+def dask_cluster(root: Path, workers: int) -> Iterator[DaskCluster]:
+    """A scheduler and ``workers`` workers, all stopped on exit."""
+    cluster = DaskCluster(root)
+    try:
+        cluster.start_scheduler()
+        cluster.add_workers(workers)
+        yield cluster
+    finally:
         cluster.close()
+
+
+@pytest.fixture(scope="module")
+def shared_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaskCluster]:
+    with dask_cluster(tmp_path_factory.mktemp("dask"), 2) as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def own_cluster(tmp_path: Path) -> Iterator[DaskCluster]:
+    """For a test that kills a worker."""
+    with dask_cluster(tmp_path / "dask", 2) as cluster:
+        yield cluster
 
 
 @pytest.fixture
@@ -172,48 +190,53 @@ def test_methods(monkeypatch: pytest.MonkeyPatch) -> None:
     registry.register("methods", GpuMean)
 
 
-def _cli(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mmif_bench", "run", "--dataset", "harvard",
-                           "--data-root", "data", "--methods", "mean,max,dwt,gff",
-                           "--metrics", METRICS, "--no-report", *args],
-                          cwd=cwd, capture_output=True, text=True, timeout=300)
+def _config(subset: Path, methods: list[str], **options: object) -> RunConfig:
+    return RunConfig(dataset="harvard", data_root=subset, methods=methods,
+                     metrics=METRICS.split(","), report=False, **options)
 
 
 def _files(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*.png"))}
 
 
-def test_scheduler_and_two_workers_match_local(subset: Path, tmp_path: Path,
-                                               start_cluster: Callable[[], DaskCluster]) -> None:
-    cluster = start_cluster()
-    cluster.add_workers(2)
-    local = _cli(tmp_path, "--out", "out-local")
-    assert local.returncode == 0, local.stderr
-    dask = _cli(tmp_path, "--out", "out-dask", "--executor", "dask", "--scheduler", cluster.address)
-    assert dask.returncode == 0, dask.stderr
-    assert (tmp_path / "out-dask/scores.csv").read_bytes() == (tmp_path / "out-local/scores.csv").read_bytes()
-    assert _files(tmp_path / "out-dask/fused") == _files(tmp_path / "out-local/fused")
-    assert len(_files(tmp_path / "out-dask/fused")) == 4 * 3 * PAIRS_PER_TYPE
-    assert not list(cluster.root.rglob("out-dask")), "a worker wrote relative to its own folder"
+def _same_scores(tmp_path: Path) -> bool:
+    return (tmp_path / "out-dask/scores.csv").read_bytes() == (tmp_path / "out-local/scores.csv").read_bytes()
 
-    rerun = _cli(tmp_path, "--out", "out-dask", "--executor", "dask", "--scheduler", cluster.address)
-    assert rerun.returncode == 0, rerun.stderr
-    assert "fused 0 (cached 36)" in rerun.stderr
-    assert (tmp_path / "out-dask/scores.csv").read_bytes() == (tmp_path / "out-local/scores.csv").read_bytes()
+
+def _quiet(message: str) -> None:
+    pass
+
+
+def test_scheduler_and_two_workers_match_local(subset: Path, tmp_path: Path,
+                                               shared_cluster: DaskCluster) -> None:
+    methods = ["mean", "max", "dwt", "gff"]
+    fused = len(methods) * 3 * PAIRS_PER_TYPE
+    run(_config(subset, methods, out=tmp_path / "out-local"), log=_quiet)
+    cli = subprocess.run(  # relative paths, from another folder than the workers'
+        [sys.executable, "-m", "mmif_bench", "run", "--dataset", "harvard", "--data-root", "data",
+         "--methods", ",".join(methods), "--metrics", METRICS, "--no-report", "--out", "out-dask",
+         "--executor", "dask", "--scheduler", shared_cluster.address],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert cli.returncode == 0, cli.stderr
+    assert f"fused {fused} (cached 0)" in cli.stderr
+    assert _same_scores(tmp_path)
+    assert _files(tmp_path / "out-dask/fused") == _files(tmp_path / "out-local/fused")
+    assert len(_files(tmp_path / "out-dask/fused")) == fused
+
+    rerun = run(_config(subset, methods, out=tmp_path / "out-dask", executor="dask",
+                        scheduler=shared_cluster.address), log=_quiet)
+    assert (rerun.exit_code, rerun.fused_now, rerun.fused_cached) == (0, 0, fused)
+    assert _same_scores(tmp_path)
 
 
 def test_killed_worker_task_is_retried(subset: Path, tmp_path: Path, test_methods: None,
-                                       start_cluster: Callable[[], DaskCluster]) -> None:
-    cluster = start_cluster()
-    cluster.add_workers(2)
-    config = dict(dataset="harvard", data_root=subset, methods=["stallmean", "max"],
-                  metrics=METRICS.split(","), shard_size=1, report=False)
+                                       own_cluster: DaskCluster) -> None:
     killed: list[int] = []
 
     def kill_stalled_worker() -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not killed:
-            text = cluster.stall.read_text() if cluster.stall.is_file() else ""
+            text = own_cluster.stall.read_text() if own_cluster.stall.is_file() else ""
             if text.endswith("\n"):
                 killed.append(int(text))
                 os.kill(killed[0], signal.SIGKILL)
@@ -221,41 +244,37 @@ def test_killed_worker_task_is_retried(subset: Path, tmp_path: Path, test_method
 
     killer = threading.Thread(target=kill_stalled_worker)
     killer.start()
-    summary = run(RunConfig(**config, out=tmp_path / "out-dask", executor="dask",
-                            scheduler=cluster.address), log=lambda message: None)
+    methods = ["stallmean", "max"]
+    summary = run(_config(subset, methods, out=tmp_path / "out-dask", shard_size=1,
+                          executor="dask", scheduler=own_cluster.address), log=_quiet)
     killer.join()
-    reference = run(RunConfig(**config, out=tmp_path / "out-local"), log=lambda message: None)
+    run(_config(subset, methods, out=tmp_path / "out-local", shard_size=1), log=_quiet)
 
-    assert killed and killed[0] in [w.pid for w in cluster.workers if w.poll() == -signal.SIGKILL]
+    assert killed and killed[0] in [w.pid for w in own_cluster.workers if w.poll() == -signal.SIGKILL]
     pairs = 3 * PAIRS_PER_TYPE
-    assert len(_marker_pids(cluster.markers)) > pairs, "the killed worker's pair was not redone"
+    assert len(_marker_pids(own_cluster.markers)) > pairs, "the killed worker's pair was not redone"
     assert (summary.exit_code, summary.failures) == (0, [])
-    assert (summary.fused_now, summary.scored_now) == (2 * pairs, 2 * pairs)
-    assert (tmp_path / "out-dask/scores.csv").read_bytes() == (tmp_path / "out-local/scores.csv").read_bytes()
+    assert (summary.fused_now, summary.scored_now) == (2 * pairs, 2 * pairs)  # none twice
+    assert _same_scores(tmp_path)
 
 
 def test_gpu_tasks_need_and_go_to_gpu_workers(subset: Path, tmp_path: Path, test_methods: None,
-                                              start_cluster: Callable[[], DaskCluster]) -> None:
-    cluster = start_cluster()
-    cluster.add_workers(1)
-    config = dict(dataset="harvard", data_root=subset, methods=["gpumean"],
-                  metrics=METRICS.split(","), shard_size=1, report=False, executor="dask",
-                  scheduler=cluster.address, out=tmp_path / "out")
+                                              shared_cluster: DaskCluster) -> None:
+    config = _config(subset, ["gpumean"], out=tmp_path / "out", shard_size=1, executor="dask",
+                     scheduler=shared_cluster.address)
     with pytest.raises(RuntimeError, match="--resources GPU=1"):
-        run(RunConfig(**config), log=lambda message: None)
-    cluster.add_workers(1, "--resources", "GPU=1")
-    assert run(RunConfig(**config), log=lambda message: None).exit_code == 0
-    assert set(_marker_pids(cluster.markers)) == {cluster.workers[1].pid}
+        run(config, log=_quiet)
+    shared_cluster.add_workers(1, "--resources", "GPU=1")
+    assert run(config, log=_quiet).exit_code == 0
+    assert set(_marker_pids(shared_cluster.markers)) == {shared_cluster.workers[-1].pid}
 
 
 def test_local_cluster_without_scheduler(subset: Path, tmp_path: Path) -> None:
-    config = dict(dataset="harvard", data_root=subset, methods=["mean", "dwt"],
-                  metrics=METRICS.split(","), report=False)
-    summary = run(RunConfig(**config, out=tmp_path / "out-dask", executor="dask", jobs=2),
-                  log=lambda message: None)
-    run(RunConfig(**config, out=tmp_path / "out-local"), log=lambda message: None)
-    assert summary.exit_code == 0 and summary.fused_now == 2 * 3 * PAIRS_PER_TYPE
-    assert (tmp_path / "out-dask/scores.csv").read_bytes() == (tmp_path / "out-local/scores.csv").read_bytes()
+    summary = run(_config(subset, ["mean", "dwt"], out=tmp_path / "out-dask", executor="dask",
+                          jobs=2), log=_quiet)
+    run(_config(subset, ["mean", "dwt"], out=tmp_path / "out-local"), log=_quiet)
+    assert (summary.exit_code, summary.fused_now) == (0, 2 * 3 * PAIRS_PER_TYPE)
+    assert _same_scores(tmp_path)
 
 
 def test_task_helpers(subset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
