@@ -36,7 +36,7 @@ def environment(latex: bool = False) -> Environment:
                        comment_start_string=r"\#{", comment_end_string="}",
                        autoescape=False)
     else:
-        options["autoescape"] = select_autoescape(["html"])
+        options["autoescape"] = select_autoescape(["html.j2"])
     env = Environment(**options)
     env.filters.update(tex=latex_escape, md=markdown_escape, number=number,
                        tojson_sorted=lambda v: json.dumps(v, sort_keys=True))
