@@ -10,19 +10,29 @@ from typing import Iterable
 import numpy as np
 
 from mmif_bench.metric import Metric
-from mmif_bench.registry import get_metric, list_metrics
+from mmif_bench.registry import get_metric, list_metrics, specs
 
 from .validation import as_stacks
 
 
 def resolve(names: Iterable[str] | None, profile: str = "default") -> list[Metric]:
-    """Metric objects for ``names`` (every metric of ``profile`` when None)."""
+    """Metric objects for ``names`` (every metric of ``profile`` when None).
+
+    Reads the plugin table once per call (an entry-point scan costs milliseconds).
+    """
     keys = list_metrics(profile) if names is None else list(names)
+    table = specs("metrics")
     metrics = []
     for key in keys:
         if profile != "default" and "." not in key:
             key = f"{profile}.{key}"
-        metrics.append(get_metric(key))
+        try:
+            obj = table[key].load()
+        except Exception:
+            obj = None
+        if not isinstance(obj, Metric):
+            obj = get_metric(key)  # raises the registry's explanation (unknown, broken, wrong type)
+        metrics.append(obj)
     return metrics
 
 

@@ -60,15 +60,16 @@ def fusion_qabf(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
     gx = filter3x3(stack, SOBEL_X, "constant", convolve=True)
     gy = filter3x3(stack, -SOBEL_Y, "constant", convolve=True)
     g = np.sqrt(gx * gx + gy * gy)
-    g_f, gx_f, gy_f = g[2 * n:], gx[2 * n:], gy[2 * n:]
+    g_f = g[2 * n:].ravel()
+    a_f = _qabf_orientation(gx[2 * n:], gy[2 * n:]).ravel()
     numerator = np.zeros(n)
     for first in (0, n):
-        source = slice(first, first + n)
-        edge = g[source] > 0  # Q_XF only counts where the source has an edge
-        g_x = g[source][edge]
-        q = _qabf_preservation(g_x, _qabf_orientation(gx[source][edge], gy[source][edge]),
-                               g_f[edge], _qabf_orientation(gx_f[edge], gy_f[edge]))
-        numerator += _per_image_sum(q * g_x, edge)
+        g_x, gx_x, gy_x = (v[first:first + n].ravel() for v in (g, gx, gy))
+        edge = np.flatnonzero(g_x)  # Q_XF only counts where the source has an edge
+        strength = g_x[edge]
+        q = _qabf_preservation(strength, _qabf_orientation(gx_x[edge], gy_x[edge]),
+                               g_f[edge], a_f[edge])
+        numerator += np.bincount(edge // g[0].size, weights=q * strength, minlength=n)
     denominator = (g[:n] + g[n:2 * n]).sum(axis=(1, 2))
     return np.divide(numerator, denominator, out=np.zeros(n), where=denominator > 0)
 

@@ -46,16 +46,22 @@ def filter3x3(x: np.ndarray, kernel: np.ndarray, border: str = "constant",
         raise ValueError(f"unknown border {border!r}; use one of {', '.join(_PAD_MODES)}")
     padded = np.pad(x, ((0, 0), (1, 1), (1, 1)), mode=_PAD_MODES[border])
     _, h, w = x.shape
-    out = np.zeros(x.shape)
+    out = np.zeros(x.shape)  # starting at +0 the sum never becomes -0, as in scipy
     term = np.empty(x.shape)
     for m in range(3):
         for n in range(3):
             weight = float(kernel[m, n])
-            if weight == 0.0:
-                continue  # s + 0*v == s, and the sum never becomes -0 (it starts at +0)
             r, c = (2 - m, 2 - n) if convolve else (m, n)
-            np.multiply(padded[:, r:r + h, c:c + w], weight, out=term)
-            out += term
+            view = padded[:, r:r + h, c:c + w]
+            if weight == 0.0:
+                continue  # s + 0*v == s
+            if weight == 1.0:
+                out += view
+            elif weight == -1.0:
+                out -= view  # s + (-1*v) == s - v bitwise
+            else:
+                np.multiply(view, weight, out=term)
+                out += term
     return out
 
 

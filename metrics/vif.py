@@ -49,15 +49,13 @@ def vifp(reference: np.ndarray, distorted: np.ndarray) -> np.ndarray:
         s2 = np.maximum(moments.var_y, 0.0)
         s12 = moments.cov
         g = s12 / (s1 + EPS)
-        sv = s2 - g * s12
-        flat = s1 < EPS
-        g[flat], sv[flat], s1[flat] = 0.0, s2[flat], 0.0
-        flat = s2 < EPS
-        g[flat], sv[flat] = 0.0, 0.0
-        negative = g < 0
-        sv[negative], g[negative] = s2[negative], 0.0
-        sv = np.maximum(sv, EPS)
-        numerator += np.sum(np.log10(1.0 + g * g * s1 / (sv + NOISE_VARIANCE)), axis=(1, 2))
+        # The reference's masking sequence leaves g = 0 (a zero numerator term) unless
+        # s1 >= eps, s2 >= eps and g > 0; there sv = max(s2 - g s12, eps).
+        informative = (s1 >= EPS) & (s2 >= EPS) & (g > 0)
+        sv = np.maximum(s2 - g * s12, EPS)
+        gain = np.where(informative, g * g * s1 / (sv + NOISE_VARIANCE), 0.0)
+        numerator += np.sum(np.log10(1.0 + gain), axis=(1, 2))
+        s1 = np.where(s1 >= EPS, s1, 0.0)
         denominator += np.sum(np.log10(1.0 + s1 / NOISE_VARIANCE), axis=(1, 2))
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = numerator / denominator
