@@ -2,8 +2,8 @@
 
 MRI-, CT-, PET- and SPECT-like renderings of scikit-image's Shepp-Logan phantom: MRI shows
 soft-tissue contrast with texture, CT a bright skull and flat tissue, PET/SPECT smooth
-"uptake" blobs rendered through a pseudo-colour map. Images are 128x128, generated
-deterministically and written once to ``$MMIF_BENCH_CACHE/phantom-v1`` (default
+"uptake" blobs rendered through a pseudo-colour map. Images are 256x256 (large enough for every metric window), generated
+deterministically and written once to ``$MMIF_BENCH_CACHE/phantom-v2`` (default
 ``~/.cache/mmif-bench``). Numbers on it say nothing about real fusion quality.
 """
 from __future__ import annotations
@@ -20,9 +20,9 @@ from skimage.transform import resize, rotate
 from mmif_bench.dataset import FolderDataset
 from mmif_bench.imageio import write_png
 
-SIZE = 128
+SIZE = 256
 PAIRS_PER_TYPE = 6  # names 0..5; 0-3 train, 4-5 test
-VERSION = "phantom-v1"
+VERSION = "phantom-v2"
 
 
 def cache_root() -> Path:

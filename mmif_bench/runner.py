@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+import os
 import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -101,6 +102,11 @@ def _metrics_signature(metrics: list[Metric], profile: str) -> str:
     return digest.hexdigest()
 
 
+def _relative_to(path: Path, out: Path) -> str:
+    """``path`` relative to the results folder: movable together, no machine paths."""
+    return os.path.relpath(Path(path).resolve(), out.resolve())
+
+
 def _check_output_location(out: Path, dataset: Dataset) -> None:
     root = getattr(dataset, "root", None)
     if root is None:
@@ -113,7 +119,9 @@ def _check_output_location(out: Path, dataset: Dataset) -> None:
         )
 
 
-def _load_pairs(pairs: list[Pair], min_size: int, skipped: list[Problem]) -> list[LoadedPair]:
+def _load_pairs(pairs: list[Pair], metrics: list[Metric], skipped: list[Problem]) -> list[LoadedPair]:
+    min_size = max((m.min_size for m in metrics), default=1)
+    needing = ", ".join(m.name for m in metrics if m.min_size == min_size)
     loaded = []
     for pair in pairs:
         try:
@@ -125,7 +133,7 @@ def _load_pairs(pairs: list[Pair], min_size: int, skipped: list[Problem]) -> lis
         if min(height, width) < min_size:
             skipped.append(Problem(str(pair.path_a), (
                 f"image is {width}x{height}, smaller than the metrics' {min_size}x{min_size} "
-                f"windows; use larger images or drop the metrics that need them")))
+                f"windows ({needing}); use larger images or leave those out with --metrics")))
             continue
         loaded.append(LoadedPair(pair, content_hash(a.pixels, b.pixels),
                                  gray_of(a.pixels), gray_of(b.pixels)))
@@ -191,8 +199,7 @@ def run(config: RunConfig, log: Callable[[str], None] = lambda m: print(m, file=
     for note in listing.notes:
         log(f"note: {note}")
     skipped = list(listing.problems)
-    min_size = max((m.min_size for m in metrics), default=1)
-    loaded = _load_pairs(listing.pairs, min_size, skipped)
+    loaded = _load_pairs(listing.pairs, metrics, skipped)
     summary = RunSummary(out, EXIT_OK, dataset.name, len(loaded), skipped=skipped)
     for problem in skipped:
         log(f"skipped: {problem}")
@@ -267,15 +274,16 @@ def run(config: RunConfig, log: Callable[[str], None] = lambda m: print(m, file=
         "software": {"name": "mmif-bench", "version": __version__},
         "profile": config.profile,
         "dataset": {"name": dataset.name, "split": config.split,
-                    "root": str(getattr(dataset, "root", "")),
+                    "root": _relative_to(dataset.root, out) if hasattr(dataset, "root") else "",
                     "hash": hashlib.sha256("".join(
                         f"{lp.pair.key}:{lp.input_hash};" for lp in loaded).encode()).hexdigest()},
         "methods": methods_info,
         "metrics": {m.name: {"higher_is_better": m.higher_is_better, "needs_sources": m.needs_sources,
                              "reference": m.reference, "description": m.description, "unit": m.unit}
                     for m in metrics},
-        "pairs": [{"pair": lp.pair.pair_type, "image": lp.pair.name, "path_a": str(lp.pair.path_a),
-                   "path_b": str(lp.pair.path_b), "hash": lp.input_hash} for lp in loaded],
+        "pairs": [{"pair": lp.pair.pair_type, "image": lp.pair.name,
+                   "path_a": _relative_to(lp.pair.path_a, out), "path_b": _relative_to(lp.pair.path_b, out),
+                   "hash": lp.input_hash} for lp in loaded],
         "skipped": [{"where": p.where, "message": p.message} for p in skipped],
         "failures": summary.failures,
         "plugin_errors": load_errors(),

@@ -66,11 +66,10 @@ class Results:
         return self.root / "fused" / method / pair / f"{image}.png"
 
     def source_paths(self, entry: dict) -> tuple[Path, Path]:
-        """The two source files of a ``run.json`` pair entry (paths as recorded, else
-        relative to the results folder)."""
+        """The two source files of a ``run.json`` pair entry (recorded relative to the
+        results folder)."""
         def locate(recorded: str) -> Path:
-            path = Path(recorded)
-            return path if path.is_absolute() or path.exists() else self.root / path
+            return self.root / recorded
         return locate(entry["path_a"]), locate(entry["path_b"])
 
 
