@@ -44,16 +44,22 @@ def spatial_frequency(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray
     """SF: ``sqrt(mean(row differences^2) + mean(column differences^2))`` of F.
 
     The means are over the (H x (W-1)) horizontal and ((H-1) x W) vertical first
-    differences (not over H*W as in the VIFB MATLAB code).
+    differences (not over H*W as in the VIFB MATLAB code); a direction without
+    differences (a one-pixel-wide image) contributes 0.
 
     References
     ----------
     .. [1] A. M. Eskicioglu, P. S. Fisher, "Image quality measures and their
        performance", IEEE Trans. Commun. 43(12), 1995.
     """
-    horizontal = np.mean(np.diff(F, axis=2) ** 2, axis=(1, 2))
-    vertical = np.mean(np.diff(F, axis=1) ** 2, axis=(1, 2))
-    return np.sqrt(horizontal + vertical)
+    return np.sqrt(_mean_square(np.diff(F, axis=2)) + _mean_square(np.diff(F, axis=1)))
+
+
+def _mean_square(d: np.ndarray) -> np.ndarray:
+    """Per-image mean of ``d^2``; 0 for a one-pixel-wide image (no differences)."""
+    if d.shape[1] * d.shape[2] == 0:
+        return np.zeros(len(d))
+    return np.mean(d * d, axis=(1, 2))
 
 
 def _gradient(x: np.ndarray, axis: int) -> np.ndarray:
