@@ -1,0 +1,308 @@
+"""Training of both DM-FNet stages (He et al., TMM 2025).
+
+Stage I trains the diffusion UNet (x0 prediction, MSE); Stage II freezes it and trains the
+fusion network on its multi-step decoder features with the hybrid loss. Runs on CPU or CUDA
+(bf16 autocast), single process or DDP under ``torchrun`` (gloo on CPU, nccl on CUDA)::
+
+    python -m mmif_bench.methods.dmfnet.train --stage 1 --preset cpu --data-root DIR
+    torchrun --nproc_per_node=4 -m mmif_bench.methods.dmfnet.train --stage 1 --preset paper
+
+Every random draw of step s on rank r comes from a generator seeded with (seed, s, r), so a
+checkpoint's model, optimiser state and step make ``--resume`` continue exactly.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from tqdm import tqdm
+
+from mmif_bench.config import data_root as configured_root
+
+from .data import PairCrops
+from .diffusion import Diffusion
+from .features import extract_features
+from .fusion_net import FusionNet
+from .loss import hybrid_loss
+from .presets import PRESETS, Preset, StageConfig
+from .unet import UNet, UNetConfig
+
+FINAL = "final.pt"
+LAST = "last.pt"
+
+
+def step_seed(seed: int, step: int, rank: int) -> int:
+    """The seed of every random draw of one training step on one rank."""
+    return int(np.random.SeedSequence([seed, step, rank]).generate_state(1)[0])
+
+
+def lr_at(cfg: StageConfig, step: int, total: int) -> float:
+    """Learning rate of ``step`` (0-based) of ``total`` under the stage's schedule."""
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    if cfg.lr_schedule == "constant":
+        return cfg.lr
+    progress = (step - cfg.warmup) / max(total - cfg.warmup, 1)
+    return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def make_optimizer(cfg: StageConfig, params: Any) -> torch.optim.Optimizer:
+    if cfg.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    raise ValueError(f"unknown optimizer {cfg.optimizer!r}; use adam or adamw")
+
+
+def unet_config(data: dict) -> UNetConfig:
+    """A :class:`UNetConfig` from its checkpoint dict."""
+    return UNetConfig(**{**data, "mults": tuple(data["mults"])})
+
+
+def load_unet(path: str | Path, device: torch.device | str = "cpu") -> tuple[UNet, dict]:
+    """The Stage I UNet of an inference (``final.pt``) or training checkpoint, and its config."""
+    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    config = ckpt["config"]
+    unet = UNet(unet_config(config["unet"]))
+    unet.load_state_dict(ckpt["unet"] if "unet" in ckpt else ckpt["model"])
+    return unet.to(device).eval(), config
+
+
+def _save(obj: dict, path: Path) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+class Distributed:
+    """Process group from torchrun's environment (WORLD_SIZE, RANK, LOCAL_RANK), if any."""
+
+    def __init__(self, device: str) -> None:
+        use_cuda = device == "cuda" or (device == "auto" and torch.cuda.is_available())
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        self.device = torch.device(f"cuda:{local_rank}" if use_cuda else "cpu")
+        if use_cuda:
+            torch.cuda.set_device(self.device)
+        if self.world > 1:
+            dist.init_process_group("nccl" if use_cuda else "gloo")
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def wrap(self, model: nn.Module) -> nn.Module:
+        if self.world == 1:
+            return model
+        return DistributedDataParallel(model, device_ids=[self.device] if self.device.type == "cuda" else None)
+
+    def close(self) -> None:
+        if self.world > 1:
+            dist.destroy_process_group()
+
+
+class Trainer:
+    """One stage's training loop with checkpoints, logs and exact resume.
+
+    Parameters
+    ----------
+    preset
+        Sizes and optimisation (:mod:`.presets`).
+    stage
+        1 (diffusion UNet) or 2 (fusion network on the frozen UNet).
+    out
+        Run folder; the stage writes ``OUT/stageN/`` (``last.pt`` full checkpoint,
+        ``final.pt`` and ``step_*.pt`` inference weights, ``log.jsonl``).
+    unet_path
+        Stage II: the Stage I checkpoint (default ``OUT/stage1/final.pt``).
+    """
+
+    def __init__(self, preset: Preset, stage: int, data_root: str | Path, out: str | Path,
+                 steps: int | None = None, device: str = "auto", unet_path: str | Path | None = None,
+                 env: Distributed | None = None) -> None:
+        self.preset, self.stage = preset, stage
+        self.cfg = preset.stage(stage)
+        self.steps = steps or self.cfg.steps
+        self.env = env or Distributed(device)
+        self.dir = Path(out) / f"stage{stage}"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.data = PairCrops(data_root)
+        dev = self.env.device
+        if stage == 1:
+            self.model = UNet(preset.unet).to(dev)
+            self.diffusion = Diffusion("cosine", preset.diffusion_steps)
+        else:
+            unet_path = Path(unet_path or Path(out) / "stage1" / FINAL)
+            self.unet, unet_cfg = load_unet(unet_path, dev)
+            self.unet.requires_grad_(False)
+            if unet_cfg["unet"] != preset.to_dict()["unet"]:
+                raise ValueError(f"{unet_path} holds a UNet of another size than preset "
+                                 f"{preset.name!r}: {unet_cfg['unet']}")
+            self.unet_path = str(unet_path)
+            self.diffusion = Diffusion(preset.feature_schedule, preset.diffusion_steps)
+            self.model = FusionNet(preset.unet.feature_channels, len(preset.timesteps)).to(dev)
+        self.optimizer = make_optimizer(self.cfg, self.model.parameters())
+        self.step = 0
+        self.history: list[dict] = []
+
+    # -- checkpoints -------------------------------------------------------------------
+    def _config(self) -> dict:
+        return {**self.preset.to_dict(), "stage": self.stage, "steps": self.steps,
+                "world_size": self.env.world,
+                "train_file_list_sha256": self.data.file_list_sha256}
+
+    def inference_state(self) -> dict:
+        """Weights and config only: what the plugin (Stage II) or Stage II (Stage I) loads."""
+        state = {"config": self._config(), "step": self.step}
+        if self.stage == 1:
+            state["unet"] = self.model.state_dict()
+        else:
+            state["unet"] = self.unet.state_dict()
+            state["fusion"] = self.model.state_dict()
+        return state
+
+    def save(self) -> None:
+        _save({"config": self._config(), "step": self.step, "model": self.model.state_dict(),
+               "optimizer": self.optimizer.state_dict(), "history": self.history,
+               "rng": {"torch": torch.get_rng_state(), "scheme": "seeded per (seed, step, rank)"}},
+              self.dir / LAST)
+
+    def resume(self) -> None:
+        path = self.dir / LAST
+        if not path.is_file():
+            raise FileNotFoundError(f"--resume: no checkpoint at {path}")
+        ckpt = torch.load(path, map_location=self.env.device, weights_only=True)
+        theirs = {k: v for k, v in ckpt["config"].items() if k != "steps"}
+        ours = {k: v for k, v in self._config().items() if k != "steps"}
+        if json.loads(json.dumps(theirs)) != json.loads(json.dumps(ours)):
+            raise ValueError(f"{path} was written with another configuration; "
+                             f"use another --out or drop --resume")
+        self.model.load_state_dict(ckpt["model"])
+        self.optimizer.load_state_dict(ckpt["optimizer"])
+        self.step, self.history = ckpt["step"], ckpt["history"]
+
+    # -- the loop ----------------------------------------------------------------------
+    def _loss(self, model: nn.Module, gen: torch.Generator) -> dict[str, torch.Tensor]:
+        cfg, dev = self.cfg, self.env.device
+        a, b = (x.to(dev) for x in self.data.sample(cfg.batch_pairs, cfg.crop, gen))
+        autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if dev.type == "cuda"
+                    else nullcontext())
+        with autocast:
+            if self.stage == 1:
+                return {"total": self.diffusion.loss(model, torch.cat([a, b]), gen)}
+            noise = torch.randn(len(self.preset.timesteps), 2, *a.shape, generator=gen)
+            feats_a, feats_b = extract_features(self.unet, self.diffusion, a, b,
+                                                self.preset.timesteps, noise)
+            return hybrid_loss(model(feats_a, feats_b), a, b)
+
+    def run(self) -> dict[str, float]:
+        """Train up to ``self.steps``; returns the last logged losses."""
+        model = self.env.wrap(self.model)
+        model.train()
+        snapshot_every = max(self.steps // self.cfg.snapshots, 1)
+        images = 2 * self.cfg.batch_pairs * self.env.world
+        bar = tqdm(total=self.steps, initial=self.step, disable=not self.env.main,
+                   desc=f"dmfnet stage {self.stage}", mininterval=5.0, file=sys.stdout)
+        window: dict[str, float] = {}
+        window_time, window_steps = 0.0, 0
+        last: dict[str, float] = {}
+        while self.step < self.steps:
+            started = time.perf_counter()
+            seed = step_seed(self.preset.seed, self.step, self.env.rank)
+            torch.manual_seed(seed)
+            gen = torch.Generator().manual_seed(seed)
+            lr = lr_at(self.cfg, self.step, self.steps)
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr
+            terms = self._loss(model, gen)
+            self.optimizer.zero_grad(set_to_none=True)
+            terms["total"].backward()
+            self.optimizer.step()
+            self.step += 1
+            window_time += time.perf_counter() - started
+            window_steps += 1
+            for key, value in terms.items():
+                window[key] = window.get(key, 0.0) + float(value.detach())
+            bar.update(1)
+            if self.step % self.cfg.log_every == 0 or self.step == self.steps:
+                last = {k: v / window_steps for k, v in window.items()}
+                record = {"step": self.step, "lr": lr, **last,
+                          "step_time_s": window_time / window_steps,
+                          "images_per_s": images * window_steps / window_time}
+                self.history.append(record)
+                if self.env.main:
+                    bar.set_postfix(loss=f"{last['total']:.4f}")
+                    print(json.dumps(record), flush=True)
+                    with open(self.dir / "log.jsonl", "a") as handle:
+                        handle.write(json.dumps(record) + "\n")
+                window, window_time, window_steps = {}, 0.0, 0
+            if self.env.main:
+                if self.step % snapshot_every == 0 or self.step == self.steps:
+                    _save(self.inference_state(), self.dir / f"step_{self.step:07d}.pt")
+                if self.step % self.cfg.save_every == 0 or self.step == self.steps:
+                    self.save()
+        bar.close()
+        if self.env.main:
+            _save(self.inference_state(), self.dir / FINAL)
+        return last
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="mmif-bench train dmfnet",
+        description="Train DM-FNet: --stage 1 (diffusion UNet) then --stage 2 (fusion net).")
+    parser.add_argument("--stage", type=int, choices=(1, 2), required=True)
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="cpu")
+    parser.add_argument("--data-root", help="Harvard folder (default $MMIF_BENCH_DATA)")
+    parser.add_argument("--out", help="run folder (default runs/dmfnet-PRESET)")
+    parser.add_argument("--resume", action="store_true", help="continue from OUT/stageN/last.pt")
+    parser.add_argument("--steps", type=int, help="total steps (default: the preset's)")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.add_argument("--unet", help="Stage II: Stage I checkpoint (default OUT/stage1/final.pt)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``mmif-bench train dmfnet``; returns the exit status."""
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    root = configured_root(args.data_root)
+    if root is None:
+        print("error: pass --data-root DIR or set MMIF_BENCH_DATA", file=sys.stderr)
+        return 2
+    preset = PRESETS[args.preset]
+    out = Path(args.out or f"runs/dmfnet-{preset.name}")
+    env = Distributed(args.device)
+    try:
+        trainer = Trainer(preset, args.stage, root, out, steps=args.steps, unet_path=args.unet,
+                          env=env)
+        if args.resume:
+            trainer.resume()
+        if env.main:
+            n_params = sum(p.numel() for p in trainer.model.parameters())
+            print(f"dmfnet stage {args.stage}, preset {preset.name}: {n_params / 1e6:.2f} M "
+                  f"trainable parameters, {len(trainer.data)} train pairs, world size "
+                  f"{env.world}, device {env.device}, from step {trainer.step}", flush=True)
+        started = time.perf_counter()
+        trainer.run()
+        if env.main:
+            print(f"done in {time.perf_counter() - started:.1f} s", flush=True)
+    finally:
+        env.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
