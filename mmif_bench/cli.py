@@ -69,7 +69,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from .reporting import write_report
 
-    for path in write_report(Path(args.results)):
+    extra = {} if args.html_images is None else {"images_per_pair": args.html_images}
+    for path in write_report(Path(args.results), **extra):
         print(path)
     return 0
 
@@ -122,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", help="write the leaderboard files for a results folder")
     p.add_argument("--results", required=True)
+    p.add_argument("--html-images", type=int, metavar="N",
+                   help="images per modality pair in the HTML comparison view (0: all; default 4)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("check", help="fail (exit 1) when scores got worse than a baseline")

@@ -10,6 +10,7 @@ from .figures import figure_paths
 from .render import render_to
 from .tables import Leaderboard
 
+IMAGES_PER_PAIR = 4  # images per modality pair embedded in the page (0: all)
 BROWSER_FORMATS = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 
 
@@ -26,14 +27,17 @@ def data_uri(path: Path) -> str | None:
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-def image_index(board: Leaderboard) -> dict:
+def image_index(board: Leaderboard, per_pair: int = IMAGES_PER_PAIR) -> dict:
     """``{pair: {"modalities": [a, b], "images": {image: {"sources": [...], "fused":
-    {method: uri}}}}}`` for the comparison view."""
+    {method: uri}}}}}`` for the comparison view: the first ``per_pair`` images of each
+    modality pair (all when 0), which keeps the page small enough to share."""
     results = board.results
     index: dict = {}
     for entry in results.run.get("pairs", []):
         pair, image = entry["pair"], entry["image"]
         group = index.setdefault(pair, {"modalities": pair.split("-", 1), "images": {}})
+        if per_pair and len(group["images"]) >= per_pair:
+            continue
         group["images"][image] = {
             "sources": [data_uri(p) for p in results.source_paths(entry)],
             "fused": {m: data_uri(results.fused_path(m, pair, image)) for m in results.methods},
@@ -41,9 +45,11 @@ def image_index(board: Leaderboard) -> dict:
     return index
 
 
-def write_html(board: Leaderboard, path: Path, figures: Path) -> Path:
+def write_html(board: Leaderboard, path: Path, figures: Path,
+               images_per_pair: int = IMAGES_PER_PAIR) -> Path:
     """Render ``leaderboard.html``; ``figures`` is the folder the charts were written to."""
     charts = [{"metric": metric, "uris": [data_uri(p) for p in figure_paths(figures, metric)]}
               for metric in board.results.metrics]
     return render_to(path, "leaderboard.html.j2", board=board, charts=charts,
-                     images=image_index(board), methods=board.results.methods)
+                     images=image_index(board, images_per_pair), images_per_pair=images_per_pair,
+                     methods=board.results.methods)
