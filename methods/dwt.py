@@ -52,11 +52,11 @@ class DWTFusion(Method):
         height, width = a.shape[-2:]
         max_levels = pywt.dwt_max_level(min(height, width), wavelet.dec_len)
         levels = min(int(self.config["levels"]), max_levels)
-        options = {"wavelet": wavelet, "mode": self.config["mode"], "level": levels, "axes": (-2, -1)}
-        ca = pywt.wavedec2(a.astype(np.float32), **options)
-        cb = pywt.wavedec2(b.astype(np.float32), **options)
+        mode = self.config["mode"]
+        ca = pywt.wavedec2(a.astype(np.float32), wavelet, mode, levels, axes=(-2, -1))
+        cb = pywt.wavedec2(b.astype(np.float32), wavelet, mode, levels, axes=(-2, -1))
         fused = [(ca[0] + cb[0]) / 2.0]
         for bands_a, bands_b in zip(ca[1:], cb[1:]):
             fused.append(tuple(max_abs(x, y) for x, y in zip(bands_a, bands_b)))
-        out = pywt.waverec2(fused, wavelet, mode=self.config["mode"], axes=(-2, -1))
+        out = pywt.waverec2(fused, wavelet, mode, axes=(-2, -1))
         return to_unit(out[..., :height, :width])
