@@ -65,16 +65,16 @@ PAPER = Preset(
 
 CPU = Preset(
     name="cpu",
-    unet=UNetConfig(width=24, mults=(1, 1, 1, 1, 2), res_blocks=1, dropout=0.0, groups=8),
-    stage1=StageConfig(steps=1600, lr=2e-4, optimizer="adamw", batch_pairs=4, crop=96,
+    unet=UNetConfig(width=16, mults=(1, 1, 1, 1, 2), res_blocks=1, dropout=0.0, groups=8),
+    stage1=StageConfig(steps=3600, lr=2e-4, optimizer="adamw", batch_pairs=4, crop=96,
                        lr_schedule="cosine", warmup=100, min_lr_ratio=0.1,
                        weight_decay=0.01, log_every=20, save_every=250),
-    stage2=StageConfig(steps=900, lr=1e-3, optimizer="adam", batch_pairs=4, crop=96,
+    stage2=StageConfig(steps=2000, lr=1e-3, optimizer="adam", batch_pairs=4, crop=96,
                        lr_schedule="cosine", warmup=50, min_lr_ratio=0.05,
                        log_every=20, save_every=250),
     deviations=(
-        "UNet width 24 (paper 128), 1 res block per level down / 2 up (paper 2 / 3), "
-        "GroupNorm 8 groups (paper 32; 24 channels): about 40x fewer FLOPs, so that "
+        "UNet width 16 (paper 128), 1 res block per level down / 2 up (paper 2 / 3), "
+        "GroupNorm 8 groups (paper 32; 16 channels): about 100x fewer FLOPs, so that "
         "both stages fit an hour on a 2-core CPU; the fusion head follows the UNet's widths.",
         "No dropout (paper 0.2): a few thousand steps do not overfit 738 pairs.",
         "96x96 crops (paper 160) and 4 pairs per batch (paper 1): cheaper steps, smoother "

@@ -155,6 +155,7 @@ class Trainer:
             self.diffusion = Diffusion(preset.feature_schedule, preset.diffusion_steps)
             self.model = FusionNet(preset.unet.feature_channels, len(preset.timesteps)).to(dev)
         self.optimizer = make_optimizer(self.cfg, self.model.parameters())
+        self.wrapped = self.env.wrap(self.model)
         self.step = 0
         self.history: list[dict] = []
 
@@ -208,38 +209,43 @@ class Trainer:
                                                 self.preset.timesteps, noise)
             return hybrid_loss(model(feats_a, feats_b), a, b)
 
-    def run(self) -> dict[str, float]:
-        """Train up to ``self.steps``; returns the last logged losses."""
-        model = self.env.wrap(self.model)
-        model.train()
+    def train_step(self) -> dict[str, float]:
+        """One optimisation step; returns its loss terms."""
+        seed = step_seed(self.preset.seed, self.step, self.env.rank)
+        torch.manual_seed(seed)
+        gen = torch.Generator().manual_seed(seed)
+        lr = lr_at(self.cfg, self.step, self.steps)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        self.wrapped.train()
+        terms = self._loss(self.wrapped, gen)
+        self.optimizer.zero_grad(set_to_none=True)
+        terms["total"].backward()
+        self.optimizer.step()
+        self.step += 1
+        return {"lr": lr, **{k: float(v.detach()) for k, v in terms.items()}}
+
+    def run(self, until: int | None = None) -> dict[str, float]:
+        """Train up to step ``until`` (default: the end); returns the last logged losses."""
+        until = min(until or self.steps, self.steps)
         snapshot_every = max(self.steps // self.cfg.snapshots, 1)
         images = 2 * self.cfg.batch_pairs * self.env.world
-        bar = tqdm(total=self.steps, initial=self.step, disable=not self.env.main,
+        bar = tqdm(total=until, initial=self.step, disable=not self.env.main,
                    desc=f"dmfnet stage {self.stage}", mininterval=5.0, file=sys.stdout)
         window: dict[str, float] = {}
         window_time, window_steps = 0.0, 0
         last: dict[str, float] = {}
-        while self.step < self.steps:
+        while self.step < until:
             started = time.perf_counter()
-            seed = step_seed(self.preset.seed, self.step, self.env.rank)
-            torch.manual_seed(seed)
-            gen = torch.Generator().manual_seed(seed)
-            lr = lr_at(self.cfg, self.step, self.steps)
-            for group in self.optimizer.param_groups:
-                group["lr"] = lr
-            terms = self._loss(model, gen)
-            self.optimizer.zero_grad(set_to_none=True)
-            terms["total"].backward()
-            self.optimizer.step()
-            self.step += 1
+            terms = self.train_step()
             window_time += time.perf_counter() - started
             window_steps += 1
             for key, value in terms.items():
-                window[key] = window.get(key, 0.0) + float(value.detach())
+                window[key] = window.get(key, 0.0) + value
             bar.update(1)
-            if self.step % self.cfg.log_every == 0 or self.step == self.steps:
+            if self.step % self.cfg.log_every == 0 or self.step == until:
                 last = {k: v / window_steps for k, v in window.items()}
-                record = {"step": self.step, "lr": lr, **last,
+                record = {"step": self.step, **last, "lr": terms["lr"],
                           "step_time_s": window_time / window_steps,
                           "images_per_s": images * window_steps / window_time}
                 self.history.append(record)
@@ -252,10 +258,10 @@ class Trainer:
             if self.env.main:
                 if self.step % snapshot_every == 0 or self.step == self.steps:
                     _save(self.inference_state(), self.dir / f"step_{self.step:07d}.pt")
-                if self.step % self.cfg.save_every == 0 or self.step == self.steps:
+                if self.step % self.cfg.save_every == 0 or self.step == until:
                     self.save()
         bar.close()
-        if self.env.main:
+        if self.env.main and self.step == self.steps:
             _save(self.inference_state(), self.dir / FINAL)
         return last
 
@@ -270,6 +276,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--out", help="run folder (default runs/dmfnet-PRESET)")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/stageN/last.pt")
     parser.add_argument("--steps", type=int, help="total steps (default: the preset's)")
+    parser.add_argument("--stop-at", type=int,
+                        help="stop after this step (same schedule; continue with --resume)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.add_argument("--unet", help="Stage II: Stage I checkpoint (default OUT/stage1/final.pt)")
     return parser.parse_args(argv)
@@ -296,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"trainable parameters, {len(trainer.data)} train pairs, world size "
                   f"{env.world}, device {env.device}, from step {trainer.step}", flush=True)
         started = time.perf_counter()
-        trainer.run()
+        trainer.run(args.stop_at)
         if env.main:
             print(f"done in {time.perf_counter() - started:.1f} s", flush=True)
     finally:
