@@ -84,7 +84,8 @@ class GFFFusion(Method):
     Filters use replicated borders (as the authors' MATLAB ``imfilter(...,
     'replicate')``); the guided filter's box means count only pixels inside the
     image. Guided filtering may overshoot [0, 1] slightly: the refined weights are
-    clipped before normalisation, which the paper leaves unspecified.
+    clipped to [0, 1] before normalisation (the paper does not say; MATLAB versions
+    of the authors' code clip too).
 
     References
     ----------
