@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -15,7 +16,6 @@ from mmif_bench.method import Method, Option
 WEIGHTS_FILE = "IFCNN-MAX.pth"
 # pairs per forward pass: on CPU larger batches only add memory traffic (measured slower)
 CHUNK = {"cpu": 1, "cuda": 16}
-GRAY = (0.299, 0.587, 0.114)
 BN_EPS = 1e-5  # PyTorch's BatchNorm2d default, used in training
 SHAPES = {
     "conv1.weight": (64, 3, 7, 7),
@@ -110,8 +110,9 @@ class IFCNNFusion(Method):
     ResNet-101's first layer) and a conv-BN-ReLU block; the feature maps are
     fused by element-wise maximum and reconstructed by a second block and a
     1 x 1 convolution to 3 channels. As the authors' inference does, the output
-    is clamped to [0, 1], scaled by 255, truncated to uint8 and converted to gray
-    with weights (0.299, 0.587, 0.114); the method returns that gray / 255.
+    is clamped to [0, 1], scaled by 255, truncated to uint8 and converted to 8-bit
+    gray with OpenCV's RGB->gray (weights 0.299, 0.587, 0.114, rounded); the method
+    returns that gray / 255.
 
     Parameters
     ----------
@@ -147,7 +148,6 @@ class IFCNNFusion(Method):
         self.device = torch.device(device)
         state = torch.load(Path(path).expanduser(), map_location="cpu", weights_only=True)
         self.params = IFCNNParams.from_state_dict(state).to(self.device)
-        self.gray = torch.tensor(GRAY, device=self.device).view(1, 3, 1, 1)
 
     def fuse(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return self.fuse_batch(a[None], b[None])[0]
@@ -166,6 +166,7 @@ class IFCNNFusion(Method):
             torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(self.device)[:, None]
             for x in (a, b)
         ]
-        rgb = torch.floor(ifcnn_max(self.params, *sources).clamp(0.0, 1.0) * 255.0)
-        gray = (rgb * self.gray).sum(dim=1) / 255.0
-        return gray.clamp(0.0, 1.0).cpu().numpy()
+        rgb = (ifcnn_max(self.params, *sources).clamp(0.0, 1.0) * 255.0).to(torch.uint8)
+        rgb = rgb.permute(0, 2, 3, 1).contiguous().cpu().numpy()
+        gray = np.stack([cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) for image in rgb])
+        return gray.astype(np.float32) / 255.0
