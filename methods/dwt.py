@@ -1,6 +1,8 @@
 """Discrete wavelet transform fusion (PyWavelets)."""
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pywt
 
@@ -44,11 +46,16 @@ class DWTFusion(Method):
         "mode": Option("symmetric", "PyWavelets signal extension mode", "str"),
     }
 
+    def __init__(self, **config: Any) -> None:
+        super().__init__(**config)
+        self.wavelet = pywt.Wavelet(self.config["wavelet"])  # unknown names fail here
+        pywt.Modes.from_object(self.config["mode"])
+
     def fuse(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return self.fuse_batch(a[None], b[None])[0]
 
     def fuse_batch(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        wavelet = pywt.Wavelet(self.config["wavelet"])
+        wavelet = self.wavelet
         height, width = a.shape[-2:]
         max_levels = pywt.dwt_max_level(min(height, width), wavelet.dec_len)
         levels = min(int(self.config["levels"]), max_levels)

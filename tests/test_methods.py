@@ -118,6 +118,12 @@ def test_options_are_declared_at_the_papers_defaults():
     assert create_method("laplacian", levels=2).config == {"levels": 2}
 
 
+@pytest.mark.parametrize("option", [{"wavelet": "nope"}, {"mode": "nope"}])
+def test_dwt_rejects_unknown_wavelet_or_mode_at_start(option):
+    with pytest.raises(ValueError):
+        create_method("dwt", **option)
+
+
 def test_ifcnn_is_deterministic_on_a_harvard_pair(weights_dir, harvard_pair):
     a, b = harvard_pair
     first = create_method("ifcnn", weights=str(weights_dir / "IFCNN-MAX.pth")).fuse(a, b)
