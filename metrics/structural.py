@@ -23,8 +23,8 @@ def ssim_maps(x: np.ndarray, y: np.ndarray, taps: np.ndarray, correction: float 
     """SSIM map and contrast-structure map of each image pair over the 'valid' region.
 
     Window ``outer(taps, taps)``; local variances and covariance scaled by
-    ``correction``; x may be shorter than y and is then repeated (see
-    :func:`metrics.filters.local_moments`). With
+    ``correction``; one stack may be K times longer than the other (see
+    :func:`metrics.filters.local_moments`): the maps are K x N x h x w. With
     ``C1 = (0.01 L)^2``, ``C2 = (0.03 L)^2``:
     ``cs = (2 s_xy + C2) / (s_x^2 + s_y^2 + C2)`` and
     ``ssim = (2 mu_x mu_y + C1) / (mu_x^2 + mu_y^2 + C1) * cs``.
@@ -37,9 +37,20 @@ def ssim_maps(x: np.ndarray, y: np.ndarray, taps: np.ndarray, correction: float 
     """
     c1, c2 = (K1 * data_range) ** 2, (K2 * data_range) ** 2
     m = local_moments(x, y, taps, correction)
-    cs = (2.0 * m.cov + c2) / (m.var_x + m.var_y + c2)
-    luminance = (2.0 * m.mu_x * m.mu_y + c1) / (m.mu_x * m.mu_x + m.mu_y * m.mu_y + c1)
-    return luminance * cs, cs
+    cs = np.add(m.var_x, m.var_y)
+    cs += c2
+    numerator = m.cov
+    numerator *= 2.0
+    numerator += c2
+    cs = np.divide(numerator, cs, out=numerator)
+    luminance = m.mu_x * m.mu_y
+    luminance *= 2.0
+    luminance += c1
+    denominator = np.multiply(m.mu_x, m.mu_x, out=m.mu_x) + np.multiply(m.mu_y, m.mu_y, out=m.mu_y)
+    denominator += c1
+    luminance /= denominator
+    luminance *= cs
+    return luminance[m.valid], cs[m.valid]
 
 
 @checked("SSIM", SSIM_WINDOW)
@@ -50,12 +61,10 @@ def fusion_ssim(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
     window, sample covariance (49/48), K1 = 0.01, K2 = 0.03, mean of the map over the
     pixels at least 3 away from the border (the 'valid' region).
     """
-    n = len(F)
     taps = np.full(SSIM_WINDOW, 1.0 / SSIM_WINDOW)
     area = SSIM_WINDOW * SSIM_WINDOW
     ssim, _ = ssim_maps(F, np.concatenate([A, B]), taps, correction=area / (area - 1.0))
-    means = ssim.mean(axis=(1, 2))
-    return means[:n] + means[n:]
+    return ssim.mean(axis=(2, 3)).sum(axis=0)
 
 
 @checked("MS_SSIM", MS_SSIM_MIN_SIZE)
@@ -77,15 +86,14 @@ def fusion_ms_ssim(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
        for image quality assessment", Proc. 37th Asilomar Conf. Signals, Systems and
        Computers, 1398-1402, 2003.
     """
-    n = len(F)
     taps = gaussian_taps(MS_SSIM_WINDOW, MS_SSIM_SIGMA)
     x, y = F, np.concatenate([A, B])
-    value = np.ones(2 * n)
+    value = np.ones((2, len(F)))
     last = len(MS_SSIM_WEIGHTS) - 1
     for level, weight in enumerate(MS_SSIM_WEIGHTS):
         ssim, cs = ssim_maps(x, y, taps)
-        term = (ssim if level == last else cs).mean(axis=(1, 2))
+        term = (ssim if level == last else cs).mean(axis=(2, 3))
         value *= np.maximum(term, 0.0) ** weight
         if level < last:
             x, y = halve(x), halve(y)
-    return value[:n] + value[n:]
+    return value.sum(axis=0)

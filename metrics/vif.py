@@ -27,8 +27,10 @@ def vifp(reference: np.ndarray, distorted: np.ndarray) -> np.ndarray:
     g = 0 and sv = s2 and s1 = 0 where s1 < 1e-10; g = 0 and sv = 0 where s2 < 1e-10;
     sv = s2 and g = 0 where g < 0; sv = max(sv, 1e-10).
     ``VIFp = sum log10(1 + g^2 s1 / (sv + 2)) / sum log10(1 + s1 / 2)`` over all scales,
-    and 1.0 where that is 0/0 (no reference detail at any scale). One stack may be
-    shorter, its length dividing the other's; it is repeated (one F against [A, B]).
+    and 1.0 where that is 0/0 (no reference detail at any scale). One stack may be K
+    times longer than the other (one F against [A, B]); the shorter one is filtered
+    once (see :func:`metrics.filters.local_moments`). Returns one value per image of
+    the longer stack.
 
     References
     ----------
@@ -37,29 +39,43 @@ def vifp(reference: np.ndarray, distorted: np.ndarray) -> np.ndarray:
     .. [2] Y. Han, Y. Cai, Y. Cao, X. Xu, "A new image fusion performance metric based
        on visual information fidelity", Inf. Fusion 14(2), 127-135, 2013.
     """
-    n = max(len(reference), len(distorted))
-    numerator, denominator = np.zeros(n), np.zeros(n)
+    n = min(len(reference), len(distorted))
+    numerator = np.zeros((max(len(reference), len(distorted)) // n, n))
+    denominator = np.zeros_like(numerator)
     for scale in range(1, SCALES + 1):
         taps = scale_taps(scale)
         if scale > 1:
             both = filter_valid(np.concatenate([reference, distorted]), taps)[:, ::2, ::2]
             reference, distorted = both[:len(reference)], both[len(reference):]
-        moments = local_moments(reference, distorted, taps)
-        s1 = np.maximum(moments.var_x, 0.0)
-        s2 = np.maximum(moments.var_y, 0.0)
-        s12 = moments.cov
+        m = local_moments(reference, distorted, taps)
+        s1 = np.maximum(m.var_x, 0.0, out=m.var_x)
+        s2 = np.maximum(m.var_y, 0.0, out=m.var_y)
+        s12 = m.cov
         g = s12 / (s1 + EPS)
         # The reference's masking sequence leaves g = 0 (a zero numerator term) unless
         # s1 >= eps, s2 >= eps and g > 0; there sv = max(s2 - g s12, eps).
         informative = (s1 >= EPS) & (s2 >= EPS) & (g > 0)
-        sv = np.maximum(s2 - g * s12, EPS)
-        gain = np.where(informative, g * g * s1 / (sv + NOISE_VARIANCE), 0.0)
-        numerator += np.sum(np.log10(1.0 + gain), axis=(1, 2))
-        s1 = np.where(s1 >= EPS, s1, 0.0)
-        denominator += np.sum(np.log10(1.0 + s1 / NOISE_VARIANCE), axis=(1, 2))
+        sv = np.multiply(g, s12, out=s12)
+        np.subtract(s2, sv, out=sv)
+        np.maximum(sv, EPS, out=sv)
+        sv += NOISE_VARIANCE
+        gain = np.multiply(g, g, out=g)
+        gain *= s1
+        gain /= sv
+        gain *= informative
+        numerator += _sum_log10_1p(gain, m.valid)
+        s1 *= s1 >= EPS
+        s1 /= NOISE_VARIANCE
+        denominator += _sum_log10_1p(s1, m.valid)
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = numerator / denominator
-    return np.where(np.isnan(ratio), 1.0, ratio)
+    return np.where(np.isnan(ratio), 1.0, ratio).reshape(-1)
+
+
+def _sum_log10_1p(x: np.ndarray, region: tuple) -> np.ndarray:
+    """Per-image sums of ``log10(1 + x[region])`` (x is overwritten)."""
+    x += 1.0
+    return np.log10(x, out=x)[region].sum(axis=(-2, -1))
 
 
 @checked("VIF", MIN_SIZE)

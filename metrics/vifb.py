@@ -19,10 +19,11 @@ from mmif_bench.metric import Metric
 
 from . import matlab
 from .edges import fusion_qabf
-from .filters import gaussian_taps, local_moments, sobel
+from .filters import gaussian_taps, sobel
 from .histograms import gray_histograms, mutual_information as value_mutual_information
 from .information import fused_entropy
 from .intensity import average_gradient as mean_gradient, standard_deviation
+from .structural import ssim_maps
 from .validation import checked
 
 _REF = "VIFB (Zhang et al., CVPRW 2020), metrics/"
@@ -253,14 +254,6 @@ def spatial_frequency(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray
     return np.sqrt(total / F[0].size)
 
 
-def _ssim_gaussian_valid(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    m = local_moments(x, y, gaussian_taps(11, 1.5), correction=1.0)
-    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
-    ssim_map = (((2 * m.mu_x * m.mu_y + c1) * (2 * m.cov + c2))
-                / ((m.mu_x ** 2 + m.mu_y ** 2 + c1) * (m.var_x + m.var_y + c2)))
-    return ssim_map.mean(axis=(1, 2))
-
-
 def ssim(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
     """SSIM (``metricsSsim``): SSIM(A, F) + SSIM(B, F), best value 2.
 
@@ -272,7 +265,8 @@ def ssim(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
     Z. Wang, A. C. Bovik, H. R. Sheikh, E. P. Simoncelli, IEEE TIP 13(4), 600-612, 2004.
     """
     F, A, B = _u8(F, A, B)
-    return _ssim_gaussian_valid(A, F) + _ssim_gaussian_valid(B, F)
+    ssim_map, _ = ssim_maps(F, np.concatenate([A, B]), gaussian_taps(11, 1.5))
+    return ssim_map.mean(axis=(2, 3)).sum(axis=0)
 
 
 def vifb_standard_deviation(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
