@@ -132,3 +132,14 @@ def test_output_inside_dataset_is_refused(tmp_path) -> None:
     shutil.copytree(mmif_bench.create_dataset("phantom").root, data)
     with pytest.raises(ValueError, match="inside the dataset folder"):
         run(RunConfig(dataset=str(data), out=data / "results", report=False))
+
+
+def test_process_pool_gives_the_same_scores(tmp_path) -> None:
+    outs = []
+    for jobs in (1, 2):
+        out = tmp_path / f"jobs{jobs}"
+        summary = run(RunConfig(dataset="phantom", methods=["mean", "dwt"], metrics=["EN", "SSIM"],
+                                out=out, jobs=jobs, shard_size=2, report=False))
+        assert summary.exit_code == EXIT_OK and summary.fused_now == 12
+        outs.append((out / "scores.csv").read_bytes())
+    assert outs[0] == outs[1]
