@@ -39,9 +39,11 @@ def value_codes(x: np.ndarray) -> tuple[np.ndarray, int]:
     """
     n = len(x)
     flat = x.reshape(n, -1)
-    if flat.size and flat.min() >= 0 and flat.max() <= 255 and np.array_equal(flat, np.round(flat)):
-        return flat.astype(np.int64), 256
-    codes = np.empty(flat.shape, dtype=np.int64)
+    with np.errstate(invalid="ignore"):  # an out-of-range cast never equals its input
+        small = flat.astype(np.uint8)
+    if np.array_equal(small, flat):
+        return small.astype(np.intp), 256
+    codes = np.empty(flat.shape, dtype=np.intp)
     count = 1
     for i, row in enumerate(flat):
         uniques, codes[i] = np.unique(row, return_inverse=True)
@@ -64,24 +66,24 @@ def mutual_information(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     .. [1] T. M. Cover, J. A. Thomas, "Elements of Information Theory", 2nd ed.,
        Wiley, 2006, ch. 2.
     """
-    n = len(y)
+    n, m = len(y), len(x)
     cx, kx = value_codes(x)
-    cx = np.tile(cx, (n // len(x), 1))
     cy, ky = value_codes(y)
     pixels = cx.shape[1]
-    image = np.arange(n, dtype=np.int64)[:, None]
-    joint = ((image * kx + cx) * ky + cy).ravel()
+    cx *= ky
+    joint = cy.reshape(n // m, m, pixels) + cx  # image k * m + i pairs x[i] with y[k * m + i]
+    joint += (np.arange(n, dtype=np.intp) * (kx * ky)).reshape(n // m, m, 1)
     if n * kx * ky <= 1 << 26:
-        dense = np.bincount(joint, minlength=n * kx * ky)
-        codes = np.flatnonzero(dense)
-        counts = dense[codes]
+        table = np.bincount(joint.ravel(), minlength=n * kx * ky)
+        codes = np.flatnonzero(table)
+        counts = table[codes]
     else:
         codes, counts = np.unique(joint, return_counts=True)
     owner = codes // (kx * ky)
     i = (codes // ky) % kx
     j = codes % ky
-    px = np.bincount((image * kx + cx).ravel(), minlength=n * kx)
-    py = np.bincount((image * ky + cy).ravel(), minlength=n * ky)
+    px = np.bincount(owner * kx + i, weights=counts, minlength=n * kx)
+    py = np.bincount(owner * ky + j, weights=counts, minlength=n * ky)
     counts = counts.astype(np.float64)
-    terms = counts * np.log(counts * pixels / (px[owner * kx + i] * py[owner * ky + j].astype(np.float64)))
+    terms = counts * np.log(counts * pixels / (px[owner * kx + i] * py[owner * ky + j]))
     return np.maximum(np.bincount(owner, weights=terms, minlength=n) / pixels, 0.0)
