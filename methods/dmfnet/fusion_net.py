@@ -40,12 +40,15 @@ class AttentionFusion(nn.Module):
         self.channel = nn.Sequential(
             nn.AdaptiveAvgPool2d(1), nn.Conv2d(channels, max(channels // 8, 1), 1),
             nn.ReLU(inplace=True), nn.Conv2d(max(channels // 8, 1), channels, 1))
-        self.spatial = nn.Conv2d(2, 1, 7, padding=3, padding_mode="reflect")
+        self.spatial = nn.Conv2d(2, 1, 7)
         self.pixel = nn.Conv2d(2 * channels, channels, 3, padding=1, groups=channels)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         s = x + y
-        spatial = self.spatial(torch.cat([s.mean(1, keepdim=True), s.amax(1, keepdim=True)], 1))
+        pooled = torch.cat([s.mean(1, keepdim=True), s.amax(1, keepdim=True)], 1)
+        # Reflect padding needs more than 3 pixels; tiny maps (images < 64 px) replicate.
+        mode = "reflect" if min(s.shape[-2:]) > 3 else "replicate"
+        spatial = self.spatial(F.pad(pooled, (3, 3, 3, 3), mode=mode))
         coarse = self.channel(s) + spatial
         interleaved = torch.stack([s, coarse], dim=2).flatten(1, 2)
         w = s * torch.sigmoid(self.pixel(interleaved))

@@ -141,6 +141,7 @@ class Trainer:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.data = PairCrops(data_root)
         dev = self.env.device
+        torch.manual_seed(preset.seed)  # the initial weights
         if stage == 1:
             self.model = UNet(preset.unet).to(dev)
             self.diffusion = Diffusion("cosine", preset.diffusion_steps)
