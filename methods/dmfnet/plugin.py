@@ -18,7 +18,7 @@ from mmif_bench.method import Method, Option
 from .diffusion import Diffusion
 from .features import extract_features
 from .fusion_net import FusionNet
-from .train import unet_config
+from .train import main as train_main, unet_config
 from .unet import UNet
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "dmfnet_cpu.pt"
@@ -40,6 +40,9 @@ class DMFNetFusion(Method):
         "device": Option("auto", "auto, cpu or cuda", "str"),
         "batch": Option(4, "pairs per forward pass", "int"),
     }
+
+    #: ``mmif-bench train dmfnet ARGS`` forwards ARGS here (see :mod:`.train`).
+    train_main = staticmethod(train_main)
 
     def __init__(self, **config: object) -> None:
         super().__init__(**config)
