@@ -10,7 +10,7 @@ import numpy as np
 
 BatchFn = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
-CHUNK_PIXELS = 1 << 17  # pixels per image stack handed to a metric at once (2 x 256^2)
+CHUNK_PIXELS = 1 << 16  # pixels per image stack handed to a metric at once (one 256^2 image)
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc mallopt parameter numbers
 
 

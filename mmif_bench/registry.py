@@ -9,7 +9,10 @@ must be importable by ``module:qualname`` so that worker processes can load them
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
+import os
+import sys
 import traceback
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -67,12 +70,34 @@ def register(kind: str, obj: Any, name: str | None = None) -> Any:
     return obj
 
 
-def specs(kind: str) -> dict[str, PluginSpec]:
-    """Every declared plugin of a kind, entry points first, run-time ones override."""
-    found = {}
+def _path_state() -> tuple[tuple[str, int | None], ...]:
+    """``sys.path`` with each folder's modification time: (un)installing a distribution
+    changes the folder that holds its metadata."""
+    state = []
+    for entry in sys.path:
+        try:
+            state.append((entry, os.stat(entry or ".").st_mtime_ns))
+        except OSError:
+            state.append((entry, None))
+    return tuple(state)
+
+
+@functools.lru_cache(maxsize=16)
+def _declared(kind: str, path_state: tuple[tuple[str, int | None], ...]) -> tuple[PluginSpec, ...]:
+    """The entry-point plugins of a kind; a scan reads every distribution's metadata
+    (milliseconds), so it is cached per :func:`_path_state`."""
+    found, dist_names = [], {}
     for ep in entry_points(group=GROUPS[kind]):
         dist = getattr(ep, "dist", None)
-        found[ep.name] = PluginSpec(kind, ep.name, ep.value, dist.name if dist else "")
+        if dist is not None and id(dist) not in dist_names:  # parses METADATA: once per dist
+            dist_names[id(dist)] = dist.name
+        found.append(PluginSpec(kind, ep.name, ep.value, dist_names[id(dist)] if dist else ""))
+    return tuple(found)
+
+
+def specs(kind: str) -> dict[str, PluginSpec]:
+    """Every declared plugin of a kind, entry points first, run-time ones override."""
+    found = {spec.name: spec for spec in _declared(kind, _path_state())}
     found.update(_RUNTIME[kind])
     return dict(sorted(found.items()))
 
