@@ -104,7 +104,8 @@ def test_schedule_and_noise_levels(schedule: str) -> None:
 # -- loss ---------------------------------------------------------------------------------
 def _images() -> tuple[torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed(1)
-    return torch.rand(2, 1, 32, 32, generator=g) * 2 - 1, torch.rand(2, 1, 32, 32, generator=g) * 2 - 1
+    a, b = (torch.rand(2, 1, 32, 32, generator=g) * 2 - 1 for _ in range(2))
+    return a, b
 
 
 def test_intensity_term_zero_at_max() -> None:

@@ -56,11 +56,13 @@ class Diffusion:
         """n continuous noise levels: t ~ U{1..T}, gamma ~ U(sqrt ab_t, sqrt ab_{t-1})."""
         t = torch.randint(1, self.steps + 1, (n,), generator=generator)
         low, high = self.sqrt_alpha_bar[t], self.sqrt_alpha_bar[t - 1]
-        return (low + (high - low) * torch.rand(n, generator=generator, dtype=torch.float64)).float()
+        u = torch.rand(n, generator=generator, dtype=torch.float64)
+        return (low + (high - low) * u).float()
 
     @staticmethod
     def q_sample(x0: torch.Tensor, gamma: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
-        """Noise x0 to level gamma with standard normal ``eps``: gamma x0 + sqrt(1 - gamma^2) eps."""
+        """Noise x0 to level gamma with standard normal ``eps``:
+        gamma x0 + sqrt(1 - gamma^2) eps."""
         eps = eps.to(x0)
         g = gamma.to(x0).view(-1, *([1] * (x0.dim() - 1)))
         return g * x0 + (1 - g * g).sqrt() * eps

@@ -55,7 +55,8 @@ def lr_at(cfg: StageConfig, step: int, total: int) -> float:
     if cfg.lr_schedule == "constant":
         return cfg.lr
     progress = (step - cfg.warmup) / max(total - cfg.warmup, 1)
-    return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
+    cosine = 0.5 * (1 + math.cos(math.pi * progress))
+    return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * cosine)
 
 
 def make_optimizer(cfg: StageConfig, params: Any) -> torch.optim.Optimizer:
@@ -107,7 +108,8 @@ class Distributed:
     def wrap(self, model: nn.Module) -> nn.Module:
         if self.world == 1:
             return model
-        return DistributedDataParallel(model, device_ids=[self.device] if self.device.type == "cuda" else None)
+        ids = [self.device] if self.device.type == "cuda" else None
+        return DistributedDataParallel(model, device_ids=ids)
 
     def close(self) -> None:
         if self.world > 1:
@@ -131,8 +133,8 @@ class Trainer:
     """
 
     def __init__(self, preset: Preset, stage: int, data_root: str | Path, out: str | Path,
-                 steps: int | None = None, device: str = "auto", unet_path: str | Path | None = None,
-                 env: Distributed | None = None) -> None:
+                 steps: int | None = None, device: str = "auto",
+                 unet_path: str | Path | None = None, env: Distributed | None = None) -> None:
         self.preset, self.stage = preset, stage
         self.cfg = preset.stage(stage)
         self.steps = steps or self.cfg.steps
@@ -152,7 +154,6 @@ class Trainer:
             if unet_cfg["unet"] != preset.to_dict()["unet"]:
                 raise ValueError(f"{unet_path} holds a UNet of another size than preset "
                                  f"{preset.name!r}: {unet_cfg['unet']}")
-            self.unet_path = str(unet_path)
             self.diffusion = Diffusion(preset.feature_schedule, preset.diffusion_steps)
             self.model = FusionNet(preset.unet.feature_channels, len(preset.timesteps)).to(dev)
         self.optimizer = make_optimizer(self.cfg, self.model.parameters())
