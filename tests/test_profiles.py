@@ -1,5 +1,5 @@
 """Profiles ``vifb`` and ``tang``: values against plain re-implementations, identities
-with the default profile, metadata, and speed (issue 8)."""
+with the default profile, metadata (issue 8); speed is in tests/test_metrics_benchmark.py."""
 from __future__ import annotations
 
 import math
@@ -138,41 +138,3 @@ def test_vifb_magnitudes_on_identical_images():
     assert values["SSIM"] == pytest.approx(2.0)
     assert values["RMSE"] == 0.0 and values["CE"] == 0.0 and values["Qcv"] == 0.0
     assert values["PSNR"] == math.inf
-
-
-# ----------------------------------------------------------------------------- speed
-
-SPEED_PAIRS = 2
-_SPEED: dict[tuple[str, str], float] = {}
-
-
-def _speed_inputs(triples):
-    return [np.stack(x) for x in zip(*triples[:SPEED_PAIRS])]
-
-
-@pytest.mark.benchmark(group="profiles")
-@pytest.mark.parametrize("profile", ["vifb", "tang"])
-@pytest.mark.parametrize("implementation", ["plain", "vectorised"])
-def test_speed(benchmark, implementation, profile, triples):
-    """Full metric set of a profile on SPEED_PAIRS pairs; the ratio is asserted below."""
-    F, A, B = _speed_inputs(triples)
-    refs = PROFILES[profile]
-    if implementation == "plain":
-        def run():
-            return [[fn(a, b, f) for fn in refs.values()] for f, a, b in zip(F, A, B)]
-        benchmark.pedantic(run, rounds=1, iterations=1, warmup_rounds=0)
-    else:
-        benchmark.pedantic(evaluate_batch, args=(F, A, B), kwargs={"profile": profile},
-                           rounds=5, iterations=1, warmup_rounds=1)
-    if benchmark.stats is not None:
-        _SPEED[(profile, implementation)] = benchmark.stats.stats.min
-
-
-@pytest.mark.parametrize("profile", ["vifb", "tang"])
-def test_speed_ratio_at_least_20x(profile):
-    """Uses the pytest-benchmark statistics recorded by test_speed (same session)."""
-    if (profile, "plain") not in _SPEED or (profile, "vectorised") not in _SPEED:
-        pytest.skip("test_speed did not record benchmark statistics (benchmarks disabled?)")
-    ratio = _SPEED[(profile, "plain")] / _SPEED[(profile, "vectorised")]
-    print(f"{profile}: plain / vectorised = {ratio:.1f}x")
-    assert ratio >= 20.0
