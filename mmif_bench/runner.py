@@ -89,16 +89,21 @@ def default_dataset_name() -> str:
 
 
 def _metrics_signature(metrics: list[Metric], profile: str) -> str:
-    """Names, profile and the source of the metric code: a change invalidates scores."""
+    """Names, profile and the source of the metric code: a change invalidates scores.
+
+    Hashes every ``.py`` file in the folders of the modules holding the compute
+    functions, so that a change in a helper module (shared filters, say) counts too.
+    """
     digest = hashlib.sha256(profile.encode())
-    modules = set()
+    folders = set()
     for metric in metrics:
         digest.update(metric.key.encode())
         module = inspect.getmodule(metric.compute)
         if module is not None and getattr(module, "__file__", None):
-            modules.add(module.__file__)
-    for path in sorted(modules):
-        digest.update(Path(path).read_bytes())
+            folders.add(Path(module.__file__).parent)
+    for path in sorted(p for folder in folders for p in folder.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
