@@ -48,23 +48,25 @@ def vifp(reference: np.ndarray, distorted: np.ndarray) -> np.ndarray:
             both = filter_valid(np.concatenate([reference, distorted]), taps)[:, ::2, ::2]
             reference, distorted = both[:len(reference)], both[len(reference):]
         m = local_moments(reference, distorted, taps)
+        # The reference's masking sequence leaves a zero numerator term unless s1 >= eps,
+        # s2 >= eps and g > 0; there sv = max(s2 - g s12, eps). Zeroing s1 < eps (as the
+        # reference does for the denominator), s12 where s2 < eps and g < 0 gives the
+        # same terms without masks.
         s1 = np.maximum(m.var_x, 0.0, out=m.var_x)
+        s1 *= s1 >= EPS
         s2 = np.maximum(m.var_y, 0.0, out=m.var_y)
         s12 = m.cov
+        s12 *= s2 >= EPS
         g = s12 / (s1 + EPS)
-        # The reference's masking sequence leaves g = 0 (a zero numerator term) unless
-        # s1 >= eps, s2 >= eps and g > 0; there sv = max(s2 - g s12, eps).
-        informative = (s1 >= EPS) & (s2 >= EPS) & (g > 0)
+        np.maximum(g, 0.0, out=g)
         sv = np.multiply(g, s12, out=s12)
         np.subtract(s2, sv, out=sv)
         np.maximum(sv, EPS, out=sv)
         sv += NOISE_VARIANCE
-        gain = np.multiply(g, g, out=g)
-        gain *= s1
+        gain = g * s1  # g s1 first: 0 where s1 = 0, even for a huge g
+        gain *= g
         gain /= sv
-        gain *= informative
         numerator += _sum_log10_1p(gain, m.valid)
-        s1 *= s1 >= EPS
         s1 /= NOISE_VARIANCE
         denominator += _sum_log10_1p(s1, m.valid)
     with np.errstate(invalid="ignore", divide="ignore"):
