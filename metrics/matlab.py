@@ -60,12 +60,6 @@ def to_uint8_values(x: np.ndarray) -> np.ndarray:
     return np.clip(matlab_round(x), 0.0, 255.0)
 
 
-
-
-
-
-
-
 def filter2_same(x: np.ndarray, taps: np.ndarray) -> np.ndarray:
     """``filter2(outer(taps, taps), x, 'same')``: zero padding, real or complex stacks.
 

@@ -145,7 +145,6 @@ def psnr(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
         return 20.0 * np.log10(255.0 / np.sqrt(rmse(F, A, B)))
 
 
-
 def qabf(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
     """Qabf (``metricsQabf``): the default Qabf computed on 255 x the pixel values.
 
