@@ -49,10 +49,12 @@ def mean_ranks(means: dict[str, dict[str, dict[str, float]]]) -> dict[str, dict[
     return out
 
 
-def curve(baselines: Path, snapshots: dict[int, Path], name: str = "dmfnet") -> dict:
-    """Per snapshot step: dmfnet's metric means and mean rank among the baselines."""
-    base = method_means(baselines)
-    base.pop(name, None)
+def curve(baselines: Path, snapshots: dict[int, Path], methods: list[str] | None = None,
+          name: str = "dmfnet") -> dict:
+    """Per snapshot step: dmfnet's metric means and mean rank among the baselines
+    (``methods`` of the baselines folder, default all)."""
+    base = {m: v for m, v in method_means(baselines).items()
+            if m != name and (methods is None or m in methods)}
     points = {}
     for step, folder in sorted(snapshots.items()):
         ours = method_means(folder)[name]
@@ -97,12 +99,15 @@ def plot(data: dict, path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--baselines", required=True, help="results folder of the baselines")
+    parser.add_argument("--methods", help="baselines to rank against, comma-separated "
+                        "(default: every method in --baselines)")
     parser.add_argument("--snapshot", action="append", required=True, metavar="STEP=DIR")
     parser.add_argument("--out", required=True, help="PNG path")
     parser.add_argument("--json", help="also write the numbers here")
     args = parser.parse_args(argv)
     snapshots = {int(s.split("=", 1)[0]): Path(s.split("=", 1)[1]) for s in args.snapshot}
-    data = curve(Path(args.baselines), snapshots)
+    methods = args.methods.split(",") if args.methods else None
+    data = curve(Path(args.baselines), snapshots, methods)
     plot(data, Path(args.out))
     if args.json:
         Path(args.json).write_text(json.dumps(data, indent=1) + "\n")
