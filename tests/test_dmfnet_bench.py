@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from mmif_bench.methods.dmfnet.plugin import DMFNetFusion
 from mmif_bench.methods.dmfnet.presets import CPU
@@ -42,4 +41,4 @@ def test_training_step(benchmark, cpu_run: tuple[Path, Path], stage: int) -> Non
     trainer = Trainer(CPU, stage, data, out / f"bench{stage}",
                       unet_path=out / "stage1" / "final.pt")
     terms = benchmark.pedantic(trainer.train_step, rounds=3, iterations=1, warmup_rounds=1)
-    assert np.isfinite(terms["total"]) and torch.get_num_threads() >= 1
+    assert np.isfinite(terms["total"])

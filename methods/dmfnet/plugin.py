@@ -6,6 +6,7 @@ the five-scale decoder features into the fused image. No reverse sampling loop.
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import ClassVar
 
@@ -88,7 +89,7 @@ class DMFNetFusion(Method):
         noise = torch.cat([torch.randn(shape, generator=torch.Generator().manual_seed(
             int(self.config["seed"]))) for _ in range(n)], dim=2)
         autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if self.device.type == "cuda"
-                    else torch.autocast("cpu", enabled=False))
+                    else nullcontext())
         with autocast:
             feats_a, feats_b = extract_features(self.unet, self.diffusion, ta, tb,
                                                 self.timesteps, noise)
