@@ -21,7 +21,7 @@ from mmif_bench.methods.dmfnet.fusion_net import FusionNet
 from mmif_bench.methods.dmfnet.loss import hybrid_loss, selective_ssim, sobel_magnitude
 from mmif_bench.methods.dmfnet.plugin import DEFAULT_WEIGHTS, DMFNetFusion
 from mmif_bench.methods.dmfnet.presets import PAPER, TINY
-from mmif_bench.methods.dmfnet.train import FINAL, LAST, Trainer
+from mmif_bench.methods.dmfnet.train import FINAL, LAST, Trainer, main
 from mmif_bench.methods.dmfnet.unet import UNet, UNetConfig
 
 TINY_UNET = TINY.unet
@@ -165,6 +165,19 @@ def test_resume_rejects_another_configuration(tiny_data: Path, tmp_path: Path) -
     other = replace(TINY, seed=1)
     with pytest.raises(ValueError, match="another configuration"):
         Trainer(other, 1, tiny_data, tmp_path).resume()
+
+
+def test_cli_stops_and_resumes(tiny_data: Path, tmp_path: Path,
+                               monkeypatch: pytest.MonkeyPatch) -> None:
+    args = ["--preset", "tiny", "--data-root", str(tiny_data), "--out", str(tmp_path)]
+    assert main(["--stage", "1", *args, "--stop-at", "2"]) == 0
+    assert not (tmp_path / "stage1" / FINAL).exists()
+    assert main(["--stage", "1", *args, "--resume"]) == 0
+    assert main(["--stage", "2", *args]) == 0
+    final = torch.load(tmp_path / "stage2" / FINAL, weights_only=True)
+    assert final["step"] == TINY.stage2.steps and {"unet", "fusion"} <= final.keys()
+    monkeypatch.delenv("MMIF_BENCH_DATA", raising=False)
+    assert main(["--stage", "1", "--preset", "tiny"]) == 2
 
 
 DDP_WORKER = textwrap.dedent("""
