@@ -102,12 +102,19 @@ class Method:
             out[key] = value
         return out
 
+    def option_path(self, key: str) -> Path | None:
+        """The file a ``path`` option points to; subclasses resolve an empty value to
+        their default file (e.g. shipped weights)."""
+        value = self.config.get(key)
+        return Path(str(value)).expanduser() if value else None
+
     def weights_hashes(self) -> dict[str, str]:
         """sha256 of every existing file given as a ``path`` option."""
         hashes = {}
-        for key, value in self.resolved_options().items():
-            if self.options[key].kind == "path" and value and Path(value).expanduser().is_file():
-                hashes[key] = file_sha256(Path(value).expanduser())
+        for key, option in self.options.items():
+            path = self.option_path(key) if option.kind == "path" else None
+            if path is not None and path.is_file():
+                hashes[key] = file_sha256(path)
         return hashes
 
 

@@ -35,8 +35,9 @@ class DMFNetFusion(Method):
     name: ClassVar[str] = "dmfnet"
     version: ClassVar[str] = "1"
     options: ClassVar[dict[str, Option]] = {
-        "weights": Option(str(DEFAULT_WEIGHTS), "Stage II inference checkpoint (UNet + fusion "
-                          "network), written by `mmif-bench train dmfnet --stage 2`", "path"),
+        "weights": Option("", "Stage II inference checkpoint (UNet + fusion network), written "
+                          "by `mmif-bench train dmfnet --stage 2`; empty: the shipped cpu-preset "
+                          "weights", "path"),
         "seed": Option(0, "seed of the feature-extraction noise", "int"),
         "device": Option("auto", "auto, cpu or cuda", "str"),
         "batch": Option(4, "pairs per forward pass", "int"),
@@ -51,7 +52,7 @@ class DMFNetFusion(Method):
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
         self.device = torch.device(device)
-        path = Path(str(self.config["weights"])).expanduser()
+        path = self.option_path("weights")
         if not path.is_file():
             raise FileNotFoundError(
                 f"DM-FNet weights {path} not found; train them with `mmif-bench train dmfnet "
@@ -68,6 +69,11 @@ class DMFNetFusion(Method):
         self.unet.to(self.device).eval()
         self.net.to(self.device).eval()
         self.diffusion = Diffusion(cfg["feature_schedule"], cfg["diffusion_steps"])
+
+    def option_path(self, key: str) -> Path | None:
+        if key == "weights" and not self.config["weights"]:
+            return DEFAULT_WEIGHTS
+        return super().option_path(key)
 
     def fuse(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return self.fuse_batch(a[None], b[None])[0]
