@@ -89,8 +89,8 @@ def plot(data: dict, path: Path) -> None:
                          ls=":", lw=1)
     axes[-1].set(title="mean rank (lower better)", xlabel="Stage II step")
     axes[0].legend(fontsize=7)
-    fig.suptitle("DM-FNet cpu preset on the Harvard test split (dotted: best baseline)",
-                 fontsize=9)
+    fig.suptitle("DM-FNet Stage II snapshots on the Harvard test split "
+                 "(dotted: best baseline of each pair type)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
