@@ -27,6 +27,15 @@ from mmif_bench.methods.dmfnet.unet import UNet, UNetConfig
 TINY_UNET = TINY.unet
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """One torch thread: on shared cores two OpenMP threads spin at barriers (10x slower)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def write_dataset(root: Path, size: int = 40, pairs: int = 3) -> Path:
     """A Harvard-shaped folder of random pairs (gray MRI/CT, RGB PET) with splits."""
     rng = np.random.default_rng(0)

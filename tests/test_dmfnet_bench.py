@@ -12,7 +12,7 @@ from mmif_bench.methods.dmfnet.plugin import DMFNetFusion
 from mmif_bench.methods.dmfnet.presets import CPU
 from mmif_bench.methods.dmfnet.train import Trainer
 
-from test_dmfnet import write_dataset
+from test_dmfnet import one_thread, write_dataset  # noqa: F401 (autouse fixture)
 
 pytestmark = pytest.mark.benchmark
 
