@@ -71,3 +71,18 @@ def test_ci_runs_exactly_the_readme_test_command(repo_root) -> None:
     assert "python3 -m venv .venv" in ci
     ci_command = test_command.split("python3 -m venv .venv && ", 1)[1]
     assert ci_command in ci.splitlines()
+
+
+@pytest.mark.parametrize("profile", ["vifb", "tang"])
+def test_run_with_a_profile_scores_its_metric_set(profile, tmp_path) -> None:
+    import json
+
+    import mmif_bench
+
+    out = tmp_path / profile
+    assert main(["run", "--dataset", "phantom", "--methods", "mean", "--profile", profile,
+                 "--out", str(out), "--no-report"]) == 0
+    expected = {mmif_bench.get_metric(key).name for key in mmif_bench.list_metrics(profile)}
+    scored = {line.split(",")[4] for line in (out / "scores.csv").read_text().splitlines()[1:]}
+    assert scored == expected and len(expected) >= 12
+    assert json.loads((out / "run.json").read_text())["profile"] == profile
