@@ -3,7 +3,7 @@
 ``test_benchmark[<implementation>-<profile>]`` times one implementation of one profile's
 metric set with pytest-benchmark on the same 3 Harvard pairs (MRI-CT, MRI-PET,
 MRI-SPECT, 256 x 256, rounded mean fusion): the vectorised suite through
-``evaluate_batch`` (5 rounds after a warm-up), the plain one (tests/metrics_reference.py
+``evaluate_batch`` (10 rounds after a warm-up), the plain one (tests/metrics_reference.py
 for the 11 default metrics EN..SSIM, tests/profiles_reference.py for the full ``vifb``
 and ``tang`` sets) for 1 round. Each stores its minimum round time per pair in
 ``_SECONDS`` and ``extra_info``;
@@ -26,7 +26,7 @@ from profiles_reference import PROFILES as PLAIN_PROFILES
 PROFILES = ["default", "vifb", "tang"]
 NAMES = {"default": BENCHMARK_METRICS, "vifb": None, "tang": None}  # None: the full set
 IMPLEMENTATIONS = ["plain", "vectorised"]
-VECTORISED_ROUNDS = 5
+VECTORISED_ROUNDS = 10
 MIN_SPEEDUP = 20.0
 
 # (profile, implementation) -> seconds per pair (minimum over rounds); None: disabled
