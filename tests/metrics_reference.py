@@ -65,7 +65,7 @@ def psnr(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> float:
     return float(10 * np.log10(np.max(F) ** 2 / mse))
 
 
-def _matlab_gaussian(size: int, sigma: float) -> np.ndarray:
+def fspecial_gaussian(size: int, sigma: float) -> np.ndarray:
     """``fspecial('gaussian', size, sigma)``."""
     m = (size - 1) / 2
     y, x = np.ogrid[-m:m + 1, -m:m + 1]
@@ -78,7 +78,7 @@ def vifp(ref: np.ndarray, dist: np.ndarray) -> float:
     num, den = 0.0, 0.0
     for scale in range(1, 5):
         n = 2 ** (4 - scale + 1) + 1
-        win = _matlab_gaussian(n, n / 5)
+        win = fspecial_gaussian(n, n / 5)
         if scale > 1:
             ref = convolve2d(ref, win, mode="valid")[::2, ::2]
             dist = convolve2d(dist, win, mode="valid")[::2, ::2]
@@ -177,7 +177,7 @@ def nabf(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> float:
 
 def _msssim_one(x: np.ndarray, y: np.ndarray) -> float:
     weights = [0.0448, 0.2856, 0.3001, 0.2363, 0.1333]
-    win = _matlab_gaussian(11, 1.5)
+    win = fspecial_gaussian(11, 1.5)
     c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
     value = 1.0
     for level, w in enumerate(weights):

@@ -13,6 +13,8 @@ import math
 import numpy as np
 from scipy.signal import convolve2d, correlate2d
 
+from metrics_reference import fspecial_gaussian
+
 
 def u8(x: np.ndarray) -> np.ndarray:
     """The values of ``uint8(x)`` for x >= 0: round half up, clip to 0..255."""
@@ -45,14 +47,6 @@ def _matlab_gradient(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     dy[1:-1, :] = (img[2:, :] - img[:-2, :]) / 2
     dy[0, :], dy[-1, :] = img[1, :] - img[0, :], img[-1, :] - img[-2, :]
     return dx, dy
-
-
-def _fspecial_gaussian(size: int, sigma: float) -> np.ndarray:
-    half = (size - 1) / 2
-    y, x = np.mgrid[-half:half + 1, -half:half + 1]
-    w = np.exp(-(x * x + y * y) / (2 * sigma * sigma))
-    w[w < np.finfo(float).eps * w.max()] = 0
-    return w / w.sum()
 
 
 def _freqspace(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
@@ -245,7 +239,7 @@ def vifb_spatial_frequency(a, b, f) -> float:
 
 
 def _ssim_valid(x, y) -> float:
-    w = _fspecial_gaussian(11, 1.5)
+    w = fspecial_gaussian(11, 1.5)
     c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
     ua, ub = correlate2d(x, w, "valid"), correlate2d(y, w, "valid")
     sa = correlate2d(x * x, w, "valid") - ua * ua
@@ -299,7 +293,7 @@ def _vifp(ref, dist) -> float:
     num = den = 0.0
     for scale in range(1, 5):
         n = 2 ** (4 - scale + 1) + 1
-        win = _fspecial_gaussian(n, n / 5)
+        win = fspecial_gaussian(n, n / 5)
         if scale > 1:
             ref = correlate2d(ref, win, "valid")[::2, ::2]
             dist = correlate2d(dist, win, "valid")[::2, ::2]
