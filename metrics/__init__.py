@@ -10,30 +10,17 @@ from typing import Iterable
 import numpy as np
 
 from mmif_bench.metric import Metric
-from mmif_bench.registry import get_metric, list_metrics, specs
+from mmif_bench.registry import get_metric, list_metrics
 
 from .validation import as_stacks
 
 
 def resolve(names: Iterable[str] | None, profile: str = "default") -> list[Metric]:
-    """Metric objects for ``names`` (every metric of ``profile`` when None).
-
-    Reads the plugin table once per call (an entry-point scan costs milliseconds).
-    """
+    """Metric objects for ``names`` (every metric of ``profile`` when None); names of a
+    non-default profile may omit the ``profile.`` prefix."""
     keys = list_metrics(profile) if names is None else list(names)
-    table = specs("metrics")
-    metrics = []
-    for key in keys:
-        if profile != "default" and "." not in key:
-            key = f"{profile}.{key}"
-        try:
-            obj = table[key].load()
-        except Exception:
-            obj = None
-        if not isinstance(obj, Metric):
-            obj = get_metric(key)  # raises the registry's explanation (unknown, broken, wrong type)
-        metrics.append(obj)
-    return metrics
+    return [get_metric(key if profile == "default" or "." in key else f"{profile}.{key}")
+            for key in keys]
 
 
 def evaluate_batch(fused: np.ndarray, a: np.ndarray, b: np.ndarray,

@@ -25,7 +25,7 @@ from .information import fused_entropy
 from .intensity import (correlation_coefficient, spatial_frequency, standard_deviation,
                         sum_correlation_differences)
 from .matlab import to_uint8_values
-from .validation import checked
+from .validation import profile_metric
 from .vif import MIN_SIZE as VIF_MIN_SIZE, fusion_vif
 from .vifb import average_gradient
 
@@ -93,10 +93,8 @@ def tang_nabf(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
 
 def _metric(name: str, fn, higher: bool, sources: bool, matlab_name: str, unit: str = "",
             min_size: int = 3) -> Metric:
-    return Metric(name, checked(f"tang.{name}", min_size)(fn), higher, sources,
-                  f"{_REF} ({matlab_name})",
-                  description=(fn.__doc__ or "").strip().splitlines()[0], unit=unit,
-                  profile="tang", min_size=min_size)
+    return profile_metric("tang", name, fn, higher, sources, f"{_REF} ({matlab_name})", unit,
+                          min_size)
 
 
 EN = _metric("EN", _on_uint8(fused_entropy), True, False, "entropy", unit="bits")

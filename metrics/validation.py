@@ -8,7 +8,7 @@ from typing import Callable
 
 import numpy as np
 
-BatchFn = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+from mmif_bench.metric import BatchFn, Metric
 
 CHUNK_PIXELS = 1 << 16  # pixels per image stack handed to a metric at once (one 256^2 image)
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc mallopt parameter numbers
@@ -92,3 +92,12 @@ def checked(name: str, min_size: int = 1) -> Callable[[BatchFn], BatchFn]:
                                    for i in range(0, len(stacks[0]), step)])
         return wrapper
     return decorate
+
+
+def profile_metric(profile: str, name: str, fn: BatchFn, higher: bool, sources: bool,
+                   reference: str, unit: str = "", min_size: int = 1) -> Metric:
+    """A profile's :class:`Metric` around ``fn`` (input checks by :func:`checked`); the
+    description is the first line of ``fn``'s docstring."""
+    return Metric(name, checked(f"{profile}.{name}", min_size)(fn), higher, sources, reference,
+                  description=(fn.__doc__ or "").strip().splitlines()[0], unit=unit,
+                  profile=profile, min_size=min_size)

@@ -24,7 +24,7 @@ from .histograms import gray_histograms, mutual_information as value_mutual_info
 from .information import fused_entropy
 from .intensity import average_gradient as mean_gradient, standard_deviation
 from .structural import ssim_maps
-from .validation import checked
+from .validation import profile_metric
 
 _REF = "VIFB (Zhang et al., CVPRW 2020), metrics/"
 
@@ -276,10 +276,8 @@ def vifb_standard_deviation(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.n
 
 def _metric(name: str, fn, higher: bool, sources: bool, vifb_name: str, unit: str = "",
             min_size: int = 2) -> Metric:
-    return Metric(name, checked(f"vifb.{name}", min_size)(fn), higher, sources,
-                  f"{_REF}metrics{vifb_name}.m",
-                  description=(fn.__doc__ or "").strip().splitlines()[0], unit=unit,
-                  profile="vifb", min_size=min_size)
+    return profile_metric("vifb", name, fn, higher, sources, f"{_REF}metrics{vifb_name}.m", unit,
+                          min_size)
 
 
 AG = _metric("AG", average_gradient, True, False, "Avg_gradient")

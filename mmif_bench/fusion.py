@@ -8,6 +8,7 @@ outside [0, 1], timeout) is caught and recorded for that pair only.
 from __future__ import annotations
 
 import contextlib
+import json
 import signal
 import threading
 from dataclasses import dataclass, field
@@ -118,15 +119,11 @@ def time_limit(seconds: float | None) -> Iterator[None]:
 
 @lru_cache(maxsize=8)
 def _method_instance(spec: PluginSpec, options_key: str) -> Any:
-    import json
-
     return as_method(spec.load(), **json.loads(options_key))
 
 
 def load_method(task: FuseTask) -> Any:
     """The method object of a task, created once per worker process."""
-    import json
-
     return _method_instance(task.spec, json.dumps(task.options, sort_keys=True, default=str))
 
 

@@ -237,7 +237,9 @@ def run(config: RunConfig, log: Callable[[str], None] = lambda m: print(m, file=
                 pending.append(lp)
                 continue
             fused_png[(name, lp.pair.key)] = png
-            atomic_write_bytes(fused_image_path(out, name, lp.pair), png)
+            target = fused_image_path(out, name, lp.pair)
+            if not target.is_file() or target.read_bytes() != png:  # a shared --cache-dir
+                atomic_write_bytes(target, png)
             summary.fused_cached += 1
         for chunk in shard(pending, config.shard_size):
             tasks.append(FuseTask(name, method_spec(name), options, fingerprint,
