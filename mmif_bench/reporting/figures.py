@@ -101,12 +101,14 @@ def _pixels(path: Path) -> np.ndarray | None:
 
 
 def comparison_grid(board: Leaderboard, path: Path) -> Path:
-    """Rows: the first image of each pair; columns: the two sources, then every method."""
+    """Rows: the first image of each pair; columns: the two sources, then every method
+    that produced results (one that failed on every pair is in the tables' failures)."""
     results = board.results
     firsts = {}
     for entry in results.run.get("pairs", []):
         firsts.setdefault(entry["pair"], entry)
-    methods = results.methods
+    scored = set(results.scores["method"])
+    methods = [m for m in results.methods if m in scored]
     columns = 2 + len(methods)
     figure = Figure(figsize=(2.3 * columns, 2.5 * max(1, len(firsts))), layout="constrained")
     grid = figure.subplots(max(1, len(firsts)), columns, squeeze=False)
