@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import cv2
@@ -10,7 +9,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mmif_bench.config import WEIGHTS_ENV, weights_dir
+from mmif_bench.config import WEIGHTS_ENV
 from mmif_bench.method import Method, Option
 
 WEIGHTS_FILE = "IFCNN-MAX.pth"
@@ -86,22 +85,6 @@ def ifcnn_max(params: IFCNNParams, *sources: torch.Tensor) -> torch.Tensor:
     return F.conv2d(_conv_block(fused, *params.conv3), *params.conv4)
 
 
-def default_weights() -> str:
-    """``$MMIF_BENCH_WEIGHTS/IFCNN-MAX.pth``, or "" when the variable is unset."""
-    folder = weights_dir()
-    return str(folder / WEIGHTS_FILE) if folder else ""
-
-
-def missing_weights_message(path: str) -> str:
-    where = f"not found at {path}" if path else f"not found (${WEIGHTS_ENV} is unset)"
-    return (
-        f"IFCNN weights {WEIGHTS_FILE} {where}. Download Code/snapshots/{WEIGHTS_FILE} "
-        f"from the authors' repository https://github.com/uzeful/IFCNN, then either set "
-        f"{WEIGHTS_ENV} to the folder that holds it or pass the file with "
-        f"'--option ifcnn:weights=PATH' (Python: create_method('ifcnn', weights=PATH))."
-    )
-
-
 class IFCNNFusion(Method):
     """IFCNN-MAX with the authors' published weights.
 
@@ -117,7 +100,8 @@ class IFCNNFusion(Method):
     Parameters
     ----------
     weights : path
-        The state dict ``IFCNN-MAX.pth``; default ``$MMIF_BENCH_WEIGHTS/IFCNN-MAX.pth``.
+        The state dict ``IFCNN-MAX.pth``; default: that file in ``$MMIF_BENCH_WEIGHTS``
+        or the fetched store (``mmif-bench fetch weights ifcnn``).
     device : str
         ``"cpu"`` (default) or ``"cuda"``.
 
@@ -129,6 +113,7 @@ class IFCNNFusion(Method):
     """
 
     name = "ifcnn"
+    weight_files = {"weights": WEIGHTS_FILE}
     options = {
         "weights": Option("", f"IFCNN-MAX.pth; default ${WEIGHTS_ENV}/{WEIGHTS_FILE}", "path"),
         "device": Option("cpu", "torch device: cpu or cuda", "str"),
@@ -136,17 +121,14 @@ class IFCNNFusion(Method):
 
     def __init__(self, **config: Any) -> None:
         super().__init__(**config)
-        path = str(self.config["weights"] or default_weights())
-        self.config["weights"] = path
-        if not path or not Path(path).expanduser().is_file():
-            raise FileNotFoundError(missing_weights_message(path))
+        path = self.weight_path("weights")
         device = str(self.config["device"])
         if device not in ("cpu", "cuda"):
             raise ValueError(f"ifcnn: device must be 'cpu' or 'cuda', got {device!r}")
         if device == "cuda" and not torch.cuda.is_available():
             raise RuntimeError("ifcnn: device=cuda requested but torch sees no CUDA GPU")
         self.device = torch.device(device)
-        state = torch.load(Path(path).expanduser(), map_location="cpu", weights_only=True)
+        state = torch.load(path, map_location="cpu", weights_only=True)
         self.params = IFCNNParams.from_state_dict(state).to(self.device)
 
     def fuse(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:

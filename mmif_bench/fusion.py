@@ -22,7 +22,7 @@ from .cache import Cache, make_key
 from .colour import merge_fused, split_source
 from .dataset import Pair, content_hash
 from .imageio import encode_png, atomic_write_bytes
-from .method import Method, as_method
+from .method import Method, as_method, call_fuse
 from .registry import PluginSpec
 
 RANGE_TOLERANCE = 1e-4  # float rounding slack on the [0, 1] output range
@@ -69,13 +69,16 @@ class PreparedPair:
     a: np.ndarray
     b: np.ndarray
     cbcr: np.ndarray | None
+    modality: str | None = None
 
 
-def prepare(a_pixels: np.ndarray, b_pixels: np.ndarray) -> PreparedPair:
-    """Split the sources into method inputs; the chroma comes from the colour source."""
+def prepare(a_pixels: np.ndarray, b_pixels: np.ndarray,
+            modality: str | None = None) -> PreparedPair:
+    """Split the sources into method inputs; the chroma comes from the colour source.
+    ``modality`` is the second image's (``"CT"``, ``"PET"``, ``"SPECT"``)."""
     a_y, a_cbcr = split_source(a_pixels)
     b_y, b_cbcr = split_source(b_pixels)
-    return PreparedPair(a_y, b_y, b_cbcr if b_cbcr is not None else a_cbcr)
+    return PreparedPair(a_y, b_y, b_cbcr if b_cbcr is not None else a_cbcr, modality)
 
 
 def fused_key(fingerprint: str, input_hash: str) -> str:
@@ -129,19 +132,19 @@ def load_method(task: FuseTask) -> Any:
 
 def _fuse_one(method: Any, prepared: PreparedPair, timeout: float | None) -> np.ndarray:
     with time_limit(timeout):
-        fused = method.fuse(prepared.a, prepared.b)
+        fused = call_fuse(method.fuse, prepared.a, prepared.b, prepared.modality)
     return check_output(fused, prepared.a.shape)
 
 
-def _fuse_many(method: Any, prepared: list[PreparedPair], timeout: float | None) -> list[Any]:
-    """Fused images or exceptions, one per pair; batched when the method allows it."""
-    shapes = {p.a.shape for p in prepared}
+def _fuse_group(method: Any, prepared: list[PreparedPair], timeout: float | None) -> list[Any]:
+    """Fused images or exceptions for pairs of one shape and modality; batched when the
+    method has its own ``fuse_batch``."""
     batches = getattr(type(method), "fuse_batch", Method.fuse_batch) is not Method.fuse_batch
-    if batches and len(prepared) > 1 and len(shapes) == 1:
+    if batches and len(prepared) > 1:
         try:
             with time_limit(timeout * len(prepared) if timeout else None):
-                batch = method.fuse_batch(np.stack([p.a for p in prepared]),
-                                          np.stack([p.b for p in prepared]))
+                batch = call_fuse(method.fuse_batch, np.stack([p.a for p in prepared]),
+                                  np.stack([p.b for p in prepared]), prepared[0].modality)
             check_output(batch, (len(prepared),) + prepared[0].a.shape)
             return list(batch)
         except Exception:
@@ -152,6 +155,20 @@ def _fuse_many(method: Any, prepared: list[PreparedPair], timeout: float | None)
             results.append(_fuse_one(method, item, timeout))
         except Exception as error:
             results.append(error)
+    return results
+
+
+def _fuse_many(method: Any, prepared: list[PreparedPair], timeout: float | None) -> list[Any]:
+    """Fused images or exceptions, one per pair, in order; pairs are grouped by shape and
+    modality so that each group can go through ``fuse_batch`` at once."""
+    groups: dict[tuple, list[int]] = {}
+    for index, item in enumerate(prepared):
+        groups.setdefault((item.a.shape, item.modality), []).append(index)
+    results: list[Any] = [None] * len(prepared)
+    for indices in groups.values():
+        for index, result in zip(indices, _fuse_group(method, [prepared[i] for i in indices],
+                                                      timeout)):
+            results[index] = result
     return results
 
 
@@ -171,7 +188,7 @@ def run_fuse_task(task: FuseTask) -> list[PairOutcome]:
             a, b = pair.load()
             if content_hash(a.pixels, b.pixels) != expected:
                 raise RuntimeError(f"{pair.path_a}: input changed while the run was going on")
-            prepared[index] = prepare(a.pixels, b.pixels)
+            prepared[index] = prepare(a.pixels, b.pixels, pair.modalities[1])
         except Exception as error:
             outcomes[index].error = f"could not load the pair: {error}"
     try:

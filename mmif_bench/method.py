@@ -1,19 +1,24 @@
 """The fusion-method protocol and the base class first-party methods use.
 
-A method is any object with a ``name`` and ``fuse(a, b) -> fused`` where ``a`` (MRI) and
-``b`` (CT, or the luma Y of PET/SPECT) are 2-D float32 arrays in [0, 1] of equal shape and
-the result is a 2-D array of the same shape in [0, 1]. Colour handling happens in the
-pipeline (:mod:`mmif_bench.colour`), never inside a method.
+A method is any object with a ``name`` and ``fuse(a, b, *, modality=None) -> fused`` where
+``a`` (MRI) and ``b`` (CT, or the luma Y of PET/SPECT) are 2-D float32 arrays in [0, 1] of
+equal shape and the result is a 2-D array of the same shape in [0, 1]. ``modality`` is the
+second image's modality (``"CT"``, ``"PET"``, ``"SPECT"``), passed by the runner to methods
+whose ``fuse`` accepts it; without it a method uses its default model. Colour handling
+happens in the pipeline (:mod:`mmif_bench.colour`), never inside a method.
 """
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
+
+from .weights import MissingWeightsError, candidates, locate, missing_message
 
 
 @runtime_checkable
@@ -73,6 +78,12 @@ class Method:
     options: ClassVar[dict[str, Option]] = {}
     version: ClassVar[str] = "1"
     deterministic: ClassVar[bool] = True
+    modalities: ClassVar[tuple[str, ...] | None] = None
+    """Second-image modalities the method has a model for; None: any. Pairs of another
+    modality are "not applicable" to the method."""
+    weight_files: ClassVar[dict[str, str]] = {}
+    """``path`` option -> store name (:mod:`mmif_bench.weights`) of the published file it
+    defaults to when the option is empty."""
 
     def __init__(self, **config: Any) -> None:
         unknown = sorted(set(config) - set(self.options))
@@ -85,12 +96,35 @@ class Method:
         self.config = {key: opt.default for key, opt in self.options.items()}
         self.config.update(config)
 
-    def fuse(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
         raise NotImplementedError
 
-    def fuse_batch(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Fuse N x H x W stacks; the default loops over :meth:`fuse`."""
-        return np.stack([self.fuse(x, y) for x, y in zip(a, b)])
+    def fuse_batch(self, a: np.ndarray, b: np.ndarray, *,
+                   modality: str | None = None) -> np.ndarray:
+        """Fuse N x H x W stacks of one modality; the default loops over :meth:`fuse`."""
+        return np.stack([call_fuse(self.fuse, x, y, modality) for x, y in zip(a, b)])
+
+    @classmethod
+    def applies_to(cls, modality: str | None) -> bool:
+        """Whether the method has a model for pairs whose second image is ``modality``."""
+        return cls.modalities is None or modality is None or modality in cls.modalities
+
+    @classmethod
+    def missing_weights(cls, **config: Any) -> list[str]:
+        """One message per declared weight file that cannot be found (empty: all found)."""
+        return [missing_message(cls.name, file, config.get(key) or None)
+                for key, file in cls.weight_files.items()
+                if not any(path.is_file() for path in candidates(file, config.get(key) or None))]
+
+    def weight_path(self, key: str) -> Path:
+        """The file of the ``path`` option ``key``: the given path, else its published file
+        located by :func:`mmif_bench.weights.locate`; :class:`MissingWeightsError` if absent."""
+        given = self.config.get(key) or None
+        if key not in self.weight_files:
+            if given and Path(str(given)).expanduser().is_file():
+                return Path(str(given)).expanduser()
+            raise MissingWeightsError(f"{self.name}: option {key}: file {given!r} not found")
+        return locate(self.weight_files[key], method=self.name, explicit=given)
 
     def resolved_options(self) -> dict[str, Any]:
         """Option values as recorded in results (paths as given, so that results hold no
@@ -103,10 +137,15 @@ class Method:
         return out
 
     def option_path(self, key: str) -> Path | None:
-        """The file a ``path`` option points to; subclasses resolve an empty value to
-        their default file (e.g. shipped weights)."""
+        """The file a ``path`` option points to: its value, else the located published file
+        of :attr:`weight_files` (None when absent); subclasses may resolve an empty value
+        to another default file (e.g. shipped weights)."""
         value = self.config.get(key)
-        return Path(str(value)).expanduser() if value else None
+        if value:
+            return Path(str(value)).expanduser()
+        if key in self.weight_files:
+            return next((p for p in candidates(self.weight_files[key]) if p.is_file()), None)
+        return None
 
     def weights_hashes(self) -> dict[str, str]:
         """sha256 of every existing file given as a ``path`` option."""
@@ -116,6 +155,21 @@ class Method:
             if path is not None and path.is_file():
                 hashes[key] = file_sha256(path)
         return hashes
+
+
+def accepts_modality(fuse: Callable[..., Any]) -> bool:
+    """Whether a ``fuse``/``fuse_batch`` callable takes the ``modality`` keyword."""
+    try:
+        parameters = inspect.signature(fuse).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == "modality" or p.kind is p.VAR_KEYWORD for p in parameters)
+
+
+def call_fuse(fuse: Callable[..., Any], a: np.ndarray, b: np.ndarray,
+              modality: str | None) -> Any:
+    """Call ``fuse(a, b)``, passing ``modality`` to callables that accept it."""
+    return fuse(a, b, modality=modality) if accepts_modality(fuse) else fuse(a, b)
 
 
 def method_fingerprint(method: Any) -> str:

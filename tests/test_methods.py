@@ -148,15 +148,18 @@ def test_ifcnn_any_shape_and_batch(ifcnn, shape):
     np.testing.assert_array_equal(batch[0], fused)
 
 
-def test_ifcnn_default_weights_come_from_the_environment(weights_dir, monkeypatch):
+def test_ifcnn_default_weights_come_from_the_environment(weights_dir, monkeypatch, tmp_path):
     monkeypatch.setenv("MMIF_BENCH_WEIGHTS", str(weights_dir))
+    monkeypatch.setenv("MMIF_BENCH_CACHE", str(tmp_path))  # an empty fetched store
     method = create_method("ifcnn")
-    assert method.config["weights"] == str(weights_dir / "IFCNN-MAX.pth")
+    assert method.weight_path("weights") == weights_dir / "IFCNN-MAX.pth"
+    assert method.config["weights"] == ""  # results record no machine path
     assert "weights" in method.weights_hashes()  # the weights enter the cache key
 
 
 @pytest.mark.parametrize("env", [None, "folder"])
 def test_ifcnn_missing_weights_says_where_to_get_them(tmp_path, monkeypatch, env):
+    monkeypatch.setenv("MMIF_BENCH_CACHE", str(tmp_path / "cache"))  # an empty fetched store
     if env:
         monkeypatch.setenv("MMIF_BENCH_WEIGHTS", str(tmp_path))
     else:
@@ -165,7 +168,7 @@ def test_ifcnn_missing_weights_says_where_to_get_them(tmp_path, monkeypatch, env
         create_method("ifcnn")
     message = str(error.value)
     for hint in ("uzeful/IFCNN", "Code/snapshots/IFCNN-MAX.pth", "MMIF_BENCH_WEIGHTS",
-                 "ifcnn:weights=PATH"):
+                 "mmif-bench fetch weights ifcnn", "ifcnn:weights=PATH"):
         assert hint in message
 
 
