@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from mmif_bench.methods.dmfnet.diffusion import Diffusion, alpha_bar
-from mmif_bench.methods.dmfnet.features import extract_features
+from mmif_bench.methods.dmfnet.features import draw_noise, extract_features
 from mmif_bench.methods.dmfnet.fusion_net import FusionNet
 from mmif_bench.methods.dmfnet.loss import hybrid_loss, selective_ssim, sobel_magnitude
 from mmif_bench.methods.dmfnet.plugin import DEFAULT_WEIGHTS, DMFNetFusion
@@ -80,8 +80,9 @@ def test_unet_shapes(h: int, w: int) -> None:
 def test_extract_features_and_fusion_shapes() -> None:
     unet, steps = UNet(TINY_UNET).eval(), (5, 10, 20)
     a, b = torch.zeros(3, 1, 32, 16), torch.ones(3, 1, 32, 16)
-    noise = torch.randn(len(steps), 2, *a.shape)
-    fa, fb = extract_features(unet, Diffusion("linear"), a, b, steps, noise)
+    gammas, noise = draw_noise(Diffusion("linear"), steps, a.shape, torch.Generator())
+    assert gammas.shape == (3, 2, 3) and noise.shape == (3, 2, 3, 1, 32, 16)
+    fa, fb = extract_features(unet, a, b, gammas, noise)
     assert [f.shape[1] for f in fa] == [3 * c for c in TINY_UNET.feature_channels]
     assert all(x.shape == y.shape and x.shape[0] == 3 for x, y in zip(fa, fb))
     fused = FusionNet(TINY_UNET.feature_channels, len(steps))(fa, fb)
@@ -135,7 +136,9 @@ def test_sobel_of_a_ramp() -> None:
     ramp = torch.arange(8.0).repeat(8, 1)[None, None]
     inner = sobel_magnitude(ramp)[..., 1:-1, 1:-1]
     assert torch.allclose(inner, torch.full_like(inner, 8.0))  # |gx| = 8 per unit slope
-    assert sobel_magnitude(torch.ones(1, 1, 8, 8)).abs().max() == 0
+    flat = sobel_magnitude(torch.ones(1, 1, 8, 8))[0, 0]
+    assert flat[1:-1, 1:-1].abs().max() == 0  # zero padding (the authors'): edges respond
+    assert flat[0, 3] == 4 and flat[0, 0] == 6
 
 
 def test_selective_ssim_follows_the_textured_source() -> None:
