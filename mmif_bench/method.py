@@ -14,20 +14,11 @@ import inspect
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Protocol, runtime_checkable
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 
 from .weights import MissingWeightsError, candidates, locate, missing_message
-
-
-@runtime_checkable
-class FusionMethod(Protocol):
-    """What the runner needs from a method plugin."""
-
-    name: str
-
-    def fuse(self, a: np.ndarray, b: np.ndarray) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -213,6 +204,3 @@ def as_method(obj: Any, **options: Any) -> Any:
     if options:
         raise ValueError(f"method {getattr(obj, 'name', obj)!r} takes no options")
     return obj
-
-
-FuseFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
