@@ -13,7 +13,6 @@ Exit codes: 0 everything ran; 3 some pairs were skipped or some (method, pair) f
 from __future__ import annotations
 
 import hashlib
-import inspect
 import os
 import sys
 from collections import defaultdict
@@ -25,7 +24,7 @@ import numpy as np
 from tqdm import tqdm
 
 from . import __version__
-from .cache import Cache, make_key
+from .cache import Cache, code_digest, make_key
 from .config import data_root as configured_data_root
 from .dataset import Dataset, Pair, Problem, content_hash
 from .evaluation import resolve_metrics, score_255_batch
@@ -67,6 +66,8 @@ class RunConfig:
     scheduler: str | None = None
     shard_size: int = 8
     report: bool = True
+    refresh: bool | list[str] = False
+    """Recompute regardless of the cache: True for every method, or these methods."""
 
 
 @dataclass
@@ -106,6 +107,7 @@ class PlannedMethod:
     options: dict[str, Any]
     fingerprint: str
     info: dict[str, Any]
+    refresh: bool = False
 
 
 @dataclass
@@ -138,22 +140,9 @@ def default_dataset_name(data_root: str | Path | None = None) -> str:
 
 
 def _metrics_signature(metrics: list[Metric], profile: str) -> str:
-    """Names, profile and the source of the metric code: a change invalidates scores.
-
-    Hashes every ``.py`` file in the folders of the modules holding the compute
-    functions, so that a change in a helper module (shared filters, say) counts too.
-    """
-    digest = hashlib.sha256(profile.encode())
-    folders = set()
-    for metric in metrics:
-        digest.update(metric.key.encode())
-        module = inspect.getmodule(metric.compute)
-        if module is not None and getattr(module, "__file__", None):
-            folders.add(Path(module.__file__).parent)
-    for path in sorted(p for folder in folders for p in folder.glob("*.py")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+    """Names, profile and the source of the metric code (:func:`code_digest`): a change
+    invalidates scores."""
+    return make_key(profile, *(m.key for m in metrics), code_digest(*(m.compute for m in metrics)))
 
 
 def _relative_to(path: Path, out: Path) -> str:
@@ -173,7 +162,7 @@ def _check_output_location(out: Path, dataset: Dataset) -> None:
         )
 
 
-def _plan_method(name: str, options: dict[str, Any]) -> PlannedMethod:
+def _plan_method(name: str, options: dict[str, Any], refresh: bool) -> PlannedMethod:
     """Start a method once with its options; errors name the method."""
     try:
         method = create_method(name, **options)
@@ -186,7 +175,7 @@ def _plan_method(name: str, options: dict[str, Any]) -> PlannedMethod:
     info = {"options": method_options(method), "weights_hashes": method_weights_hashes(method),
             "fingerprint": fingerprint,
             "deterministic": bool(getattr(method, "deterministic", True))}
-    return PlannedMethod(name, method_spec(name), options, fingerprint, info)
+    return PlannedMethod(name, method_spec(name), options, fingerprint, info, refresh)
 
 
 def configure(config: RunConfig, log: Log = _stderr) -> Plan:
@@ -204,11 +193,15 @@ def configure(config: RunConfig, log: Log = _stderr) -> Plan:
     names = config.methods or list_methods()
     for name in names:
         method_spec(name)  # unknown names fail here, with suggestions
+    refresh = set(names) if config.refresh is True else set(config.refresh or ())
+    if refresh - set(names):
+        raise ValueError(f"--refresh names {', '.join(sorted(refresh - set(names)))}, which "
+                         f"the run does not include (its methods: {', '.join(names)})")
     plan = Plan(dataset, out, metrics, [])
     for name in names:
         options = config.method_options.get(name, {})
         try:
-            plan.methods.append(_plan_method(name, options))
+            plan.methods.append(_plan_method(name, options, name in refresh))
         except MissingWeightsError as error:
             if config.methods:  # asked for by name: a configuration error
                 raise
@@ -252,6 +245,8 @@ def _reuse_cached(method: PlannedMethod, inputs: Inputs, cache: Cache, out: Path
                   fused_png: dict[tuple[str, str], bytes], summary: RunSummary) -> list[LoadedPair]:
     """Take the method's cached fused images (rewriting ``OUT/fused`` where it differs, as
     with a shared ``--cache-dir``); returns the pairs still to fuse."""
+    if method.refresh:
+        return list(inputs.loaded)
     pending = []
     for lp in inputs.loaded:
         png = cache.get(fused_key(method.fingerprint, lp.input_hash), "fused")
@@ -315,16 +310,16 @@ def _score_group(group: list[tuple[str, LoadedPair, np.ndarray]], names: list[st
     return per_pair
 
 
-def _score_method(method: str, items: list[tuple[LoadedPair, bytes]], metrics: list[Metric],
-                  profile: str, signature: str, cache: Cache,
+def _score_method(method: PlannedMethod, items: list[tuple[LoadedPair, bytes]],
+                  metrics: list[Metric], profile: str, signature: str, cache: Cache,
                   summary: RunSummary) -> dict[str, dict[str, float]]:
-    """Scores per pair key, from the cache or the batched metric path."""
+    """Scores per pair key, from the cache (unless refreshed) or the batched metric path."""
     names = [m.key for m in metrics]
     scores: dict[str, dict[str, float]] = {}
     todo: dict[tuple[int, ...], list[tuple[str, LoadedPair, np.ndarray]]] = defaultdict(list)
     for loaded, png in items:
         key = make_key("scores", signature, hashlib.sha256(png).hexdigest(), loaded.input_hash)
-        cached = cache.get_json(key, "scores")
+        cached = None if method.refresh else cache.get_json(key, "scores")
         if isinstance(cached, dict):
             scores[loaded.pair.key] = cached
             summary.scored_cached += 1
@@ -334,7 +329,7 @@ def _score_method(method: str, items: list[tuple[LoadedPair, bytes]], metrics: l
     for group in todo.values():
         for (key, loaded, _), result in zip(group, _score_group(group, names, profile)):
             if "__error__" in result:
-                summary.fail(method, loaded.pair, result["__error__"])
+                summary.fail(method.name, loaded.pair, result["__error__"])
                 continue
             cache.put_json(key, result, "scores")
             scores[loaded.pair.key] = result
@@ -351,7 +346,7 @@ def score_all(plan: Plan, inputs: Inputs, fused_png: dict[tuple[str, str], bytes
     for method in plan.methods:
         items = [(lp, fused_png[(method.name, lp.pair.key)]) for lp in inputs.loaded
                  if (method.name, lp.pair.key) in fused_png]
-        for pair_key, values in _score_method(method.name, items, plan.metrics, profile,
+        for pair_key, values in _score_method(method, items, plan.metrics, profile,
                                               signature, cache, summary).items():
             pair = by_key[pair_key].pair
             scores.extend(Score(method.name, plan.dataset.name, pair.pair_type, pair.name,
