@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-SCORE_COLUMNS = ["method", "dataset", "pair", "image", "metric", "value"]
+from mmif_bench.results import SCORE_COLUMNS, fused_image_path
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ class Results:
         return counts.reindex(index, fill_value=0).reset_index()
 
     def fused_path(self, method: str, pair: str, image: str) -> Path:
-        return self.root / "fused" / method / pair / f"{image}.png"
+        return fused_image_path(self.root, method, pair, image)
 
     def source_paths(self, entry: dict) -> tuple[Path, Path]:
         """The two source files of a ``run.json`` pair entry (recorded relative to the
@@ -91,4 +91,4 @@ def load_results(results_dir: str | Path) -> Results:
         raise ValueError(f"{scores_path}: missing columns {', '.join(missing)}")
     scores["value"] = pd.to_numeric(scores["value"], errors="coerce")
     run = json.loads(run_path.read_text())
-    return Results(root=root, scores=scores[SCORE_COLUMNS], run=run)
+    return Results(root=root, scores=scores[list(SCORE_COLUMNS)], run=run)
