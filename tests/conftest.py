@@ -39,6 +39,16 @@ def weights_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def authors_fixtures() -> Path:
+    """Checkpoints in the authors' formats and their reference outputs:
+    ``$MMIF_BENCH_FIXTURES`` or ``../shared/fixtures/authors_format``."""
+    root = _locate("MMIF_BENCH_FIXTURES", SHARED / "fixtures" / "authors_format")
+    if not (root / "authors_ckpt.py").is_file():
+        pytest.skip(f"authors_format fixtures not found at {root}; set MMIF_BENCH_FIXTURES")
+    return root
+
+
+@pytest.fixture(scope="session")
 def small_harvard(harvard_root, tmp_path_factory) -> Path:
     """A copy of the first two test pairs of each Harvard modality pair (6 pairs)."""
     import shutil

@@ -21,7 +21,7 @@ from mmif_bench.methods.dmfnet.fusion_net import FusionNet
 from mmif_bench.methods.dmfnet.loss import hybrid_loss, selective_ssim, sobel_magnitude
 from mmif_bench.methods.dmfnet.plugin import DEFAULT_WEIGHTS, DMFNetFusion
 from mmif_bench.methods.dmfnet.presets import PAPER, TINY
-from mmif_bench.methods.dmfnet.train import FINAL, LAST, Trainer, main
+from mmif_bench.methods.dmfnet.train import FINAL, LAST, Trainer, init_orthogonal, main
 from mmif_bench.methods.dmfnet.unet import UNet, UNetConfig
 
 TINY_UNET = TINY.unet
@@ -109,6 +109,39 @@ def test_schedule_and_noise_levels(schedule: str) -> None:
     assert torch.equal(gamma, diffusion.sample_gamma(1000, torch.Generator().manual_seed(0)))
     x0 = torch.rand(4, 1, 8, 8)
     assert torch.allclose(Diffusion.q_sample(x0, torch.ones(4), torch.randn(4, 1, 8, 8)), x0)
+
+
+def test_one_t_per_batch_and_the_low_t_share() -> None:
+    diffusion, s = Diffusion("cosine"), np.sqrt(alpha_bar("cosine"))
+    batches = [diffusion.sample_gamma(8, torch.Generator().manual_seed(i), 0.5, 32).double()
+               for i in range(40)]
+    for gamma in batches:  # all 8 in the interval of one t
+        t = int(np.searchsorted(-s, -gamma.min().item()))
+        assert s[t] <= gamma.min() and gamma.max() <= s[t - 1]
+    low = sum(bool(g.min() >= s[32]) for g in batches)
+    assert 10 <= low <= 30  # about half the batches draw t in 1..32
+    assert all(g.min() >= s[32] for g in (diffusion.sample_gamma(
+        4, torch.Generator().manual_seed(i), 1.0, 32) for i in range(5)))
+
+
+def test_feature_gammas_lie_in_their_step_intervals() -> None:
+    diffusion, steps = Diffusion("linear"), (5, 10, 20)
+    s = np.sqrt(alpha_bar("linear"))
+    gammas, noise = draw_noise(diffusion, steps, (6, 1, 8, 8), torch.Generator(), noise=False)
+    assert noise is None and gammas.shape == (3, 2, 6) and len(set(gammas.flatten().tolist())) == 36
+    for t, g in zip(steps, gammas.double()):
+        assert s[t] <= g.min() and g.max() <= s[t - 1]
+
+
+def test_orthogonal_initialisation() -> None:
+    torch.manual_seed(0)
+    head = init_orthogonal(FusionNet(TINY_UNET.feature_channels, 3))
+    for module in head.modules():
+        if isinstance(module, torch.nn.Conv2d):
+            w = module.weight.flatten(1)
+            small = w if w.shape[0] <= w.shape[1] else w.T
+            assert torch.allclose(small @ small.T, torch.eye(small.shape[0]), atol=1e-5)
+            assert module.bias.abs().max() == 0
 
 
 # -- loss ---------------------------------------------------------------------------------

@@ -68,7 +68,7 @@ class DMFNetFusion(Method):
             device = "cuda" if torch.cuda.is_available() else "cpu"
         self.device = torch.device(device)
         groups = int(self.config["groups"])
-        if self.config["weights"] == AUTHORS:
+        if self._authors_only():
             paths = {key: self.weight_path(key) for key in AUTHORS_FILES}
             self.unet = read_authors_unet(paths["unet"], groups)
             self.net, steps = build_head(read_state(paths["head"]), str(paths["head"]))
@@ -91,6 +91,11 @@ class DMFNetFusion(Method):
         self.unet.to(self.device).eval()
         self.net.to(self.device).eval()
         self.diffusion = Diffusion(schedule, diffusion_steps)
+
+    def _authors_only(self) -> bool:
+        """Whether both networks come from files in the authors' formats."""
+        return self.config["weights"] == AUTHORS or bool(self.config["unet"]
+                                                         and self.config["head"])
 
     def _load_ours(self, path: Path) -> None:
         """UNet, fusion network, steps and schedule of a Stage II ``final.pt``."""
@@ -115,7 +120,7 @@ class DMFNetFusion(Method):
     def option_path(self, key: str) -> Path | None:
         value = str(self.config.get(key) or "")
         if key == "weights" and value in ("", AUTHORS):
-            return DEFAULT_WEIGHTS if not value else None
+            return DEFAULT_WEIGHTS if not value and not self._authors_only() else None
         if key in AUTHORS_FILES and not value and self.config["weights"] == AUTHORS:
             return next((p for p in candidates(AUTHORS_FILES[key]) if p.is_file()), None)
         return super().option_path(key)

@@ -12,8 +12,9 @@ from .unet import UNetConfig
 class StageConfig:
     """Optimisation of one stage.
 
-    ``lr_schedule`` is ``"constant"`` or ``"cosine"`` (linear warm-up over ``warmup`` steps,
-    then cosine decay to ``lr * min_lr_ratio``). ``snapshots`` inference-only checkpoints are
+    ``lr_schedule`` is ``"constant"``, ``"cosine"`` (linear warm-up over ``warmup`` steps,
+    then cosine decay to ``lr * min_lr_ratio``) or ``"linear"`` (the authors' Stage II
+    policy: lr * (1 - epoch / (epochs + 1)), epochs of ``epoch_steps`` steps). ``snapshots`` inference-only checkpoints are
     kept at evenly spaced steps (for learning curves). Stage I only: a fraction
     ``low_t_fraction`` of the batches draws t in 1..``low_t_max`` instead of 1..T.
     """
@@ -32,6 +33,7 @@ class StageConfig:
     snapshots: int = 4
     low_t_fraction: float = 0.0
     low_t_max: int = 0
+    epoch_steps: int = 0
 
 
 @dataclass(frozen=True)
@@ -62,9 +64,11 @@ PAPER = Preset(
     # Stage I: AdamW 1e-5, batch = the two images of one pair, 160 crops, 630k iterations.
     stage1=StageConfig(steps=630_000, lr=1e-5, optimizer="adamw", batch_pairs=1, crop=160,
                        weight_decay=0.01, log_every=100, save_every=10_000),
-    # Stage II: Adam 1e-4, batch 1, 160 crops, 300 epochs over the 738 train pairs.
+    # Stage II: Adam 1e-4 decayed linearly per epoch, batch 1, 160 crops, 300 epochs over
+    # the 738 train pairs.
     stage2=StageConfig(steps=300 * 738, lr=1e-4, optimizer="adam", batch_pairs=1, crop=160,
-                       log_every=100, save_every=10_000),
+                       lr_schedule="linear", epoch_steps=738, log_every=100,
+                       save_every=10_000),
 )
 
 CPU = Preset(
@@ -96,11 +100,11 @@ CPU = Preset(
 CPU32 = Preset(
     name="cpu32",
     unet=UNetConfig(width=32, mults=(1, 1, 1, 1, 2), res_blocks=1, dropout=0.0, groups=8),
-    stage1=StageConfig(steps=1200, lr=2e-4, optimizer="adamw", batch_pairs=4, crop=96,
+    stage1=StageConfig(steps=1000, lr=2e-4, optimizer="adamw", batch_pairs=4, crop=96,
                        lr_schedule="cosine", warmup=100, min_lr_ratio=0.1,
-                       weight_decay=0.01, log_every=20, save_every=100, snapshots=6,
+                       weight_decay=0.01, log_every=20, save_every=100, snapshots=5,
                        low_t_fraction=0.5, low_t_max=32),
-    stage2=StageConfig(steps=1300, lr=1e-3, optimizer="adam", batch_pairs=4, crop=96,
+    stage2=StageConfig(steps=1000, lr=1e-3, optimizer="adam", batch_pairs=4, crop=96,
                        lr_schedule="cosine", warmup=50, min_lr_ratio=0.05,
                        log_every=20, save_every=100, snapshots=6),
     deviations=(

@@ -54,6 +54,9 @@ def lr_at(cfg: StageConfig, step: int, total: int) -> float:
         return cfg.lr * (step + 1) / cfg.warmup
     if cfg.lr_schedule == "constant":
         return cfg.lr
+    if cfg.lr_schedule == "linear":
+        epochs = max(total // cfg.epoch_steps, 1)
+        return cfg.lr * (1 - (step // cfg.epoch_steps) / (epochs + 1))
     progress = (step - cfg.warmup) / max(total - cfg.warmup, 1)
     cosine = 0.5 * (1 + math.cos(math.pi * progress))
     return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * cosine)
@@ -91,6 +94,19 @@ def load_unet(path: str | Path, device: torch.device | str = "cpu") -> tuple[UNe
     unet = UNet(unet_config(config["unet"]))
     unet.load_state_dict(ckpt["unet"] if "unet" in ckpt else ckpt["model"])
     return unet.to(device).eval(), config
+
+
+BOOKKEEPING = ("steps", "log_every", "save_every", "snapshots")
+"""Stage settings that do not change the training trajectory before the run's end (the
+schedule's length is ``--steps``; logs and snapshots only record it)."""
+
+
+def _trajectory(config: dict) -> dict:
+    """A run configuration without its bookkeeping: what ``--resume`` must match."""
+    plain = json.loads(json.dumps(config))
+    for stage in ("stage1", "stage2"):
+        plain[stage] = {k: v for k, v in plain[stage].items() if k not in BOOKKEEPING}
+    return {k: v for k, v in plain.items() if k != "steps"}
 
 
 def _save(obj: dict, path: Path) -> None:
@@ -201,9 +217,7 @@ class Trainer:
         if not path.is_file():
             raise FileNotFoundError(f"--resume: no checkpoint at {path}")
         ckpt = torch.load(path, map_location=self.env.device, weights_only=True)
-        theirs = {k: v for k, v in ckpt["config"].items() if k != "steps"}
-        ours = {k: v for k, v in self._config().items() if k != "steps"}
-        if json.loads(json.dumps(theirs)) != json.loads(json.dumps(ours)):
+        if _trajectory(ckpt["config"]) != _trajectory(self._config()):
             raise ValueError(f"{path} was written with another configuration; "
                              f"use another --out or drop --resume")
         self.model.load_state_dict(ckpt["model"])
