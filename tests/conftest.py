@@ -39,6 +39,16 @@ def weights_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def reference_outputs(weights_dir) -> Path:
+    """The authors' own fused images of a few Harvard test pairs per deep method
+    (``<weights>/reference_outputs/<method>/<PAIR>_<NAME>.png``; see its README)."""
+    root = weights_dir / "reference_outputs"
+    if not root.is_dir():
+        pytest.skip(f"authors' reference outputs not found at {root}")
+    return root
+
+
+@pytest.fixture(scope="session")
 def small_harvard(harvard_root, tmp_path_factory) -> Path:
     """A copy of the first two test pairs of each Harvard modality pair (6 pairs)."""
     import shutil
