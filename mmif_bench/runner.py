@@ -31,9 +31,11 @@ from .executors import create_executor, shard
 from .fusion import FuseTask, PairOutcome, fused_image_path, fused_key
 from .imageio import atomic_write_bytes, decode_png, gray_of
 from .metric import Metric
-from .method import method_fingerprint, method_options, method_weights_hashes
-from .registry import create_dataset, create_method, list_methods, load_errors, method_spec
+from .method import method_fingerprint, method_options, method_weight_files
+from .registry import (create_dataset, create_method, get, list_methods, load_errors,
+                       method_spec, missing_weights)
 from .results import Score, write_run_info, write_scores
+from .weights import MissingWeightsError, fetch_command
 
 EXIT_OK, EXIT_PARTIAL, EXIT_NOTHING = 0, 3, 4
 
@@ -84,7 +86,7 @@ class LoadedPair:
 
 
 def default_dataset_name() -> str:
-    """``harvard`` when its data is configured, else the built-in ``phantom``."""
+    """``harvard`` when its data is configured or fetched, else the built-in ``phantom``."""
     return "harvard" if configured_data_root() is not None else "phantom"
 
 
@@ -107,9 +109,12 @@ def _metrics_signature(metrics: list[Metric], profile: str) -> str:
     return digest.hexdigest()
 
 
-def _relative_to(path: Path, out: Path) -> str:
-    """``path`` relative to the results folder: movable together, no machine paths."""
-    return os.path.relpath(Path(path).resolve(), out.resolve())
+def _within(path: str | Path, root: Path | None) -> str:
+    """``path`` relative to the dataset folder, so that results hold no machine paths."""
+    try:
+        return Path(path).relative_to(root).as_posix() if root is not None else Path(path).name
+    except ValueError:
+        return Path(path).name
 
 
 def _check_output_location(out: Path, dataset: Dataset) -> None:
@@ -187,6 +192,29 @@ def _score_method(method: str, items: list[tuple[LoadedPair, bytes]], metrics: l
     return scores
 
 
+def runnable_methods(config: RunConfig) -> tuple[list[str], dict[str, dict[str, str]]]:
+    """The methods to run and, for a default run (no ``methods``), those left out because
+    their weight files are missing (name -> store name -> message naming the fetch
+    command). Naming such a method raises :class:`MissingWeightsError`, before any work."""
+    names = config.methods or list_methods()
+    for name in names:
+        method_spec(name)  # unknown names fail here, before any work
+    missing = {name: found for name in names
+               if (found := missing_weights(name, **config.method_options.get(name, {})))}
+    if config.methods and missing:
+        raise MissingWeightsError("; ".join(m for found in missing.values() for m in found.values()))
+    return [name for name in names if name not in missing], missing
+
+
+def _applicable(name: str, loaded: list[LoadedPair]) -> list[LoadedPair]:
+    """The pairs method ``name`` has a model for (``Method.applies_to`` the second
+    modality); the others are recorded as "not applicable", neither fused nor failed."""
+    applies = getattr(get("methods", name), "applies_to", None)
+    if not callable(applies):
+        return list(loaded)
+    return [lp for lp in loaded if applies(lp.pair.modalities[1])]
+
+
 def run(config: RunConfig, log: Callable[[str], None] = lambda m: print(m, file=sys.stderr)) -> RunSummary:
     """Run the benchmark described by ``config``; see the module docstring."""
     from .metrics import resolve as resolve_metrics
@@ -195,12 +223,13 @@ def run(config: RunConfig, log: Callable[[str], None] = lambda m: print(m, file=
     out = Path(config.out)
     _check_output_location(out, dataset)
     metrics = resolve_metrics(config.metrics, config.profile)
-    method_names = config.methods or list_methods()
-    for name in method_names:
-        method_spec(name)  # unknown names fail here, before any work
+    method_names, not_run = runnable_methods(config)
     listing = dataset.list_pairs(config.split)
     log(f"dataset: {dataset.name} ({dataset.description}), split {config.split}: "
         f"{len(listing.pairs)} pairs listed")
+    if config.dataset is None and dataset.name == "phantom":
+        log("note: no Harvard data configured, so this ran on the synthetic phantom; get the "
+            "Harvard pairs with 'mmif-bench fetch harvard' (or set MMIF_BENCH_DATA)")
     for note in listing.notes:
         log(f"note: {note}")
     skipped = list(listing.problems)
@@ -208,30 +237,38 @@ def run(config: RunConfig, log: Callable[[str], None] = lambda m: print(m, file=
     summary = RunSummary(out, EXIT_OK, dataset.name, len(loaded), skipped=skipped)
     for problem in skipped:
         log(f"skipped: {problem}")
+    for found in not_run.values():
+        log(f"not run: {'; '.join(found.values())}")
 
     cache = Cache(config.cache_dir or out / ".cache")
     methods_info: dict[str, dict[str, Any]] = {}
     tasks: list[FuseTask] = []
     fused_png: dict[tuple[str, str], bytes] = {}
+    not_applicable: dict[str, list[str]] = {}
     for name in method_names:
         options = config.method_options.get(name, {})
+        targets = _applicable(name, loaded)
+        if len(targets) < len(loaded):
+            not_applicable[name] = sorted({lp.pair.pair_type for lp in loaded}
+                                          - {lp.pair.pair_type for lp in targets})
+            log(f"{name}: not applicable to {', '.join(not_applicable[name])} (no model)")
         try:
             method = create_method(name, **options)
             fingerprint = method_fingerprint(method)
             methods_info[name] = {"options": method_options(method),
-                                  "weights_hashes": method_weights_hashes(method),
+                                  "weights": method_weight_files(method),
                                   "fingerprint": fingerprint,
                                   "deterministic": bool(getattr(method, "deterministic", True))}
         except Exception as error:
             methods_info[name] = {"options": options, "error": f"{type(error).__name__}: {error}"}
             log(f"method {name} failed to start: {error}")
-            for lp in loaded:
+            for lp in targets:
                 summary.failures.append({"method": name, "pair": lp.pair.pair_type,
                                          "image": lp.pair.name,
                                          "message": f"method failed to start: {error}"})
             continue
         pending = []
-        for lp in loaded:
+        for lp in targets:
             png = cache.get(fused_key(fingerprint, lp.input_hash), "fused")
             if png is None:
                 pending.append(lp)
@@ -277,21 +314,24 @@ def run(config: RunConfig, log: Callable[[str], None] = lambda m: print(m, file=
     summary.failures.sort(key=lambda f: (f["method"], f["pair"], f["image"]))
     metric_names = [m.name for m in metrics]
     write_scores(out / "scores.csv", scores, metric_names)
+    root = getattr(dataset, "root", None)
     write_run_info(out / "run.json", {
         "software": {"name": "mmif-bench", "version": __version__},
         "profile": config.profile,
         "dataset": {"name": dataset.name, "split": config.split,
-                    "root": _relative_to(dataset.root, out) if hasattr(dataset, "root") else "",
                     "hash": hashlib.sha256("".join(
                         f"{lp.pair.key}:{lp.input_hash};" for lp in loaded).encode()).hexdigest()},
         "methods": methods_info,
+        "not_run": {name: {"missing_weights": sorted(found), "fetch": fetch_command(name, found)}
+                    for name, found in not_run.items()},
+        "not_applicable": not_applicable,
         "metrics": {m.name: {"higher_is_better": m.higher_is_better, "needs_sources": m.needs_sources,
                              "reference": m.reference, "description": m.description, "unit": m.unit}
                     for m in metrics},
         "pairs": [{"pair": lp.pair.pair_type, "image": lp.pair.name,
-                   "path_a": _relative_to(lp.pair.path_a, out), "path_b": _relative_to(lp.pair.path_b, out),
+                   "file_a": _within(lp.pair.path_a, root), "file_b": _within(lp.pair.path_b, root),
                    "hash": lp.input_hash} for lp in loaded],
-        "skipped": [{"where": p.where, "message": p.message} for p in skipped],
+        "skipped": [{"where": _within(p.where, root), "message": p.message} for p in skipped],
         "failures": summary.failures,
         "plugin_errors": load_errors(),
     })
@@ -300,7 +340,7 @@ def run(config: RunConfig, log: Callable[[str], None] = lambda m: print(m, file=
     if config.report:
         from .reporting import write_report
 
-        write_report(out)
+        write_report(out, source_root=root)
     if not scores:
         summary.exit_code = EXIT_NOTHING
     elif summary.failures or skipped:
