@@ -67,7 +67,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         methods=_csv(args.methods), method_options=parse_method_options(args.option),
         metrics=_csv(args.metrics), profile=args.profile, out=Path(args.out), jobs=args.jobs,
         timeout=args.timeout, cache_dir=Path(args.cache_dir) if args.cache_dir else None,
-        executor=args.executor, scheduler=args.scheduler, report=not args.no_report)
+        executor=args.executor, scheduler=args.scheduler, report=not args.no_report,
+        refresh=True if args.refresh == "" else (_csv(args.refresh) or False))
     return run(config).exit_code
 
 
@@ -125,6 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--executor", default="local", choices=["local", "dask"])
     p.add_argument("--scheduler", help="dask scheduler address (default: a LocalCluster)")
     p.add_argument("--no-report", action="store_true", help="skip the leaderboard reports")
+    p.add_argument("--refresh", nargs="?", const="", metavar="METHOD,...",
+                   help="recompute fused images and scores regardless of the cache, for every "
+                        "method or the named ones")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("report", help="write the leaderboard files for a results folder")

@@ -14,20 +14,12 @@ import inspect
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Protocol, runtime_checkable
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 
+from .cache import code_digest
 from .weights import MissingWeightsError, candidates, locate, missing_message
-
-
-@runtime_checkable
-class FusionMethod(Protocol):
-    """What the runner needs from a method plugin."""
-
-    name: str
-
-    def fuse(self, a: np.ndarray, b: np.ndarray) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -181,9 +173,16 @@ def call_fuse(fuse: Callable[..., Any], a: np.ndarray, b: np.ndarray,
     return fuse(a, b, modality=modality) if accepts_modality(fuse) else fuse(a, b)
 
 
+def method_code(method: Any) -> Any:
+    """The object whose source defines a method's output: the function of a
+    :class:`FunctionMethod`, else the method's class."""
+    return getattr(type(method), "function", None) or type(method)
+
+
 def method_fingerprint(method: Any) -> str:
-    """A stable hash of what determines a method's output: name, version, options and
-    the content of its weight files. Used as part of the result-cache key."""
+    """A stable hash of what determines a method's output: name, version, options, the
+    content of its weight files and the source of its code (:func:`code_digest`: the
+    defining module and the ``.py`` files beside it). Used as part of the result-cache key."""
     if isinstance(method, Method):
         options = method.resolved_options()
         for key, digest in method.weights_hashes().items():
@@ -193,7 +192,8 @@ def method_fingerprint(method: Any) -> str:
         options = dict(getattr(method, "config", {}) or {})
         version = str(getattr(method, "version", "1"))
     payload = json.dumps(
-        {"name": method.name, "version": version, "options": options},
+        {"name": method.name, "version": version, "options": options,
+         "code": code_digest(method_code(method))},
         sort_keys=True,
         default=str,
     )
@@ -222,6 +222,3 @@ def as_method(obj: Any, **options: Any) -> Any:
     if options:
         raise ValueError(f"method {getattr(obj, 'name', obj)!r} takes no options")
     return obj
-
-
-FuseFn = Callable[[np.ndarray, np.ndarray], np.ndarray]

@@ -15,7 +15,7 @@ import numpy as np
 from mmif_bench.colour import merge_fused, split_source
 from mmif_bench.dataset import FolderDataset
 from mmif_bench.imageio import gray_of, write_png
-from mmif_bench.metrics import evaluate
+from mmif_bench.evaluation import score_255
 
 FUSERS = {"mean": lambda a, b: (a + b) / 2, "max": np.maximum}
 METRICS = {
@@ -49,7 +49,7 @@ def make_results(root: Path, out: Path, per_pair: int = 4) -> Path:
             fused = merge_fused(fuse(ya, yb), cbcr)
             write_png(out / "fused" / method / pair.pair_type / f"{pair.name}.png", fused)
             luma = gray_of(fused).astype(np.float64)
-            scores = evaluate(luma, gray_of(a.pixels), gray_of(b.pixels), names=["EN", "SD"])
+            scores = score_255(luma, gray_of(a.pixels), gray_of(b.pixels), metrics=["EN", "SD"])
             scores["ERR"] = float(np.abs(luma - gray_of(a.pixels)).mean() / 255)
             rows += [(method, "harvard", pair.pair_type, pair.name, m, repr(v))
                      for m, v in scores.items()]

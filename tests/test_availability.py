@@ -15,7 +15,7 @@ import mmif_bench
 from mmif_bench.cli import main
 from mmif_bench.registry import _RUNTIME
 from mmif_bench.results import read_scores
-from mmif_bench.runner import EXIT_OK, RunConfig, run, runnable_methods
+from mmif_bench.runner import EXIT_OK, RunConfig, configure, run
 from mmif_bench.weights import MissingWeightsError
 
 from partial_methods import CTOnly, NeedsWeights
@@ -41,17 +41,21 @@ def registered() -> Iterator[None]:
 
 
 def test_a_default_run_leaves_out_methods_without_weights(no_weights, registered) -> None:
-    names, not_run = runnable_methods(RunConfig())
-    assert {"ifcnn", "needs_weights"} <= set(not_run) and not set(not_run) & set(names)
+    quiet = {"log": lambda message: None}
+    plan = configure(RunConfig(dataset="phantom"), **quiet)
+    names = [method.name for method in plan.methods]
+    assert {"ifcnn", "needs_weights"} <= set(plan.not_run) and not set(plan.not_run) & set(names)
     assert {"mean", "ct_only"} <= set(names)
-    assert "mmif-bench fetch weights ifcnn" in not_run["ifcnn"]["IFCNN-MAX.pth"]
-    given = runnable_methods(RunConfig(method_options={"needs_weights": {"weights": __file__}}))
-    assert "needs_weights" in given[0]  # a file given as an option counts
+    assert plan.not_run["ifcnn"] == {"missing_weights": ["IFCNN-MAX.pth"],
+                                     "fetch": "mmif-bench fetch weights ifcnn"}
+    given = configure(RunConfig(dataset="phantom", methods=["needs_weights"],
+                                method_options={"needs_weights": {"weights": __file__}}), **quiet)
+    assert [method.name for method in given.methods] == ["needs_weights"]  # a given file counts
 
 
 def test_naming_a_method_without_weights_is_a_configuration_error(no_weights, tmp_path) -> None:
     with pytest.raises(MissingWeightsError, match="mmif-bench fetch weights ifcnn"):
-        runnable_methods(RunConfig(methods=["mean", "ifcnn"]))
+        configure(RunConfig(dataset="phantom", methods=["mean", "ifcnn"]))
     result = subprocess.run([sys.executable, "-m", "mmif_bench", "run", "--methods", "mean,ifcnn",
                              "--out", "T"], cwd=tmp_path, env=dict(os.environ, **no_weights),
                             capture_output=True, text=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-SCORE_COLUMNS = ["method", "dataset", "pair", "image", "metric", "value"]
+from mmif_bench.results import SCORE_COLUMNS, fused_image_path
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ class Results:
         return counts.reindex(index, fill_value=0).reset_index()
 
     def fused_path(self, method: str, pair: str, image: str) -> Path:
-        return self.root / "fused" / method / pair / f"{image}.png"
+        return fused_image_path(self.root, method, pair, image)
 
     def source_paths(self, entry: dict) -> tuple[Path | None, Path | None]:
         """The two source files of a ``run.json`` pair entry (None without a source root)."""
@@ -126,4 +126,4 @@ def load_results(results_dir: str | Path, source_root: Path | None = None) -> Re
     run = json.loads(run_path.read_text())
     if source_root is None:
         source_root = registered_source_root(run.get("dataset", {}))
-    return Results(root=root, scores=scores[SCORE_COLUMNS], run=run, source_root=source_root)
+    return Results(root=root, scores=scores[list(SCORE_COLUMNS)], run=run, source_root=source_root)

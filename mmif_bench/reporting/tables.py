@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from mmif_bench.metric import arrow
+
 from .results import Results
 from .stats import ALPHA, CONFIDENCE, RESAMPLES, SEED, mean_ranks, summarize
 
@@ -29,7 +31,7 @@ class Column:
 
     @property
     def arrow(self) -> str:
-        return "↑" if self.higher_is_better else "↓"
+        return arrow(self.higher_is_better)
 
 
 @dataclass(frozen=True)
