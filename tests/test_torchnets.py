@@ -99,6 +99,14 @@ def test_mufusion_refuses_images_smaller_than_a_patch(tmp_path):
         method.fuse(*sources((100, 200), 2))
 
 
+def test_mufusion_precision_option(tmp_path):
+    weights = random_weights(tmp_path, "mufusion")
+    with pytest.raises(ValueError, match="float64 or float32"):
+        create_method("mufusion", weights=weights, precision="half")
+    assert create_method("mufusion", weights=weights).dtype == torch.float64  # the authors'
+    assert create_method("mufusion", weights=weights, precision="float32").dtype == torch.float32
+
+
 def test_mufusion_shifted_convolution_equals_torchs():
     conv = mufusion.ShiftedConv2d(32, 8, 3).double()
     x = torch.rand(2, 32, 11, 13, dtype=torch.float64)
