@@ -8,7 +8,9 @@ from typing import Any
 
 from . import __version__
 from .fused_folder import parse_fused
-from .registry import get, list_datasets, list_methods, load_all, load_errors, specs
+from .registry import (get, list_datasets, list_methods, load_all, load_errors, missing_weights,
+                       specs)
+from .weights import fetch_command
 
 EXIT_USAGE = 2
 
@@ -48,6 +50,9 @@ def cmd_list(args: argparse.Namespace) -> int:
             extra = ""
             if kind == "metrics":
                 extra = f" {obj.arrow} [{obj.profile}]"
+            missing = missing_weights(name) if kind == "methods" else {}
+            if missing:
+                extra = f" [weights missing: run '{fetch_command(name, missing)}']"
             origin = f" (from {spec.distribution})" if spec.distribution not in ("", "mmif-bench") else ""
             print(f"  {name}{extra}{origin}: {doc[0] if doc else ''}")
         for name, error in load_errors(kind).items():
@@ -73,7 +78,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from .reporting import write_report
 
     extra = {} if args.html_images is None else {"images_per_pair": args.html_images}
-    for path in write_report(Path(args.results), **extra):
+    source_root = Path(args.data_root) if args.data_root else None
+    for path in write_report(Path(args.results), source_root=source_root, **extra):
         print(path)
     return 0
 
@@ -132,6 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", help="write the leaderboard files for a results folder")
     p.add_argument("--results", required=True)
+    p.add_argument("--data-root", help="folder of the run's source images (default: the "
+                                       "registered dataset of that name, if found)")
     p.add_argument("--html-images", type=int, metavar="N",
                    help="images per modality pair in the HTML comparison view (0: all; default 4)")
     p.set_defaults(func=cmd_report)

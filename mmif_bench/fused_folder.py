@@ -143,8 +143,7 @@ def read_fused_folder(folder: FusedFolder, pairs: list[Pair], shapes: dict[str, 
     digest = _content_hash(folder.root, files)
     folder.info = {
         "options": {}, "fingerprint": digest, "deterministic": True, "notes": notes,
-        "provenance": {"kind": "fused folder",
-                       "folder": os.path.relpath(folder.root.resolve(), out.resolve()),
+        "provenance": {"kind": "fused folder", "folder": folder.root.resolve().name,
                        "files": len(files), "content_sha256": digest, "lossy_jpeg": lossy,
                        "extra_files": [str(r) for r in files if _pair_key(r) not in wanted]}}
     return images, failures
