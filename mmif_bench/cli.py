@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .registry import get, list_datasets, list_methods, load_all, load_errors, specs
+from .registry import (get, list_datasets, list_methods, load_all, load_errors, missing_weights,
+                       specs)
+from .weights import fetch_command
 
 EXIT_USAGE = 2
 
@@ -47,6 +49,9 @@ def cmd_list(args: argparse.Namespace) -> int:
             extra = ""
             if kind == "metrics":
                 extra = f" {obj.arrow} [{obj.profile}]"
+            missing = missing_weights(name) if kind == "methods" else {}
+            if missing:
+                extra = f" [weights missing: run '{fetch_command(name, missing)}']"
             origin = f" (from {spec.distribution})" if spec.distribution not in ("", "mmif-bench") else ""
             print(f"  {name}{extra}{origin}: {doc[0] if doc else ''}")
         for name, error in load_errors(kind).items():
@@ -62,7 +67,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         methods=_csv(args.methods), method_options=parse_method_options(args.option),
         metrics=_csv(args.metrics), profile=args.profile, out=Path(args.out), jobs=args.jobs,
         timeout=args.timeout, cache_dir=Path(args.cache_dir) if args.cache_dir else None,
-        executor=args.executor, scheduler=args.scheduler, report=not args.no_report)
+        executor=args.executor, scheduler=args.scheduler, report=not args.no_report,
+        refresh=True if args.refresh == "" else (_csv(args.refresh) or False))
     return run(config).exit_code
 
 
@@ -70,7 +76,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from .reporting import write_report
 
     extra = {} if args.html_images is None else {"images_per_pair": args.html_images}
-    for path in write_report(Path(args.results), **extra):
+    source_root = Path(args.data_root) if args.data_root else None
+    for path in write_report(Path(args.results), source_root=source_root, **extra):
         print(path)
     return 0
 
@@ -119,10 +126,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--executor", default="local", choices=["local", "dask"])
     p.add_argument("--scheduler", help="dask scheduler address (default: a LocalCluster)")
     p.add_argument("--no-report", action="store_true", help="skip the leaderboard reports")
+    p.add_argument("--refresh", nargs="?", const="", metavar="METHOD,...",
+                   help="recompute fused images and scores regardless of the cache, for every "
+                        "method or the named ones")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("report", help="write the leaderboard files for a results folder")
     p.add_argument("--results", required=True)
+    p.add_argument("--data-root", help="folder of the run's source images (default: the "
+                                       "registered dataset of that name, if found)")
     p.add_argument("--html-images", type=int, metavar="N",
                    help="images per modality pair in the HTML comparison view (0: all; default 4)")
     p.set_defaults(func=cmd_report)

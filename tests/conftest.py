@@ -17,6 +17,15 @@ def _locate(env: str, default: Path) -> Path:
     return Path(value) if value else default
 
 
+@pytest.fixture(scope="session", autouse=True)
+def empty_user_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh ``$MMIF_BENCH_CACHE`` for the session (subprocesses inherit it): tests never
+    see, or write into, the user's fetched data and weights."""
+    root = tmp_path_factory.mktemp("user-cache")
+    os.environ["MMIF_BENCH_CACHE"] = str(root)
+    return root
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO_ROOT
