@@ -70,14 +70,14 @@ class Method:
     options: ClassVar[dict[str, Option]] = {}
     version: ClassVar[str] = "1"
     deterministic: ClassVar[bool] = True
+    bibtex: ClassVar[str] = ""
+    """BibTeX entry of the paper the method comes from ("" for none)."""
     modalities: ClassVar[tuple[str, ...] | None] = None
     """Second-image modalities the method has a model for; None: any. Pairs of another
     modality are "not applicable" to the method."""
     weight_files: ClassVar[dict[str, str]] = {}
     """``path`` option -> store name (:mod:`mmif_bench.weights`) of the published file it
     defaults to when the option is empty."""
-    bibtex: ClassVar[str] = ""
-    """The BibTeX entry of the paper the method comes from (empty: none)."""
 
     def __init__(self, **config: Any) -> None:
         unknown = sorted(set(config) - set(self.options))
