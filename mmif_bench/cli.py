@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .fused_folder import parse_fused
 from .registry import (get, list_datasets, list_methods, load_all, load_errors, missing_weights,
                        specs)
 from .weights import fetch_command
@@ -69,7 +70,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         metrics=_csv(args.metrics), profile=args.profile, out=Path(args.out), jobs=args.jobs,
         timeout=args.timeout, cache_dir=Path(args.cache_dir) if args.cache_dir else None,
         executor=args.executor, scheduler=args.scheduler, report=not args.no_report,
-        refresh=True if args.refresh == "" else (_csv(args.refresh) or False))
+        refresh=True if args.refresh == "" else (_csv(args.refresh) or False),
+        fused=parse_fused(args.fused))
     return run(config).exit_code
 
 
@@ -150,6 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--executor", default="local", choices=["local", "dask"])
     p.add_argument("--scheduler", help="dask scheduler address (default: a LocalCluster)")
     p.add_argument("--no-report", action="store_true", help="skip the leaderboard reports")
+    p.add_argument("--fused", action="append", default=[], metavar="NAME=DIR",
+                   help="score a folder of fused images (DIR/<pair>/<image>.png, as "
+                        "OUT/fused/<method>/) as method NAME (repeatable)")
     p.add_argument("--refresh", nargs="?", const="", metavar="METHOD,...",
                    help="recompute fused images and scores regardless of the cache, for every "
                         "method or the named ones")

@@ -62,6 +62,8 @@ class Method:
     options: ClassVar[dict[str, Option]] = {}
     version: ClassVar[str] = "1"
     deterministic: ClassVar[bool] = True
+    bibtex: ClassVar[str] = ""
+    """BibTeX entry of the paper the method comes from ("" for none)."""
     modalities: ClassVar[tuple[str, ...] | None] = None
     """Second-image modalities the method has a model for; None: any. Pairs of another
     modality are "not applicable" to the method."""

@@ -1,8 +1,10 @@
 """Shared fixtures: data locations relative to the repository root (never absolute)."""
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -45,6 +47,26 @@ def weights_dir() -> Path:
     if not root.is_dir():
         pytest.skip(f"weights folder not found at {root}; set MMIF_BENCH_WEIGHTS")
     return root
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir() -> Path:
+    """Checkpoints in the authors' released formats and what the authors' inference writes
+    for them: ``$MMIF_BENCH_FIXTURES`` or ``../shared/fixtures/authors_format``."""
+    root = _locate("MMIF_BENCH_FIXTURES", SHARED / "fixtures" / "authors_format")
+    if not (root / "authors_ckpt.py").is_file():
+        pytest.skip(f"authors-format fixtures not found at {root}; set MMIF_BENCH_FIXTURES")
+    return root
+
+
+@pytest.fixture(scope="session")
+def authors_ckpt(fixtures_dir) -> ModuleType:
+    """The fixtures' checkpoint generator (``make(kind, keys_json, seed)``), imported from
+    the fixtures folder (it is not part of this repository)."""
+    spec = importlib.util.spec_from_file_location("authors_ckpt", fixtures_dir / "authors_ckpt.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="session")
