@@ -44,8 +44,8 @@ def harvard_root() -> Path:
 def weights_dir() -> Path:
     """Published weights: ``$MMIF_BENCH_WEIGHTS`` or ``../shared/weights``."""
     root = _locate("MMIF_BENCH_WEIGHTS", SHARED / "weights")
-    if not root.is_dir():
-        pytest.skip(f"weights folder not found at {root}; set MMIF_BENCH_WEIGHTS")
+    if not root.is_dir() or not any(root.iterdir()):
+        pytest.skip(f"no weights folder at {root} (missing or empty); set MMIF_BENCH_WEIGHTS")
     return root
 
 
