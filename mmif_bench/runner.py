@@ -13,7 +13,6 @@ Exit codes: 0 everything ran; 3 some pairs were skipped or some (method, pair) f
 from __future__ import annotations
 
 import hashlib
-import os
 import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -29,14 +28,15 @@ from .config import data_root as configured_data_root
 from .dataset import Dataset, Pair, Problem, content_hash
 from .evaluation import resolve_metrics, score_255_batch
 from .executors import create_executor, shard
+from .fused_folder import SHOWN_EXTRAS, FusedFolder, check_fused_folder, read_fused_folder
 from .fusion import FuseTask, fused_key
 from .imageio import atomic_write_bytes, decode_png, gray_of
 from .metric import Metric
-from .method import method_fingerprint, method_options, method_weights_hashes
-from .registry import (PluginSpec, create_dataset, create_method, list_methods, load_errors,
-                       method_spec)
+from .method import method_fingerprint, method_options, method_weight_files
+from .registry import (PluginSpec, create_dataset, create_method, get, list_methods,
+                       load_errors, method_spec, missing_weights)
 from .results import Score, fused_image_path, write_run_info, write_scores
-from .weights import MissingWeightsError
+from .weights import MissingWeightsError, fetch_command
 
 EXIT_OK, EXIT_PARTIAL, EXIT_NOTHING = 0, 3, 4
 
@@ -68,6 +68,8 @@ class RunConfig:
     report: bool = True
     refresh: bool | list[str] = False
     """Recompute regardless of the cache: True for every method, or these methods."""
+    fused: dict[str, str | Path] = field(default_factory=dict)
+    """Folders of fused images made elsewhere, scored as methods: ``{name: folder}``."""
 
 
 @dataclass
@@ -84,6 +86,8 @@ class RunSummary:
     scored_cached: int = 0
     skipped: list[Problem] = field(default_factory=list)
     failures: list[dict[str, str]] = field(default_factory=list)
+    not_applicable: dict[str, list[str]] = field(default_factory=dict)
+    """Method -> pair types it has no model for: neither fused nor failed."""
 
     def fail(self, method: str, pair: Pair, message: str) -> None:
         self.failures.append({"method": method, "pair": pair.pair_type, "image": pair.name,
@@ -118,7 +122,14 @@ class Plan:
     out: Path
     metrics: list[Metric]
     methods: list[PlannedMethod]
+    folders: list[FusedFolder] = field(default_factory=list)
     not_run: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Methods a default run leaves out: their missing weight files and fetch command."""
+
+    def info(self) -> dict[str, dict[str, Any]]:
+        """``run.json``'s methods: each method's options and fingerprint, each folder's
+        provenance."""
+        return {**{m.name: m.info for m in self.methods}, **{f.name: f.info for f in self.folders}}
 
 
 @dataclass
@@ -134,8 +145,8 @@ class Inputs:
 
 
 def default_dataset_name(data_root: str | Path | None = None) -> str:
-    """``harvard`` when its data is configured (``--data-root`` or the environment), else
-    the built-in ``phantom``."""
+    """``harvard`` when its data is configured (``--data-root``, the environment) or
+    fetched, else the built-in ``phantom``."""
     return "harvard" if configured_data_root(data_root) is not None else "phantom"
 
 
@@ -145,9 +156,12 @@ def _metrics_signature(metrics: list[Metric], profile: str) -> str:
     return make_key(profile, *(m.key for m in metrics), code_digest(*(m.compute for m in metrics)))
 
 
-def _relative_to(path: Path, out: Path) -> str:
-    """``path`` relative to the results folder: movable together, no machine paths."""
-    return os.path.relpath(Path(path).resolve(), out.resolve())
+def _within(path: str | Path, root: Path | None) -> str:
+    """``path`` relative to the dataset folder, so that results hold no machine paths."""
+    try:
+        return Path(path).relative_to(root).as_posix() if root is not None else Path(path).name
+    except ValueError:
+        return Path(path).name
 
 
 def _check_output_location(out: Path, dataset: Dataset) -> None:
@@ -172,7 +186,7 @@ def _plan_method(name: str, options: dict[str, Any], refresh: bool) -> PlannedMe
         raise ValueError(f"method {name!r} cannot start with options {options}: "
                          f"{type(error).__name__}: {error}") from None
     fingerprint = method_fingerprint(method)
-    info = {"options": method_options(method), "weights_hashes": method_weights_hashes(method),
+    info = {"options": method_options(method), "weights": method_weight_files(method),
             "fingerprint": fingerprint,
             "deterministic": bool(getattr(method, "deterministic", True))}
     return PlannedMethod(name, method_spec(name), options, fingerprint, info, refresh)
@@ -187,26 +201,35 @@ def configure(config: RunConfig, log: Log = _stderr) -> Plan:
         raise ValueError(f"--timeout must be a positive number of seconds, got {config.timeout}")
     dataset = create_dataset(config.dataset or default_dataset_name(config.data_root),
                              config.data_root)
+    if config.dataset is None and dataset.name == "phantom":
+        log("note: no Harvard data configured, so this runs on the synthetic phantom; get the "
+            "Harvard pairs with 'mmif-bench fetch harvard' (or set MMIF_BENCH_DATA)")
     out = Path(config.out)
     _check_output_location(out, dataset)
     metrics = resolve_metrics(config.metrics, config.profile)
     names = config.methods or list_methods()
     for name in names:
         method_spec(name)  # unknown names fail here, with suggestions
-    refresh = set(names) if config.refresh is True else set(config.refresh or ())
-    if refresh - set(names):
-        raise ValueError(f"--refresh names {', '.join(sorted(refresh - set(names)))}, which "
-                         f"the run does not include (its methods: {', '.join(names)})")
+    scored = names + list(config.fused)
+    refresh = set(scored) if config.refresh is True else set(config.refresh or ())
+    if refresh - set(scored):
+        raise ValueError(f"--refresh names {', '.join(sorted(refresh - set(scored)))}, which "
+                         f"the run does not include (its methods: {', '.join(scored)})")
     plan = Plan(dataset, out, metrics, [])
+    for name, folder in config.fused.items():
+        check_fused_folder(name, Path(folder), out, names)
+        plan.folders.append(FusedFolder(name, Path(folder), name in refresh))
     for name in names:
         options = config.method_options.get(name, {})
-        try:
-            plan.methods.append(_plan_method(name, options, name in refresh))
-        except MissingWeightsError as error:
-            if config.methods:  # asked for by name: a configuration error
-                raise
-            log(f"note: method {name} left out: {error}")
-            plan.not_run[name] = {"options": options, "error": str(error)}
+        missing = missing_weights(name, **options)
+        if missing and config.methods:  # asked for by name: a configuration error
+            raise MissingWeightsError("; ".join(missing.values()))
+        if missing:
+            log(f"note: method {name} not run: {'; '.join(missing.values())}")
+            plan.not_run[name] = {"missing_weights": sorted(missing),
+                                  "fetch": fetch_command(name, missing)}
+            continue
+        plan.methods.append(_plan_method(name, options, name in refresh))
     return plan
 
 
@@ -241,14 +264,25 @@ def load_inputs(dataset: Dataset, split: str, metrics: list[Metric], log: Log) -
     return inputs
 
 
-def _reuse_cached(method: PlannedMethod, inputs: Inputs, cache: Cache, out: Path,
+def _applicable(method: PlannedMethod, inputs: Inputs, summary: RunSummary) -> list[LoadedPair]:
+    """The pairs the method has a model for (``Method.applies_to`` the second modality);
+    the pair types of the others are recorded as "not applicable" in ``summary``."""
+    applies = getattr(get("methods", method.name), "applies_to", None)
+    targets = [lp for lp in inputs.loaded if not callable(applies) or applies(lp.pair.modalities[1])]
+    left_out = {lp.pair.pair_type for lp in inputs.loaded} - {lp.pair.pair_type for lp in targets}
+    if left_out:
+        summary.not_applicable[method.name] = sorted(left_out)
+    return targets
+
+
+def _reuse_cached(method: PlannedMethod, pairs: list[LoadedPair], cache: Cache, out: Path,
                   fused_png: dict[tuple[str, str], bytes], summary: RunSummary) -> list[LoadedPair]:
-    """Take the method's cached fused images (rewriting ``OUT/fused`` where it differs, as
-    with a shared ``--cache-dir``); returns the pairs still to fuse."""
+    """Take the method's cached fused images of ``pairs`` (rewriting ``OUT/fused`` where it
+    differs, as with a shared ``--cache-dir``); returns the pairs still to fuse."""
     if method.refresh:
-        return list(inputs.loaded)
+        return list(pairs)
     pending = []
-    for lp in inputs.loaded:
+    for lp in pairs:
         png = cache.get(fused_key(method.fingerprint, lp.input_hash), "fused")
         if png is None:
             pending.append(lp)
@@ -261,17 +295,41 @@ def _reuse_cached(method: PlannedMethod, inputs: Inputs, cache: Cache, out: Path
     return pending
 
 
+def _read_folders(plan: Plan, inputs: Inputs, fused_png: dict[tuple[str, str], bytes],
+                  summary: RunSummary, log: Log) -> None:
+    """Take the images of every ``--fused`` folder; missing or unusable ones are failures."""
+    by_key = inputs.by_key()
+    shapes = {lp.pair.key: lp.gray_a.shape for lp in inputs.loaded}
+    for folder in plan.folders:
+        images, failures = read_fused_folder(folder, [lp.pair for lp in inputs.loaded], shapes,
+                                             plan.out)
+        fused_png.update({(folder.name, key): png for key, png in images.items()})
+        for key, message in failures.items():
+            summary.fail(folder.name, by_key[key].pair, message)
+        provenance = folder.info["provenance"]
+        log(f"fused folder {folder.name}: {len(images)} of {len(inputs.loaded)} pairs from "
+            f"{provenance['files']} files (content sha256 {provenance['content_sha256'][:16]})")
+        for note in folder.info["notes"]:
+            log(f"note: {folder.name}: {note}")
+        extras = provenance["extra_files"]
+        if extras:
+            more = ", ..." if len(extras) > SHOWN_EXTRAS else ""
+            log(f"note: {folder.name}: {len(extras)} files match no pair of the run and were "
+                f"left out: {', '.join(extras[:SHOWN_EXTRAS])}{more}")
+
+
 def fuse_all(plan: Plan, inputs: Inputs, config: RunConfig, cache: Cache,
-             summary: RunSummary) -> dict[tuple[str, str], bytes]:
-    """PNG bytes of every fused image, keyed by (method, pair key): cached ones, then the
-    rest fused by the executor; failures are recorded in ``summary``."""
+             summary: RunSummary, log: Log) -> dict[tuple[str, str], bytes]:
+    """PNG bytes of every fused image, keyed by (method, pair key): the ``--fused`` folders',
+    cached ones, then the rest fused by the executor; failures are recorded in ``summary``."""
     fused_png: dict[tuple[str, str], bytes] = {}
+    _read_folders(plan, inputs, fused_png, summary, log)
     tasks = [FuseTask(method.name, method.spec, method.options, method.fingerprint,
                       tuple(lp.pair for lp in chunk), tuple(lp.input_hash for lp in chunk),
                       str(plan.out), str(cache.root), config.timeout)
              for method in plan.methods
-             for chunk in shard(_reuse_cached(method, inputs, cache, plan.out, fused_png, summary),
-                                config.shard_size)]
+             for chunk in shard(_reuse_cached(method, _applicable(method, inputs, summary), cache,
+                                              plan.out, fused_png, summary), config.shard_size)]
     by_key = inputs.by_key()
     executor = create_executor(config.executor, config.jobs, config.scheduler)
     with tqdm(total=sum(len(t.pairs) for t in tasks), desc="fusing", unit="pair",
@@ -310,7 +368,7 @@ def _score_group(group: list[tuple[str, LoadedPair, np.ndarray]], names: list[st
     return per_pair
 
 
-def _score_method(method: PlannedMethod, items: list[tuple[LoadedPair, bytes]],
+def _score_method(method: PlannedMethod | FusedFolder, items: list[tuple[LoadedPair, bytes]],
                   metrics: list[Metric], profile: str, signature: str, cache: Cache,
                   summary: RunSummary) -> dict[str, dict[str, float]]:
     """Scores per pair key, from the cache (unless refreshed) or the batched metric path."""
@@ -343,7 +401,7 @@ def score_all(plan: Plan, inputs: Inputs, fused_png: dict[tuple[str, str], bytes
     signature = _metrics_signature(plan.metrics, profile)
     by_key = inputs.by_key()
     scores: list[Score] = []
-    for method in plan.methods:
+    for method in [*plan.methods, *plan.folders]:
         items = [(lp, fused_png[(method.name, lp.pair.key)]) for lp in inputs.loaded
                  if (method.name, lp.pair.key) in fused_png]
         for pair_key, values in _score_method(method, items, plan.metrics, profile,
@@ -354,42 +412,41 @@ def score_all(plan: Plan, inputs: Inputs, fused_png: dict[tuple[str, str], bytes
     return scores
 
 
-def _dataset_record(dataset: Dataset, split: str, inputs: Inputs, out: Path) -> dict[str, str]:
-    root = getattr(dataset, "root", None)
+def _dataset_record(dataset: Dataset, split: str, inputs: Inputs) -> dict[str, str]:
+    """Name, split and content hash: a dataset is named, never located, in results."""
     digest = hashlib.sha256("".join(f"{lp.pair.key}:{lp.input_hash};"
                                     for lp in inputs.loaded).encode())
-    return {"name": dataset.name, "split": split,
-            "root": _relative_to(root, out) if root is not None else "",
-            "hash": digest.hexdigest()}
+    return {"name": dataset.name, "split": split, "hash": digest.hexdigest()}
 
 
 def write_results(plan: Plan, inputs: Inputs, scores: list[Score], config: RunConfig,
                   summary: RunSummary) -> None:
     """``scores.csv`` and ``run.json`` (then the reports when ``config.report``)."""
-    out = plan.out
+    out, root = plan.out, getattr(plan.dataset, "root", None)
     summary.failures.sort(key=lambda f: (f["method"], f["pair"], f["image"]))
     write_scores(out / "scores.csv", scores, [m.name for m in plan.metrics])
     write_run_info(out / "run.json", {
         "software": {"name": "mmif-bench", "version": __version__},
         "profile": config.profile,
-        "dataset": _dataset_record(plan.dataset, config.split, inputs, out),
-        "methods": {**{m.name: m.info for m in plan.methods}, **plan.not_run},
+        "dataset": _dataset_record(plan.dataset, config.split, inputs),
+        "methods": plan.info(),
+        "not_run": plan.not_run,
+        "not_applicable": summary.not_applicable,
         "metrics": {m.name: {"higher_is_better": m.higher_is_better, "needs_sources": m.needs_sources,
                              "reference": m.reference, "description": m.description, "unit": m.unit}
                     for m in plan.metrics},
         "pairs": [{"pair": lp.pair.pair_type, "image": lp.pair.name,
-                   "path_a": _relative_to(lp.pair.path_a, out),
-                   "path_b": _relative_to(lp.pair.path_b, out),
+                   "file_a": _within(lp.pair.path_a, root), "file_b": _within(lp.pair.path_b, root),
                    "hash": lp.input_hash} for lp in inputs.loaded],
         "notes": inputs.notes,
-        "skipped": [{"where": p.where, "message": p.message} for p in inputs.skipped],
+        "skipped": [{"where": _within(p.where, root), "message": p.message} for p in inputs.skipped],
         "failures": summary.failures,
         "plugin_errors": load_errors(),
     })
     if config.report:
         from .reporting import write_report
 
-        write_report(out)
+        write_report(out, source_root=root)
 
 
 def run(config: RunConfig, log: Log = _stderr) -> RunSummary:
@@ -399,7 +456,7 @@ def run(config: RunConfig, log: Log = _stderr) -> RunSummary:
     summary = RunSummary(plan.out, EXIT_OK, plan.dataset.name, len(inputs.loaded),
                          skipped=inputs.skipped)
     cache = Cache(config.cache_dir or plan.out / ".cache")
-    fused_png = fuse_all(plan, inputs, config, cache, summary)
+    fused_png = fuse_all(plan, inputs, config, cache, summary, log)
     scores = score_all(plan, inputs, fused_png, config.profile, cache, summary)
     write_results(plan, inputs, scores, config, summary)
     if cache.corrupt:
@@ -408,7 +465,8 @@ def run(config: RunConfig, log: Log = _stderr) -> RunSummary:
         summary.exit_code = EXIT_NOTHING
     elif summary.failures or inputs.skipped:
         summary.exit_code = EXIT_PARTIAL
-    log(f"{plan.dataset.name}: {len(inputs.loaded)} pairs x {len(plan.methods)} methods; fused "
+    log(f"{plan.dataset.name}: {len(inputs.loaded)} pairs x "
+        f"{len(plan.methods) + len(plan.folders)} methods; fused "
         f"{summary.fused_now} (cached {summary.fused_cached}), scored {summary.scored_now} "
         f"(cached {summary.scored_cached}); {len(summary.failures)} failures, "
         f"{len(inputs.skipped)} skipped; results in {plan.out}")

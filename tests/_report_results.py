@@ -41,8 +41,10 @@ def make_results(root: Path, out: Path, per_pair: int = 4) -> Path:
         a, b = pair.load()
         ya, _ = split_source(a.pixels)
         yb, cbcr = split_source(b.pixels)
-        pairs.append({"pair": pair.pair_type, "image": pair.name, "path_a": str(pair.path_a),
-                      "path_b": str(pair.path_b), "hash": f"h-{pair.pair_type}-{pair.name}"})
+        pairs.append({"pair": pair.pair_type, "image": pair.name,
+                      "file_a": pair.path_a.relative_to(root).as_posix(),
+                      "file_b": pair.path_b.relative_to(root).as_posix(),
+                      "hash": f"h-{pair.pair_type}-{pair.name}"})
         for method, fuse in FUSERS.items():
             fused = merge_fused(fuse(ya, yb), cbcr)
             write_png(out / "fused" / method / pair.pair_type / f"{pair.name}.png", fused)
@@ -60,8 +62,8 @@ def make_results(root: Path, out: Path, per_pair: int = 4) -> Path:
     run = {
         "software": {"name": "mmif-bench", "version": "0.1.0"},
         "profile": "default",
-        "dataset": {"name": "harvard", "split": "test", "root": str(root), "hash": "d" * 64},
-        "methods": {m: {"options": {}, "weights_hashes": {}, "fingerprint": f"fp-{m}",
+        "dataset": {"name": "harvard", "split": "test", "hash": "d" * 64},
+        "methods": {m: {"options": {}, "weights": {}, "fingerprint": f"fp-{m}",
                         "deterministic": True} for m in FUSERS},
         "metrics": METRICS,
         "pairs": pairs,

@@ -5,7 +5,6 @@
 for the seed-0 objects on six Harvard pairs with the feature noise term off)."""
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from types import ModuleType
@@ -30,30 +29,21 @@ FLOAT_TOLERANCE = 2e-5
 float64, the same network is 1.06e-5 away from it (ours in float32: 1.3e-5)."""
 
 
-@pytest.fixture(scope="module")
-def generator(authors_fixtures: Path) -> ModuleType:
-    """The fixtures' checkpoint generator (shared data; imported, never copied)."""
-    spec = importlib.util.spec_from_file_location("authors_ckpt",
-                                                  authors_fixtures / "authors_ckpt.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def write_files(generator: ModuleType, fixtures: Path, folder: Path, seed: int) -> dict[str, Path]:
+def write_files(authors_ckpt: ModuleType, fixtures: Path, folder: Path,
+                seed: int) -> dict[str, Path]:
     """The Stage I and head files of ``seed`` as the authors save them."""
     keys = fixtures / "dmfnet" / "keys.json"
     paths = {"unet": folder / "I630000_E14000_gen.pth", "head": folder / "MIF.pth"}
     folder.mkdir(parents=True, exist_ok=True)
-    torch.save(generator.make("dmfnet_unet", str(keys), seed), paths["unet"])
-    torch.save(generator.make("dmfnet_head", str(keys), seed), paths["head"])
+    torch.save(authors_ckpt.make("dmfnet_unet", str(keys), seed), paths["unet"])
+    torch.save(authors_ckpt.make("dmfnet_head", str(keys), seed), paths["head"])
     return paths
 
 
 @pytest.fixture(scope="module")
-def seed0_files(generator: ModuleType, authors_fixtures: Path,
+def seed0_files(authors_ckpt: ModuleType, fixtures_dir: Path,
                 tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return write_files(generator, authors_fixtures, tmp_path_factory.mktemp("seed0"), 0)
+    return write_files(authors_ckpt, fixtures_dir, tmp_path_factory.mktemp("seed0"), 0)
 
 
 def read_pair(fixtures: Path, harvard: Path, key: str) -> tuple[np.ndarray, np.ndarray]:
@@ -67,32 +57,32 @@ def read_pair(fixtures: Path, harvard: Path, key: str) -> tuple[np.ndarray, np.n
 
 
 def test_features_and_head_reproduce_the_float_outputs(
-        seed0_files: dict[str, Path], authors_fixtures: Path, harvard_root: Path) -> None:
+        seed0_files: dict[str, Path], fixtures_dir: Path, harvard_root: Path) -> None:
     unet = read_authors_unet(seed0_files["unet"]).eval()
     head, steps = build_head(read_state(seed0_files["head"]), "MIF.pth")
     assert unet.config.width == 32 and unet.config.res_blocks == 2 and steps == 3
-    gammas = json.loads((authors_fixtures / "dmfnet" / "gammas.json").read_text())
+    gammas = json.loads((fixtures_dir / "dmfnet" / "gammas.json").read_text())
     gammas = torch.tensor(gammas["gamma_float32"], dtype=torch.float32).reshape(3, 2, 1)
     for key in FLOAT_PAIRS:
-        mri, other = read_pair(authors_fixtures, harvard_root, key)
+        mri, other = read_pair(fixtures_dir, harvard_root, key)
         a, b = (torch.from_numpy(x.astype(np.float32) / 255 * 2 - 1)[None, None]
                 for x in (mri, other))
         with torch.no_grad():
             fused = head.eval()(*extract_features(unet, a, b, gammas, None))[0, 0].numpy()
-        ref = np.load(authors_fixtures / "dmfnet" / "npy" / f"{key}.npy")
+        ref = np.load(fixtures_dir / "dmfnet" / "npy" / f"{key}.npy")
         assert np.abs(fused - ref).max() / np.abs(ref).max() < FLOAT_TOLERANCE, key
 
 
 def test_plugin_with_authors_files_matches_their_pngs(
-        seed0_files: dict[str, Path], authors_fixtures: Path, harvard_root: Path) -> None:
+        seed0_files: dict[str, Path], fixtures_dir: Path, harvard_root: Path) -> None:
     method = DMFNetFusion(unet=str(seed0_files["unet"]), head=str(seed0_files["head"]),
                           noise=False)
-    inputs = [read_pair(authors_fixtures, harvard_root, key) for key in PNG_PAIRS]
+    inputs = [read_pair(fixtures_dir, harvard_root, key) for key in PNG_PAIRS]
     a, b = (np.stack([pair[i] for pair in inputs]).astype(np.float32) / 255 for i in (0, 1))
     fused = method.fuse_batch(a, b)
     for key, image in zip(PNG_PAIRS, fused):
         ours = as_uint8_image(image, "dmfnet").astype(int)
-        ref = cv2.imread(str(authors_fixtures / "dmfnet" / "out" / f"{key}.png"),
+        ref = cv2.imread(str(fixtures_dir / "dmfnet" / "out" / f"{key}.png"),
                          cv2.IMREAD_GRAYSCALE).astype(int)
         diff = np.abs(ours - ref)
         assert (diff > 2).mean() <= 1e-3 and diff.mean() <= 0.5, key
@@ -100,9 +90,9 @@ def test_plugin_with_authors_files_matches_their_pngs(
 
 
 def test_files_of_another_seed_load_and_differ(
-        generator: ModuleType, authors_fixtures: Path, seed0_files: dict[str, Path],
+        authors_ckpt: ModuleType, fixtures_dir: Path, seed0_files: dict[str, Path],
         tmp_path: Path) -> None:
-    other = write_files(generator, authors_fixtures, tmp_path, 3)
+    other = write_files(authors_ckpt, fixtures_dir, tmp_path, 3)
     rng = np.random.default_rng(0)
     a, b = rng.random((2, 32, 48), dtype=np.float32)
     first = DMFNetFusion(unet=str(seed0_files["unet"]), head=str(seed0_files["head"])).fuse(a, b)
@@ -111,7 +101,7 @@ def test_files_of_another_seed_load_and_differ(
 
 
 def test_a_file_that_does_not_fit_names_its_first_bad_key(
-        generator: ModuleType, authors_fixtures: Path, seed0_files: dict[str, Path],
+        authors_ckpt: ModuleType, fixtures_dir: Path, seed0_files: dict[str, Path],
         tmp_path: Path) -> None:
     state = read_state(seed0_files["head"])
     key = "decoder.3.att.pa.pa2.weight"

@@ -94,7 +94,9 @@ def box_plot(board: Leaderboard, metric: str, path: Path) -> Path:
     return _save(figure, path)
 
 
-def _pixels(path: Path) -> np.ndarray | None:
+def _pixels(path: Path | None) -> np.ndarray | None:
+    if path is None:
+        return None
     try:
         return read_image(path).pixels
     except ImageError:
@@ -130,13 +132,15 @@ def comparison_grid(board: Leaderboard, path: Path) -> Path:
     return _save(figure, path)
 
 
-def write_figures(board: Leaderboard, folder: Path) -> list[Path]:
-    """Every figure of the report, written into ``folder`` (none for a run with no pairs)."""
+def write_figures(board: Leaderboard, folder: Path, images: bool = True) -> list[Path]:
+    """Every figure of the report, written into ``folder`` (none for a run with no pairs);
+    the image comparison grid only with ``images``."""
     if not board.results.pairs:
         return []
     paths = []
     for metric in board.results.metrics:
         bar, box = figure_paths(folder, metric)
         paths += [bar_chart(board, metric, bar), box_plot(board, metric, box)]
-    paths.append(comparison_grid(board, folder / "comparison.png"))
+    if images:
+        paths.append(comparison_grid(board, folder / "comparison.png"))
     return paths
