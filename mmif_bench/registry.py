@@ -185,7 +185,9 @@ def load_errors(kind: str | None = None) -> dict[str, str]:
 
 def _unknown(kind: str, name: str) -> UnknownPluginError:
     names = list(specs(kind))
-    close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+    by_lower = {n.lower(): n for n in names}  # suggestions ignore case: ssim -> SSIM
+    close = [by_lower[n] for n in difflib.get_close_matches(name.lower(), list(by_lower), n=3,
+                                                            cutoff=0.5)]
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     singular = kind.rstrip("s")
     return UnknownPluginError(

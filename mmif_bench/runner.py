@@ -211,6 +211,10 @@ def configure(config: RunConfig, log: Log = _stderr) -> Plan:
     names = config.methods or list_methods()
     for name in names:
         method_spec(name)  # unknown names fail here, with suggestions
+    unused = sorted(set(config.method_options) - set(names))
+    if unused:
+        raise ValueError(f"options are set for {', '.join(unused)}, which the run does not "
+                         f"include (its methods: {', '.join(names)}); add them to --methods")
     scored = names + list(config.fused)
     refresh = set(scored) if config.refresh is True else set(config.refresh or ())
     if refresh - set(scored):
