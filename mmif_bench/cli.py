@@ -12,6 +12,7 @@ from .registry import get, load_all, load_errors, missing_weights, specs
 from .weights import fetch_command
 
 EXIT_USAGE = 2
+EXIT_FETCH = 5
 
 
 def parse_method_options(items: list[str]) -> dict[str, dict[str, Any]]:
@@ -98,6 +99,29 @@ def cmd_check(args: argparse.Namespace) -> int:
                          _csv(args.methods))
 
 
+def cmd_fetch(args: argparse.Namespace) -> int:
+    """``fetch weights [NAME ...|all]`` or ``fetch DATASET``; a failed download or
+    verification exits 5 with one line per failure (nothing unverified is installed)."""
+    from .download import FetchError
+
+    if args.what == "weights":
+        from .weights_fetch import fetch_weights
+
+        errors = fetch_weights(args.names, args.source, log=lambda m: print(m, file=sys.stderr))
+        return EXIT_FETCH if errors else 0
+    if args.names:
+        raise ValueError(f"'fetch {args.what}' takes no names (got {' '.join(args.names)})")
+    fetcher = getattr(get("datasets", args.what), "fetch", None)
+    if fetcher is None:
+        raise ValueError(f"dataset {args.what!r} cannot be fetched (it is built in or local)")
+    try:
+        fetcher(args.source, force=args.force, log=lambda m: print(m, file=sys.stderr))
+    except FetchError as error:
+        print(f"mmif-bench: fetch failed: {error}", file=sys.stderr)
+        return EXIT_FETCH
+    return 0
+
+
 def cmd_train(args: argparse.Namespace, rest: list[str]) -> int:
     if args.method is None:
         trainable = [name for name, obj in load_all("methods").items()
@@ -166,6 +190,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--update", action="store_true", help="rewrite the baseline from the results")
     p.add_argument("--methods", help="only these methods (comma-separated)")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("fetch", help="download and verify a dataset (harvard) or published weights",
+                       description="mmif-bench fetch harvard | mmif-bench fetch weights [NAME ...|all]")
+    p.add_argument("what", help="'harvard', or 'weights' followed by method names (default all)")
+    p.add_argument("names", nargs="*", help="methods whose weights to fetch (weights only)")
+    p.add_argument("--from", dest="source", metavar="URL|PATH",
+                   help="a mirror: URL or folder (weights: files under their store or published "
+                        "names; harvard: the archive or a folder of it)")
+    p.add_argument("--force", action="store_true", help="fetch a dataset again even if present")
+    p.set_defaults(func=cmd_fetch)
 
     p = sub.add_parser("train", help="train a method that supports it (e.g. dmfnet)",
                        add_help=False)
