@@ -3,14 +3,15 @@
 ``test_speedup[<profile>]`` times, metric by metric, the plain implementation
 (tests/metrics_reference.py for the 11 default metrics EN..SSIM, tests/profiles_reference.py
 for the full ``vifb`` and ``tang`` sets, one pair at a time) and the vectorised one
-(``metric.compute`` on the stack), and the whole vectorised set through ``evaluate_batch``,
+(``metric.compute`` on the stack), and the whole vectorised set through ``score_255_batch``,
 on 3 pairs of 256 x 256 images (one each of MRI-CT, MRI-PET, MRI-SPECT, rounded mean
 fusion): the first Harvard test pairs, or the built-in phantom pairs where the Harvard
 data is absent. Rounds are interleaved (each round runs every metric's plain and then its
 vectorised implementation, then the vectorised set), so load that comes and goes hits both
-sides alike; every timing is the minimum over its rounds. The overall ratio is the sum of
-the plain per-metric minima over the minimum of one ``evaluate_batch`` call (input checks
-included). The rounds run under pytest-benchmark (``benchmark.pedantic``): the per-metric
+sides alike; every timing is the minimum over its rounds (the vectorised side runs
+``VECTORISED_REPEATS`` times per round). The overall ratio is the sum of the plain
+per-metric minima over the sum of the vectorised ones; one ``score_255_batch`` call
+(input checks included) is reported beside it. The rounds run under pytest-benchmark (``benchmark.pedantic``): the per-metric
 milliseconds and ratios are in the benchmark's ``extra_info`` (``--benchmark-json``) and
 printed with ``-s``. The test fails below ``MIN_SPEEDUP``, a floor set with margin under
 what the shared 2-core development machine measured under load (docs/metrics.md); with
@@ -27,7 +28,7 @@ import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
 from metrics_reference import BENCHMARK_METRICS, REFERENCES, harvard_triples
-from mmif_bench.metrics import evaluate_batch, resolve
+from mmif_bench.evaluation import resolve_metrics, score_255_batch
 from mmif_bench.metrics.validation import keep_freed_memory
 from profiles_reference import PROFILES as PLAIN_PROFILES
 
@@ -36,7 +37,7 @@ NAMES = {"default": BENCHMARK_METRICS, "vifb": None, "tang": None}  # None: the 
 ROUNDS = {"default": 3, "vifb": 1, "tang": 1}  # plain rounds (vifb, tang: 2-4 s a pair)
 VECTORISED_REPEATS = 3  # vectorised calls per metric and round
 MIN_SPEEDUP = {"default": 12.0, "vifb": 15.0, "tang": 15.0}  # docs/metrics.md, "Speed"
-TOTAL, SUITE = "total", "evaluate_batch"
+TOTAL, SUITE = "total", "score_255_batch"
 
 Triples = tuple[np.ndarray, np.ndarray, np.ndarray]
 
@@ -75,7 +76,7 @@ def _round(profile: str, triples: Triples, best: dict[tuple[str, str], float]) -
     """One interleaved round: per metric plain then vectorised, then the vectorised set;
     keeps the minimum seconds per (metric, implementation) in ``best``."""
     F, A, B = triples
-    metrics = {metric.name: metric for metric in resolve(NAMES[profile], profile)}
+    metrics = {metric.name: metric for metric in resolve_metrics(NAMES[profile], profile)}
     for name, plain in _plain_metrics(profile).items():
         seconds = _timed(lambda: [plain(f, a, b) for f, a, b in zip(F, A, B)])
         best[(name, "plain")] = min(best.get((name, "plain"), np.inf), seconds)
@@ -83,7 +84,7 @@ def _round(profile: str, triples: Triples, best: dict[tuple[str, str], float]) -
             seconds = _timed(lambda: metrics[name].compute(F, A, B))
             best[(name, "vectorised")] = min(best.get((name, "vectorised"), np.inf), seconds)
     for _ in range(VECTORISED_REPEATS):
-        seconds = _timed(lambda: evaluate_batch(F, A, B, names=NAMES[profile], profile=profile))
+        seconds = _timed(lambda: score_255_batch(F, A, B, metrics=NAMES[profile], profile=profile))
         best[(SUITE, "vectorised")] = min(best.get((SUITE, "vectorised"), np.inf), seconds)
 
 
@@ -101,7 +102,7 @@ def _report(profile: str, source: str, pairs: int,
     lines = [f"\n{profile} on {pairs} {source} pairs, ms per pair (minimum of interleaved rounds):"]
     lines += [f"  {name:6s} plain {row['plain_ms']:9.2f}  vectorised {row['vectorised_ms']:7.3f}"
               f"  x{row['speedup']:.1f}" for name, row in table.items()]
-    lines.append(f"  one evaluate_batch call: {suite_ms:.3f} ms per pair")
+    lines.append(f"  one score_255_batch call: {suite_ms:.3f} ms per pair")
     print("\n".join(lines))
     table[SUITE] = {"vectorised_ms": round(suite_ms, 3)}
     return table[TOTAL]["speedup"], table
