@@ -84,6 +84,8 @@ class Method:
     weight_files: ClassVar[dict[str, str]] = {}
     """``path`` option -> store name (:mod:`mmif_bench.weights`) of the published file it
     defaults to when the option is empty."""
+    bibtex: ClassVar[str] = ""
+    """The BibTeX entry of the paper the method comes from (empty: none)."""
 
     def __init__(self, **config: Any) -> None:
         unknown = sorted(set(config) - set(self.options))
