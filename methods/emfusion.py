@@ -116,7 +116,8 @@ class EMFusion(Method):
         self.device = resolve_device(self.name, str(self.config["device"]))
         self.nets = {
             modality: load_tf_variables(EMFusionNet(), self.weight_path(key),
-                                        EMFusionNet.tf_names(), self.name).to(self.device)
+                                        EMFusionNet.tf_names(), self.name).to(
+                self.device, memory_format=torch.channels_last)
             for modality, key in MODEL_OPTIONS.items()
             if key == "weights" or self.config[key]
         }
@@ -131,5 +132,5 @@ class EMFusion(Method):
         if net is None:
             raise ValueError(f"emfusion: no {modality}-MRI model loaded; pass its checkpoint "
                              f"as -o emfusion:{MODEL_OPTIONS.get(modality, 'weights')}=PATH")
-        mri, functional = (to_batch(x, self.device) for x in (a, b))
+        mri, functional = (to_batch(x, self.device, channels_last=True) for x in (a, b))
         return bytescale(net(functional, mri)[:, 0].cpu().numpy())

@@ -5,6 +5,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from mmif_bench.config import WEIGHTS_ENV
@@ -47,18 +48,31 @@ class SDNetFusion(nn.Module):
                 for scope, suffix in scopes
                 for param, letter in (("weight", "w"), ("bias", "b"))}
 
-    def branch(self, x: torch.Tensor, source: str) -> list[torch.Tensor]:
-        """The four feature maps of one source's dense branch."""
-        features: list[torch.Tensor] = []
-        for layer, _, _, _ in BRANCH:
+    def branch(self, x: torch.Tensor, source: str) -> torch.Tensor:
+        """The four feature maps of one source's dense branch, [l1, l2, l3, l4]: each
+        layer reads all earlier ones (a prefix of the buffer), oldest first."""
+        n, _, h, w = x.shape
+        features = x.new_empty(n, sum(o for _, _, o, _ in BRANCH), h, w)
+        start = 0
+        for layer, _, out, _ in BRANCH:
             conv = getattr(self, f"{layer}_{source}")
-            features.append(lrelu(conv(torch.cat(features, dim=1) if features else x)))
+            inputs = features[:, :start] if start else x
+            features[:, start:start + out] = lrelu(conv(inputs))
+            start += out
         return features
 
     def forward(self, functional: torch.Tensor, mri: torch.Tensor) -> torch.Tensor:
-        """N x 1 x H x W sources in [-1, 1] -> fused N x 1 x H x W in [-1, 1]."""
-        pairs = zip(self.branch(functional, "ir"), self.branch(mri, "vi"))
-        return torch.tanh(self.layer5_fuse(torch.cat([f for pair in pairs for f in pair], 1)))
+        """N x 1 x H x W sources in [-1, 1] -> fused N x 1 x H x W in [-1, 1].
+
+        layer5_fuse is a 1 x 1 convolution, so on the interleaved maps it equals the sum
+        of its weights' ``ir`` and ``vi`` columns applied to each branch's maps.
+        """
+        weight = self.layer5_fuse.weight.view(1, len(BRANCH), len(SOURCES), -1, 1, 1)
+        fused = self.layer5_fuse.bias.view(1, -1, 1, 1)
+        for k, (source, x) in enumerate(zip(SOURCES, (functional, mri))):
+            columns = weight[:, :, k].reshape(1, -1, 1, 1)
+            fused = fused + F.conv2d(self.branch(x, source), columns)
+        return torch.tanh(fused)
 
 
 def grey_levels(y: np.ndarray) -> np.ndarray:

@@ -31,12 +31,17 @@ def resolve_device(method: str, device: str) -> torch.device:
     return torch.device(device)
 
 
-def to_batch(images: np.ndarray, device: torch.device) -> torch.Tensor:
-    """N x H x W float images as an N x 1 x H x W float32 tensor on ``device``."""
-    if min(images.shape[-2:]) < 2:
+def to_batch(images: np.ndarray, device: torch.device, *,
+             channels_last: bool = False) -> torch.Tensor:
+    """N x H x W float images as an N x 1 x H x W float32 tensor on ``device``;
+    ``channels_last`` stores it NHWC (as TF does), which makes the reflect-padded
+    networks' oneDNN convolutions faster on CPU (same values)."""
+    if channels_last and min(images.shape[-2:]) < 2:
         raise ValueError(f"images must be at least 2 x 2 pixels for the 1-pixel reflect "
-                         f"padding of these networks, got {images.shape[-1]}x{images.shape[-2]}")
-    return torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))[:, None].to(device)
+                         f"padding of this network, got {images.shape[-1]}x{images.shape[-2]}")
+    batch = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))[:, None]
+    memory = torch.channels_last if channels_last else torch.contiguous_format
+    return batch.to(device).contiguous(memory_format=memory)
 
 
 def lrelu(x: torch.Tensor) -> torch.Tensor:

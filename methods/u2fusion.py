@@ -114,7 +114,7 @@ class U2Fusion(Method):
         self.device = resolve_device(self.name, str(self.config["device"]))
         net = load_tf_variables(U2FusionNet(), self.weight_path("weights"),
                                 U2FusionNet.tf_names(), self.name)
-        self.net = net.to(self.device)
+        self.net = net.to(self.device, memory_format=torch.channels_last)
 
     def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
         return self.fuse_batch(a[None], b[None])[0]
@@ -122,6 +122,6 @@ class U2Fusion(Method):
     @torch.no_grad()
     def fuse_batch(self, a: np.ndarray, b: np.ndarray, *,
                    modality: str | None = None) -> np.ndarray:
-        mri, functional = (to_batch(x, self.device) for x in (a, b))
+        mri, functional = (to_batch(x, self.device, channels_last=True) for x in (a, b))
         fused = self.net(functional, mri)[:, 0].cpu().numpy()
         return bytescale(fused, low=np.float32(0), high=fused.max(axis=(1, 2), keepdims=True))
