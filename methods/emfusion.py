@@ -10,8 +10,8 @@ from torch import nn
 from mmif_bench.config import WEIGHTS_ENV
 from mmif_bench.method import Method, Option
 
-from .tf_layers import (DEVICE_OPTION, bytescale, lrelu, load_tf_variables, reflect_conv,
-                        resolve_device, to_batch)
+from .tf_layers import load_tf_variables, lrelu, reflect_conv, to_batch
+from .torchnet import DEVICE_OPTION, min_max_stretch, resolve_device
 
 WEIGHTS_FILE = "EMFusion-CT-MRI/3200.ckpt.index"
 # the fusion network fnet/fuse: (scope, in, out); conv2..4 are dense (no conv5 exists)
@@ -133,4 +133,5 @@ class EMFusion(Method):
             raise ValueError(f"emfusion: no {modality}-MRI model loaded; pass its checkpoint "
                              f"as -o emfusion:{MODEL_OPTIONS.get(modality, 'weights')}=PATH")
         mri, functional = (to_batch(x, self.device, channels_last=True) for x in (a, b))
-        return bytescale(net(functional, mri)[:, 0].cpu().numpy())
+        fused = net(functional, mri)[:, 0].cpu().numpy()
+        return np.stack([min_max_stretch(image) for image in fused]) / np.float32(255)

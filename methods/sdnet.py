@@ -11,8 +11,8 @@ from torch import nn
 from mmif_bench.config import WEIGHTS_ENV
 from mmif_bench.method import Method, Option
 
-from .tf_layers import (DEVICE_OPTION, bytescale, lrelu, load_tf_variables, resolve_device,
-                        same_conv, to_batch)
+from .tf_layers import load_tf_variables, lrelu, same_conv, to_batch
+from .torchnet import DEVICE_OPTION, min_max_stretch, resolve_device
 
 WEIGHTS_FILE = "SDNet-Medical/Medical.model-29.index"
 BRANCH = (("layer1", 1, 16, 5), ("layer2", 16, 16, 3), ("layer3", 32, 16, 3),
@@ -158,4 +158,5 @@ class SDNet(Method):
         ir, vi = (to_batch((levels - 127.5) / 127.5, self.device)
                   for levels in (functional, grey_levels(a)))
         fused = self.net(ir, vi)[:, 0].cpu().numpy()
-        return bytescale(fused * np.float32(127.5) + np.float32(127.5))
+        return np.stack([min_max_stretch(image * np.float32(127.5) + np.float32(127.5))
+                         for image in fused]) / np.float32(255)

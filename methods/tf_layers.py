@@ -1,6 +1,6 @@
 """What the ports of TensorFlow 1 fusion networks (U2Fusion, EMFusion, SDNet) share:
 their authors' layer conventions in torch, loading checkpoint variables into a module,
-and the ways their test scripts save a float image as 8 bits.
+and the way they take images in (N x 1 x H x W tensors).
 """
 from __future__ import annotations
 
@@ -11,24 +11,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mmif_bench.method import Option
 from mmif_bench.tf_checkpoint import load_checkpoint
 
 LRELU_SLOPE = 0.2  # the authors' lrelu: tf.maximum(x, 0.2 * x)
-DEVICES = ("cpu", "cuda", "auto")
-DEVICE_OPTION = Option("cpu", "torch device: cpu, cuda, or auto (cuda when torch sees a GPU)",
-                       "str")
-
-
-def resolve_device(method: str, device: str) -> torch.device:
-    """The torch device of a ``device`` option value (``cpu``, ``cuda`` or ``auto``)."""
-    if device not in DEVICES:
-        raise ValueError(f"{method}: device must be one of {', '.join(DEVICES)}, got {device!r}")
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(f"{method}: device=cuda requested but torch sees no CUDA GPU")
-    return torch.device(device)
 
 
 def to_batch(images: np.ndarray, device: torch.device, *,
@@ -91,20 +76,3 @@ def hwio_to_oihw(array: np.ndarray) -> np.ndarray:
     """A TF convolution kernel (height, width, in, out) as torch's (out, in, height,
     width); other arrays unchanged."""
     return np.ascontiguousarray(array.transpose(3, 2, 0, 1)) if array.ndim == 4 else array
-
-
-def bytescale(images: np.ndarray, low: np.ndarray | None = None,
-              high: np.ndarray | None = None) -> np.ndarray:
-    """8-bit images as ``scipy.misc.imsave``/``toimage`` write floats, returned / 255.
-
-    Each N x H x W image is mapped linearly so that ``low`` goes to 0 and ``high`` to 255
-    (default: its own minimum and maximum, the min-max stretch), clipped, and rounded
-    half up, in float32 as scipy's ``bytescale`` computes it. A constant image maps to 0.
-    """
-    images = np.asarray(images, dtype=np.float32)
-    axes = (1, 2)
-    low = images.min(axis=axes, keepdims=True) if low is None else low
-    high = images.max(axis=axes, keepdims=True) if high is None else high
-    span = np.where(high > low, high - low, 1).astype(np.float32)
-    scaled = (images - low) * (np.float32(255) / span)
-    return np.floor(np.clip(scaled, 0, 255) + np.float32(0.5)).astype(np.float32) / 255

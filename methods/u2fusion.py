@@ -10,8 +10,8 @@ from torch import nn
 from mmif_bench.config import WEIGHTS_ENV
 from mmif_bench.method import Method, Option
 
-from .tf_layers import (DEVICE_OPTION, bytescale, lrelu, load_tf_variables, reflect_conv,
-                        resolve_device, to_batch)
+from .tf_layers import load_tf_variables, lrelu, reflect_conv, to_batch
+from .torchnet import DEVICE_OPTION, resolve_device
 
 WEIGHTS_FILE = "U2Fusion/model.ckpt.index"
 GROWTH = 44  # channels each encoder layer adds (the authors' n)
@@ -57,6 +57,13 @@ class U2FusionNet(nn.Module):
         for name, _, _ in DECODER[:-1]:
             x = lrelu(self.decoder[name](x))
         return torch.tanh(self.decoder["conv2_4"](x)) / 2 + 0.5
+
+
+def divide_by_max(fused: np.ndarray) -> np.ndarray:
+    """N x H x W outputs saved as the authors' ``scipy.misc.toimage(Y, cmin=0,
+    cmax=max(Y))``: ``Y * 255 / max(Y)`` clipped, + 0.5, truncated to uint8; / 255."""
+    scale = np.float32(255) / fused.max(axis=(1, 2), keepdims=True)
+    return np.floor(np.clip(fused * scale, 0, 255) + np.float32(0.5)) / np.float32(255)
 
 
 class U2Fusion(Method):
@@ -124,4 +131,4 @@ class U2Fusion(Method):
                    modality: str | None = None) -> np.ndarray:
         mri, functional = (to_batch(x, self.device, channels_last=True) for x in (a, b))
         fused = self.net(functional, mri)[:, 0].cpu().numpy()
-        return bytescale(fused, low=np.float32(0), high=fused.max(axis=(1, 2), keepdims=True))
+        return divide_by_max(fused)

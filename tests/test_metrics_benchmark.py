@@ -3,7 +3,7 @@
 ``test_benchmark[<implementation>-<profile>]`` times one implementation of one profile's
 metric set with pytest-benchmark on the same 3 Harvard pairs (MRI-CT, MRI-PET,
 MRI-SPECT, 256 x 256, rounded mean fusion): the vectorised suite through
-``evaluate_batch`` (10 rounds after a warm-up), the plain one (tests/metrics_reference.py
+``score_255_batch`` (10 rounds after a warm-up), the plain one (tests/metrics_reference.py
 for the 11 default metrics EN..SSIM, tests/profiles_reference.py for the full ``vifb``
 and ``tang`` sets) for 1 round. Each stores its minimum round time per pair in
 ``_SECONDS`` and ``extra_info``;
@@ -19,7 +19,7 @@ import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
 from metrics_reference import BENCHMARK_METRICS, evaluate_plain, harvard_triples
-from mmif_bench.metrics import evaluate_batch
+from mmif_bench.evaluation import score_255_batch
 from mmif_bench.metrics.validation import keep_freed_memory
 from profiles_reference import PROFILES as PLAIN_PROFILES
 
@@ -58,7 +58,7 @@ def test_benchmark(benchmark: BenchmarkFixture, profile: str, implementation: st
     if implementation == "plain":
         benchmark.pedantic(_plain, args=(profile, F, A, B), rounds=1, iterations=1)
     else:
-        benchmark.pedantic(evaluate_batch, args=(F, A, B),
+        benchmark.pedantic(score_255_batch, args=(F, A, B),
                            kwargs={"names": NAMES[profile], "profile": profile},
                            rounds=VECTORISED_ROUNDS, iterations=1, warmup_rounds=1)
     if benchmark.stats is None:  # --benchmark-disable (or xdist): ran once, untimed
