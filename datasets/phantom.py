@@ -3,12 +3,11 @@
 MRI-, CT-, PET- and SPECT-like renderings of scikit-image's Shepp-Logan phantom: MRI shows
 soft-tissue contrast with texture, CT a bright skull and flat tissue, PET/SPECT smooth
 "uptake" blobs rendered through a pseudo-colour map. Images are 256x256 (large enough for every metric window), generated
-deterministically and written once to ``$MMIF_BENCH_CACHE/phantom-v2`` (default
-``~/.cache/mmif-bench``). Numbers on it say nothing about real fusion quality.
+deterministically and written once to ``phantom-v2`` in the user cache
+(:func:`mmif_bench.config.cache_root`). Numbers on it say nothing about real fusion quality.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +16,7 @@ from scipy import ndimage
 from skimage.data import shepp_logan_phantom
 from skimage.transform import resize, rotate
 
+from mmif_bench.config import cache_root
 from mmif_bench.dataset import FolderDataset
 from mmif_bench.imageio import write_png
 
@@ -25,9 +25,6 @@ PAIRS_PER_TYPE = 6  # names 0..5; 0-3 train, 4-5 test
 VERSION = "phantom-v2"
 
 
-def cache_root() -> Path:
-    base = os.environ.get("MMIF_BENCH_CACHE") or Path.home() / ".cache" / "mmif-bench"
-    return Path(base).expanduser() / VERSION
 
 
 def _base(index: int) -> np.ndarray:
@@ -79,7 +76,7 @@ def _write(root: Path) -> None:
 
 def phantom(data_root: str | Path | None = None) -> FolderDataset:
     """The synthetic phantom dataset (``data_root`` is ignored: it is built in)."""
-    root = cache_root()
+    root = cache_root() / VERSION
     if not (root / "COMPLETE").is_file():
         _write(root)
     return FolderDataset(root, name="phantom",

@@ -15,35 +15,47 @@ from .structural import MS_SSIM_MIN_SIZE, SSIM_WINDOW, fusion_ms_ssim, fusion_ss
 from .vif import MIN_SIZE as VIF_MIN_SIZE
 from .vif import fusion_vif
 
-EN = Metric("EN", fused_entropy, True, False,
-            "Roberts, van Aardt, Ahmed, J. Appl. Remote Sens. 2008",
-            "Shannon entropy of the 256-bin histogram of F", unit="bits")
-SD = Metric("SD", standard_deviation, True, False, "Rao, Meas. Sci. Technol. 1997",
-            "population standard deviation of F", unit="grey levels")
-SF = Metric("SF", spatial_frequency, True, False, "Eskicioglu, Fisher, IEEE Trans. Commun. 1995",
-            "root of the mean squared row and column differences of F", unit="grey levels")
-AG = Metric("AG", average_gradient, True, False, "Cui et al., Opt. Commun. 2015",
-            "mean of sqrt((Gx^2 + Gy^2) / 2) with numpy.gradient", unit="grey levels / px")
-MI = Metric("MI", fusion_mutual_information, True, True, "Qu, Zhang, Yan, Electron. Lett. 2002",
-            "I(F;A) + I(F;B) over the exact pixel values", unit="nats")
-SCD = Metric("SCD", sum_correlation_differences, True, True, "Aslantas, Bendes, AEU 2015",
-             "corr(A, F - B) + corr(B, F - A)")
-CC = Metric("CC", correlation_coefficient, True, True, "Zhang, Ye, Xiao, CVPRW 2020 (VIFB)",
-            "(corr(A, F) + corr(B, F)) / 2")
-PSNR = Metric("PSNR", peak_signal_to_noise_ratio, True, True,
-              "Jagalingam, Hegde, Aquatic Procedia 2015",
-              "10 log10(max(F)^2 / mean of the two MSEs)", unit="dB")
-VIF = Metric("VIF", fusion_vif, True, True, "Han et al., Inf. Fusion 2013; Sheikh, Bovik, TIP 2006",
-             "VIFp(A, F) + VIFp(B, F), four scales", min_size=VIF_MIN_SIZE)
-Qabf = Metric("Qabf", fusion_qabf, True, True, "Xydeas, Petrovic, Electron. Lett. 2000",
-              "Sobel edge strength and orientation preservation, weighted by source edges")
-SSIM = Metric("SSIM", fusion_ssim, True, True, "Wang, Bovik, Sheikh, Simoncelli, TIP 2004",
-              "SSIM(F, A) + SSIM(F, B), scikit-image defaults, data_range 255",
+EN = Metric("EN", fused_entropy, higher_is_better=True, needs_sources=False,
+            reference="Roberts, van Aardt, Ahmed, J. Appl. Remote Sens. 2008",
+            description="Shannon entropy of the 256-bin histogram of F", unit="bits")
+SD = Metric("SD", standard_deviation, higher_is_better=True, needs_sources=False,
+            reference="Rao, Meas. Sci. Technol. 1997",
+            description="population standard deviation of F", unit="grey levels")
+SF = Metric("SF", spatial_frequency, higher_is_better=True, needs_sources=False,
+            reference="Eskicioglu, Fisher, IEEE Trans. Commun. 1995",
+            description="root of the mean squared row and column differences of F",
+            unit="grey levels")
+AG = Metric("AG", average_gradient, higher_is_better=True, needs_sources=False,
+            reference="Cui et al., Opt. Commun. 2015",
+            description="mean of sqrt((Gx^2 + Gy^2) / 2) with numpy.gradient",
+            unit="grey levels / px")
+MI = Metric("MI", fusion_mutual_information, higher_is_better=True, needs_sources=True,
+            reference="Qu, Zhang, Yan, Electron. Lett. 2002",
+            description="I(F;A) + I(F;B) over the exact pixel values", unit="nats")
+SCD = Metric("SCD", sum_correlation_differences, higher_is_better=True, needs_sources=True,
+             reference="Aslantas, Bendes, AEU 2015",
+             description="corr(A, F - B) + corr(B, F - A)")
+CC = Metric("CC", correlation_coefficient, higher_is_better=True, needs_sources=True,
+            reference="Zhang, Ye, Xiao, CVPRW 2020 (VIFB)",
+            description="(corr(A, F) + corr(B, F)) / 2")
+PSNR = Metric("PSNR", peak_signal_to_noise_ratio, higher_is_better=True, needs_sources=True,
+              reference="Jagalingam, Hegde, Aquatic Procedia 2015",
+              description="10 log10(max(F)^2 / mean of the two MSEs)", unit="dB")
+VIF = Metric("VIF", fusion_vif, higher_is_better=True, needs_sources=True,
+             reference="Han et al., Inf. Fusion 2013; Sheikh, Bovik, TIP 2006",
+             description="VIFp(A, F) + VIFp(B, F), four scales", min_size=VIF_MIN_SIZE)
+Qabf = Metric("Qabf", fusion_qabf, higher_is_better=True, needs_sources=True,
+              reference="Xydeas, Petrovic, Electron. Lett. 2000",
+              description="Sobel edge strength and orientation preservation, weighted by "
+                          "source edges")
+SSIM = Metric("SSIM", fusion_ssim, higher_is_better=True, needs_sources=True,
+              reference="Wang, Bovik, Sheikh, Simoncelli, TIP 2004",
+              description="SSIM(F, A) + SSIM(F, B), scikit-image defaults, data_range 255",
               min_size=SSIM_WINDOW)
-Nabf = Metric("Nabf", fusion_nabf, False, True,
-              "Shreyamsha Kumar, SIViP 2013; Petrovic, Xydeas, ICCV 2005",
-              "share of source edge information replaced by artefact edges in F")
-MS_SSIM = Metric("MS_SSIM", fusion_ms_ssim, True, True,
-                 "Wang, Simoncelli, Bovik, Asilomar 2003",
-                 "MS-SSIM(F, A) + MS-SSIM(F, B), five scales, 11x11 Gaussian",
+Nabf = Metric("Nabf", fusion_nabf, higher_is_better=False, needs_sources=True,
+              reference="Shreyamsha Kumar, SIViP 2013; Petrovic, Xydeas, ICCV 2005",
+              description="share of source edge information replaced by artefact edges in F")
+MS_SSIM = Metric("MS_SSIM", fusion_ms_ssim, higher_is_better=True, needs_sources=True,
+                 reference="Wang, Simoncelli, Bovik, Asilomar 2003",
+                 description="MS-SSIM(F, A) + MS-SSIM(F, B), five scales, 11x11 Gaussian",
                  min_size=MS_SSIM_MIN_SIZE)

@@ -8,7 +8,7 @@ from typing import Callable
 
 import numpy as np
 
-from mmif_bench.metric import BatchFn, Metric
+from mmif_bench.metric import BatchFn, Metric, as_stacks
 
 CHUNK_PIXELS = 1 << 16  # pixels per image stack handed to a metric at once (one 256^2 image)
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc mallopt parameter numbers
@@ -36,35 +36,6 @@ def keep_freed_memory() -> None:
     if mallopt is not None:
         mallopt(_M_MMAP_THRESHOLD, 32 << 20)
         mallopt(_M_TRIM_THRESHOLD, 64 << 20)
-
-
-def as_stack(x: np.ndarray, what: str) -> np.ndarray:
-    """A float64 N x H x W stack of finite values from a 2-D image or a 3-D stack."""
-    array = np.asarray(x, dtype=np.float64)
-    if array.ndim == 2:
-        array = array[None]
-    if array.ndim != 3:
-        raise ValueError(f"{what} must be H x W or N x H x W, got shape {array.shape}")
-    if 0 in array.shape:
-        raise ValueError(f"{what} is empty (shape {array.shape})")
-    if not np.isfinite(array.sum()):  # one pass; a NaN or Inf anywhere makes the sum non-finite
-        if np.all(np.isfinite(array)):
-            raise ValueError(f"{what} holds values too large to score (|v| near 1e308)")
-        raise ValueError(f"{what} holds NaN or Inf values; metrics need finite pixels")
-    return array
-
-
-def as_stacks(fused: np.ndarray, a: np.ndarray, b: np.ndarray,
-              min_size: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Checked stacks of the same shape, each image at least ``min_size`` on both sides."""
-    F, A, B = as_stack(fused, "fused"), as_stack(a, "a"), as_stack(b, "b")
-    if not (F.shape == A.shape == B.shape):
-        raise ValueError(f"shape mismatch: fused {F.shape}, a {A.shape}, b {B.shape}")
-    _, h, w = F.shape
-    if min(h, w) < min_size:
-        raise ValueError(f"{h}x{w} images are too small: this metric needs at least "
-                         f"{min_size}x{min_size} pixels")
-    return F, A, B
 
 
 def checked(name: str, min_size: int = 1) -> Callable[[BatchFn], BatchFn]:
@@ -98,6 +69,7 @@ def profile_metric(profile: str, name: str, fn: BatchFn, higher: bool, sources: 
                    reference: str, unit: str = "", min_size: int = 1) -> Metric:
     """A profile's :class:`Metric` around ``fn`` (input checks by :func:`checked`); the
     description is the first line of ``fn``'s docstring."""
-    return Metric(name, checked(f"{profile}.{name}", min_size)(fn), higher, sources, reference,
+    return Metric(name, checked(f"{profile}.{name}", min_size)(fn), higher_is_better=higher,
+                  needs_sources=sources, reference=reference,
                   description=(fn.__doc__ or "").strip().splitlines()[0], unit=unit,
                   profile=profile, min_size=min_size)

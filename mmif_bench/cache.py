@@ -8,15 +8,46 @@ that looks valid; an entry whose checksum does not match is deleted and recomput
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
+import uuid
 from pathlib import Path
+from typing import Any
 
 from .imageio import atomic_write_bytes
+
+
+_UNHASHABLE_CODE = uuid.uuid4().hex  # this process only: code without source is never reused
 
 
 def make_key(*parts: str) -> str:
     """A cache key from ordered string parts."""
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def code_digest(*objects: Any) -> str:
+    """sha256 of the code the objects come from, so that editing it invalidates results.
+
+    Hashes every ``.py`` file in the folder of each object's module (a helper module
+    beside it counts too). An object whose module has no file (a notebook cell) counts
+    by its own source; one without any source (``python -c``) gets a value unique to this
+    process, so its results are recomputed in every new process rather than reused stale.
+    """
+    digest = hashlib.sha256()
+    folders = set()
+    for obj in objects:
+        module = inspect.getmodule(obj)
+        if module is not None and getattr(module, "__file__", None):
+            folders.add(Path(module.__file__).resolve().parent)
+            continue
+        try:
+            digest.update(inspect.getsource(obj).encode())
+        except (OSError, TypeError):
+            digest.update(_UNHASHABLE_CODE.encode())
+    for path in sorted(p for folder in folders for p in folder.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 class Cache:

@@ -7,14 +7,17 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .registry import get, list_datasets, list_methods, load_all, load_errors, specs
+from .fused_folder import parse_fused
+from .registry import get, load_all, load_errors, missing_weights, specs
+from .weights import fetch_command
 
 EXIT_USAGE = 2
+EXIT_FETCH = 5
 
 
 def parse_method_options(items: list[str]) -> dict[str, dict[str, Any]]:
     """``["dwt:wavelet=db4", ...]`` to ``{"dwt": {"wavelet": "db4"}}``, typed by the method's
-    declared options."""
+    declared options; errors name the method, the option, the value and the expected type."""
     parsed: dict[str, dict[str, Any]] = {}
     for item in items:
         method, sep, assignment = item.partition(":")
@@ -26,7 +29,15 @@ def parse_method_options(items: list[str]) -> dict[str, dict[str, Any]]:
             known = ", ".join(sorted(declared)) or "none"
             raise ValueError(f"method {method!r} has no option {key!r}; its options: {known}")
         option = declared[key]
-        parsed.setdefault(method, {})[key] = option.parse(value) if hasattr(option, "parse") else value
+        if not hasattr(option, "parse"):  # an option not declared with mmif_bench.Option
+            parsed.setdefault(method, {})[key] = value
+            continue
+        try:
+            parsed.setdefault(method, {})[key] = option.parse(value)
+        except ValueError:
+            raise ValueError(f"method {method!r} option {key!r}: {value!r} is not of type "
+                             f"{option.kind} (e.g. -o {method}:{key}={option.default})"
+                             ) from None
     return parsed
 
 
@@ -47,6 +58,9 @@ def cmd_list(args: argparse.Namespace) -> int:
             extra = ""
             if kind == "metrics":
                 extra = f" {obj.arrow} [{obj.profile}]"
+            missing = missing_weights(name) if kind == "methods" else {}
+            if missing:
+                extra = f" [weights missing: run '{fetch_command(name, missing)}']"
             origin = f" (from {spec.distribution})" if spec.distribution not in ("", "mmif-bench") else ""
             print(f"  {name}{extra}{origin}: {doc[0] if doc else ''}")
         for name, error in load_errors(kind).items():
@@ -62,7 +76,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         methods=_csv(args.methods), method_options=parse_method_options(args.option),
         metrics=_csv(args.metrics), profile=args.profile, out=Path(args.out), jobs=args.jobs,
         timeout=args.timeout, cache_dir=Path(args.cache_dir) if args.cache_dir else None,
-        executor=args.executor, scheduler=args.scheduler, report=not args.no_report)
+        executor=args.executor, scheduler=args.scheduler, report=not args.no_report,
+        refresh=True if args.refresh == "" else (_csv(args.refresh) or False),
+        fused=parse_fused(args.fused))
     return run(config).exit_code
 
 
@@ -70,7 +86,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from .reporting import write_report
 
     extra = {} if args.html_images is None else {"images_per_pair": args.html_images}
-    for path in write_report(Path(args.results), **extra):
+    source_root = Path(args.data_root) if args.data_root else None
+    for path in write_report(Path(args.results), source_root=source_root, **extra):
         print(path)
     return 0
 
@@ -82,7 +99,38 @@ def cmd_check(args: argparse.Namespace) -> int:
                          _csv(args.methods))
 
 
+def cmd_fetch(args: argparse.Namespace) -> int:
+    """``fetch weights [NAME ...|all]`` or ``fetch DATASET``; a failed download or
+    verification exits 5 with one line per failure (nothing unverified is installed)."""
+    from .download import FetchError
+
+    if args.what == "weights":
+        from .weights_fetch import fetch_weights
+
+        errors = fetch_weights(args.names, args.source, log=lambda m: print(m, file=sys.stderr))
+        return EXIT_FETCH if errors else 0
+    if args.names:
+        raise ValueError(f"'fetch {args.what}' takes no names (got {' '.join(args.names)})")
+    fetcher = getattr(get("datasets", args.what), "fetch", None)
+    if fetcher is None:
+        raise ValueError(f"dataset {args.what!r} cannot be fetched (it is built in or local)")
+    try:
+        fetcher(args.source, force=args.force, log=lambda m: print(m, file=sys.stderr))
+    except FetchError as error:
+        print(f"mmif-bench: fetch failed: {error}", file=sys.stderr)
+        return EXIT_FETCH
+    return 0
+
+
 def cmd_train(args: argparse.Namespace, rest: list[str]) -> int:
+    if args.method is None:
+        trainable = [name for name, obj in load_all("methods").items()
+                     if getattr(obj, "train_main", None) is not None]
+        asked = bool({"-h", "--help"} & set(rest))
+        print(f"usage: mmif-bench train METHOD [options]\n\nmethods that train: "
+              f"{', '.join(trainable) or 'none'}; their options: mmif-bench train METHOD --help",
+              file=sys.stdout if asked else sys.stderr)
+        return 0 if asked else EXIT_USAGE
     method = get("methods", args.method)
     trainer = getattr(method, "train_main", None)
     if trainer is None:
@@ -119,10 +167,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--executor", default="local", choices=["local", "dask"])
     p.add_argument("--scheduler", help="dask scheduler address (default: a LocalCluster)")
     p.add_argument("--no-report", action="store_true", help="skip the leaderboard reports")
+    p.add_argument("--fused", action="append", default=[], metavar="NAME=DIR",
+                   help="score a folder of fused images (DIR/<pair>/<image>.png, as "
+                        "OUT/fused/<method>/) as method NAME (repeatable)")
+    p.add_argument("--refresh", nargs="?", const="", metavar="METHOD,...",
+                   help="recompute fused images and scores regardless of the cache, for every "
+                        "method or the named ones")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("report", help="write the leaderboard files for a results folder")
     p.add_argument("--results", required=True)
+    p.add_argument("--data-root", help="folder of the run's source images (default: the "
+                                       "registered dataset of that name, if found)")
     p.add_argument("--html-images", type=int, metavar="N",
                    help="images per modality pair in the HTML comparison view (0: all; default 4)")
     p.set_defaults(func=cmd_report)
@@ -135,9 +191,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--methods", help="only these methods (comma-separated)")
     p.set_defaults(func=cmd_check)
 
+    p = sub.add_parser("fetch", help="download and verify a dataset (harvard) or published weights",
+                       description="mmif-bench fetch harvard | mmif-bench fetch weights [NAME ...|all]")
+    p.add_argument("what", help="'harvard', or 'weights' followed by method names (default all)")
+    p.add_argument("names", nargs="*", help="methods whose weights to fetch (weights only)")
+    p.add_argument("--from", dest="source", metavar="URL|PATH",
+                   help="a mirror: URL or folder (weights: files under their store or published "
+                        "names; harvard: the archive or a folder of it)")
+    p.add_argument("--force", action="store_true", help="fetch a dataset again even if present")
+    p.set_defaults(func=cmd_fetch)
+
     p = sub.add_parser("train", help="train a method that supports it (e.g. dmfnet)",
                        add_help=False)
-    p.add_argument("method")
+    p.add_argument("method", nargs="?")
     p.set_defaults(func=cmd_train)
     return parser
 

@@ -9,9 +9,13 @@ WEIGHTS_ENV = "MMIF_BENCH_WEIGHTS"
 
 
 def data_root(explicit: str | Path | None = None) -> Path | None:
-    """The Harvard data root from ``--data-root`` or ``$MMIF_BENCH_DATA`` (None if unset)."""
+    """The Harvard data root, in order: ``--data-root``, ``$MMIF_BENCH_DATA``, the copy
+    ``mmif-bench fetch harvard`` installed; None when there is none."""
     value = explicit or os.environ.get(DATA_ENV)
-    return Path(value).expanduser() if value else None
+    if value:
+        return Path(value).expanduser()
+    fetched = fetched_dataset("harvard")
+    return fetched if fetched.is_dir() else None
 
 
 def weights_dir(explicit: str | Path | None = None) -> Path | None:
@@ -32,3 +36,8 @@ def cache_root() -> Path:
     import pooch
 
     return Path(pooch.os_cache("mmif-bench"))
+
+
+def fetched_dataset(name: str) -> Path:
+    """The folder ``mmif-bench fetch NAME`` installs dataset ``name`` into (whole or absent)."""
+    return cache_root() / "datasets" / name

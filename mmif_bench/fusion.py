@@ -11,9 +11,8 @@ import contextlib
 import json
 import signal
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
@@ -24,6 +23,7 @@ from .dataset import Pair, content_hash
 from .imageio import encode_png, atomic_write_bytes
 from .method import Method, as_method, call_fuse
 from .registry import PluginSpec
+from .results import fused_image_path
 
 RANGE_TOLERANCE = 1e-4  # float rounding slack on the [0, 1] output range
 
@@ -59,7 +59,6 @@ class PairOutcome:
     pair_key: str
     fused_key: str
     error: str | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -172,10 +171,6 @@ def _fuse_many(method: Any, prepared: list[PreparedPair], timeout: float | None)
     return results
 
 
-def fused_image_path(out_dir: str | Path, method: str, pair: Pair) -> Path:
-    return Path(out_dir) / "fused" / method / pair.pair_type / f"{pair.name}.png"
-
-
 def run_fuse_task(task: FuseTask) -> list[PairOutcome]:
     """Fuse a shard, writing each result to the cache and ``OUT/fused`` atomically."""
     cache = Cache(task.cache_dir)
@@ -206,6 +201,8 @@ def run_fuse_task(task: FuseTask) -> list[PairOutcome]:
             continue
         pixels = merge_fused(result, prepared[index].cbcr)
         png = encode_png(pixels)
-        atomic_write_bytes(fused_image_path(task.out_dir, task.method, task.pairs[index]), png)
-        cache.put(outcome.fused_key, png, "fused")
+        pair = task.pairs[index]
+        cache.put(outcome.fused_key, png, "fused")  # first: a visible image is a cached one
+        atomic_write_bytes(fused_image_path(task.out_dir, task.method, pair.pair_type, pair.name),
+                           png)
     return [outcomes[i] for i in sorted(outcomes)]

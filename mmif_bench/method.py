@@ -14,20 +14,13 @@ import inspect
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Protocol, runtime_checkable
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 
+from .cache import code_digest
+from .download import file_sha256
 from .weights import MissingWeightsError, candidates, locate, missing_message
-
-
-@runtime_checkable
-class FusionMethod(Protocol):
-    """What the runner needs from a method plugin."""
-
-    name: str
-
-    def fuse(self, a: np.ndarray, b: np.ndarray) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -57,15 +50,6 @@ class Option:
         return text
 
 
-def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(chunk), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 class Method:
     """Base class for fusion methods with declared options.
 
@@ -78,6 +62,8 @@ class Method:
     options: ClassVar[dict[str, Option]] = {}
     version: ClassVar[str] = "1"
     deterministic: ClassVar[bool] = True
+    bibtex: ClassVar[str] = ""
+    """BibTeX entry of the paper the method comes from ("" for none)."""
     modalities: ClassVar[tuple[str, ...] | None] = None
     """Second-image modalities the method has a model for; None: any. Pairs of another
     modality are "not applicable" to the method."""
@@ -110,11 +96,12 @@ class Method:
         return cls.modalities is None or modality is None or modality in cls.modalities
 
     @classmethod
-    def missing_weights(cls, **config: Any) -> list[str]:
-        """One message per declared weight file that cannot be found (empty: all found)."""
-        return [missing_message(cls.name, file, config.get(key) or None)
+    def missing_weights(cls, **config: Any) -> dict[str, str]:
+        """Store name -> one-line message (naming the fetch command) of every declared weight
+        file that cannot be found; empty when all are found. Loads nothing."""
+        return {file: missing_message(cls.name, file, config.get(key) or None)
                 for key, file in cls.weight_files.items()
-                if not any(path.is_file() for path in candidates(file, config.get(key) or None))]
+                if not any(path.is_file() for path in candidates(file, config.get(key) or None))}
 
     def weight_path(self, key: str) -> Path:
         """The file of the ``path`` option ``key``: the given path, else its published file
@@ -127,12 +114,13 @@ class Method:
         return locate(self.weight_files[key], method=self.name, explicit=given)
 
     def resolved_options(self) -> dict[str, Any]:
-        """Option values as recorded in results (paths as given, so that results hold no
-        machine-specific locations; their content enters through :meth:`weights_hashes`)."""
+        """Option values as recorded in results: a path by its file name only, so that
+        results hold no machine-specific locations (its content enters through
+        :meth:`weights_hashes`)."""
         out: dict[str, Any] = {}
         for key, value in self.config.items():
             if self.options[key].kind == "path" and value not in (None, ""):
-                value = str(value)
+                value = Path(str(value)).name
             out[key] = value
         return out
 
@@ -147,14 +135,21 @@ class Method:
             return next((p for p in candidates(self.weight_files[key]) if p.is_file()), None)
         return None
 
-    def weights_hashes(self) -> dict[str, str]:
-        """sha256 of every existing file given as a ``path`` option."""
-        hashes = {}
+    def weights_record(self) -> dict[str, dict[str, str]]:
+        """``{key: {"file": name, "sha256": digest}}`` for every existing file of a ``path``
+        option: its store name when it is the published default, else its file name."""
+        record = {}
         for key, option in self.options.items():
             path = self.option_path(key) if option.kind == "path" else None
             if path is not None and path.is_file():
-                hashes[key] = file_sha256(path)
-        return hashes
+                given = self.config.get(key) or key not in self.weight_files
+                record[key] = {"file": path.name if given else self.weight_files[key],
+                               "sha256": file_sha256(path)}
+        return record
+
+    def weights_hashes(self) -> dict[str, str]:
+        """sha256 of every existing file given as a ``path`` option."""
+        return {key: entry["sha256"] for key, entry in self.weights_record().items()}
 
 
 def accepts_modality(fuse: Callable[..., Any]) -> bool:
@@ -172,9 +167,16 @@ def call_fuse(fuse: Callable[..., Any], a: np.ndarray, b: np.ndarray,
     return fuse(a, b, modality=modality) if accepts_modality(fuse) else fuse(a, b)
 
 
+def method_code(method: Any) -> Any:
+    """The object whose source defines a method's output: the function of a
+    :class:`FunctionMethod`, else the method's class."""
+    return type(method).function if isinstance(method, FunctionMethod) else type(method)
+
+
 def method_fingerprint(method: Any) -> str:
-    """A stable hash of what determines a method's output: name, version, options and
-    the content of its weight files. Used as part of the result-cache key."""
+    """A stable hash of what determines a method's output: name, version, options, the
+    content of its weight files and the source of its code (:func:`code_digest`: the
+    defining module and the ``.py`` files beside it). Used as part of the result-cache key."""
     if isinstance(method, Method):
         options = method.resolved_options()
         for key, digest in method.weights_hashes().items():
@@ -184,7 +186,8 @@ def method_fingerprint(method: Any) -> str:
         options = dict(getattr(method, "config", {}) or {})
         version = str(getattr(method, "version", "1"))
     payload = json.dumps(
-        {"name": method.name, "version": version, "options": options},
+        {"name": method.name, "version": version, "options": options,
+         "code": code_digest(method_code(method))},
         sort_keys=True,
         default=str,
     )
@@ -198,11 +201,28 @@ def method_options(method: Any) -> dict[str, Any]:
     return dict(getattr(method, "config", {}) or {})
 
 
-def method_weights_hashes(method: Any) -> dict[str, str]:
-    """Weight-file hashes of any method object, for the results metadata."""
+def method_weight_files(method: Any) -> dict[str, dict[str, str]]:
+    """Weight files (name and sha256) of any method object, for the results metadata."""
     if isinstance(method, Method):
-        return method.weights_hashes()
+        return method.weights_record()
     return {}
+
+
+class FunctionMethod(Method):
+    """A method made from a plain function ``fuse(a, b) -> fused`` (its ``modality``
+    keyword too, if it takes one); see :func:`method_from_function`."""
+
+    function: ClassVar[Callable[..., np.ndarray]]
+
+    def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
+        return call_fuse(type(self).function, a, b, modality)
+
+
+def method_from_function(function: Callable[..., np.ndarray], name: str) -> type[Method]:
+    """A :class:`FunctionMethod` class named ``name`` around ``function``."""
+    return type(f"{name}_method", (FunctionMethod,), {
+        "name": name, "function": staticmethod(function), "__module__": function.__module__,
+        "__doc__": function.__doc__ or f"{name}: fuse(a, b) registered as a method"})
 
 
 def as_method(obj: Any, **options: Any) -> Any:
@@ -213,6 +233,3 @@ def as_method(obj: Any, **options: Any) -> Any:
     if options:
         raise ValueError(f"method {getattr(obj, 'name', obj)!r} takes no options")
     return obj
-
-
-FuseFn = Callable[[np.ndarray, np.ndarray], np.ndarray]

@@ -1,7 +1,8 @@
-"""The metric plugin type: a batched function plus its metadata (pyiqa-style)."""
+"""The metric plugin type: a batched function plus its metadata (pyiqa-style), and the
+input checks every metric path shares."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -9,9 +10,15 @@ import numpy as np
 BatchFn = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
 
+def arrow(higher_is_better: bool) -> str:
+    """The direction mark shown next to a metric name: ``↑`` or ``↓``."""
+    return "↑" if higher_is_better else "↓"
+
+
 @dataclass(frozen=True)
 class Metric:
-    """A fusion quality measure.
+    """A fusion quality measure, built with keyword arguments after name and function:
+    ``Metric("EN", fn, higher_is_better=True, needs_sources=False, reference=...)``.
 
     ``compute(F, A, B)`` takes N x H x W float64 stacks on the 0..255 scale (fused, first
     source, second source) and returns N values. ``higher_is_better`` gives the direction
@@ -22,6 +29,7 @@ class Metric:
 
     name: str
     compute: BatchFn
+    _: KW_ONLY
     higher_is_better: bool
     needs_sources: bool
     reference: str
@@ -38,4 +46,33 @@ class Metric:
 
     @property
     def arrow(self) -> str:
-        return "↑" if self.higher_is_better else "↓"
+        return arrow(self.higher_is_better)
+
+
+def as_stack(x: np.ndarray, what: str) -> np.ndarray:
+    """A float64 N x H x W stack of finite values from a 2-D image or a 3-D stack."""
+    array = np.asarray(x, dtype=np.float64)
+    if array.ndim == 2:
+        array = array[None]
+    if array.ndim != 3:
+        raise ValueError(f"{what} must be H x W or N x H x W, got shape {array.shape}")
+    if 0 in array.shape:
+        raise ValueError(f"{what} is empty (shape {array.shape})")
+    if not np.isfinite(array.sum()):  # one pass; a NaN or Inf anywhere makes the sum non-finite
+        if np.all(np.isfinite(array)):
+            raise ValueError(f"{what} holds values too large to score (|v| near 1e308)")
+        raise ValueError(f"{what} holds NaN or Inf values; metrics need finite pixels")
+    return array
+
+
+def as_stacks(fused: np.ndarray, a: np.ndarray, b: np.ndarray,
+              min_size: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Checked stacks of the same shape, each image at least ``min_size`` on both sides."""
+    F, A, B = as_stack(fused, "fused"), as_stack(a, "a"), as_stack(b, "b")
+    if not (F.shape == A.shape == B.shape):
+        raise ValueError(f"shape mismatch: fused {F.shape}, a {A.shape}, b {B.shape}")
+    _, h, w = F.shape
+    if min(h, w) < min_size:
+        raise ValueError(f"{h}x{w} images are too small: this metric needs at least "
+                         f"{min_size}x{min_size} pixels")
+    return F, A, B

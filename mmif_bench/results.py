@@ -1,6 +1,7 @@
-"""The raw results of a run: ``scores.csv`` (long form) and ``run.json`` (metadata).
+"""The raw results of a run: ``scores.csv`` (long form), ``run.json`` (metadata) and the
+fused images, ``OUT/fused/<method>/<pair>/<image>.png``.
 
-Both are written deterministically (sorted rows, shortest round-trip floats, no
+``scores.csv`` and ``run.json`` are written deterministically (sorted rows, shortest round-trip floats, no
 timestamps) and atomically, so the same run gives byte-identical files.
 """
 from __future__ import annotations
@@ -15,6 +16,12 @@ from typing import Any
 from .imageio import atomic_write_bytes
 
 SCORE_COLUMNS = ("method", "dataset", "pair", "image", "metric", "value")
+"""The ``scores.csv`` schema: one row per number."""
+
+
+def fused_image_path(out_dir: str | Path, method: str, pair: str, image: str) -> Path:
+    """Where a run writes ``method``'s fused image of pair type ``pair``, image ``image``."""
+    return Path(out_dir) / "fused" / method / pair / f"{image}.png"
 
 
 @dataclass(frozen=True, order=True)
@@ -49,6 +56,3 @@ def read_scores(path: Path) -> list[Score]:
 def write_run_info(path: Path, info: dict[str, Any]) -> None:
     atomic_write_bytes(path, (json.dumps(info, indent=2, sort_keys=False) + "\n").encode())
 
-
-def read_run_info(path: Path) -> dict[str, Any]:
-    return json.loads(Path(path).read_text())

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Iterable
 
 from .config import WEIGHTS_ENV, cache_root, weights_dir
 
@@ -70,14 +71,20 @@ def candidates(file: str, explicit: str | Path | None = None) -> list[Path]:
     return [folder / file for folder in places if folder is not None]
 
 
+def fetch_command(method: str, files: Iterable[str] = ()) -> str:
+    """The ``mmif-bench fetch weights`` command that gets ``files`` (registry names)."""
+    names = sorted({entry.method for file in files if (entry := registry_entry(file))})
+    return f"mmif-bench fetch weights {' '.join(names or [method])}"
+
+
 def missing_message(method: str, file: str, explicit: str | Path | None = None) -> str:
     """One line: which file is missing, where its authors publish it, how to fetch it."""
     entry = registry_entry(file)
     where = f"not found at {explicit}" if explicit else (
         f"not found in ${WEIGHTS_ENV} or the fetched store {store_dir()}")
     source = f" (published in {entry.repository} @ {entry.commit[:7]}: {entry.path})" if entry else ""
-    return (f"{method}: weights {file} {where}{source}; run 'mmif-bench fetch weights "
-            f"{entry.method if entry else method}', set ${WEIGHTS_ENV} to a folder holding "
+    return (f"{method}: weights {file} {where}{source}; run '{fetch_command(method, [file])}', "
+            f"set ${WEIGHTS_ENV} to a folder holding "
             f"{file}, or pass the file as an option ('-o {method}:weights=PATH')")
 
 

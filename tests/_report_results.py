@@ -15,7 +15,7 @@ import numpy as np
 from mmif_bench.colour import merge_fused, split_source
 from mmif_bench.dataset import FolderDataset
 from mmif_bench.imageio import gray_of, write_png
-from mmif_bench.metrics import evaluate
+from mmif_bench.evaluation import score_255
 
 FUSERS = {"mean": lambda a, b: (a + b) / 2, "max": np.maximum}
 METRICS = {
@@ -41,13 +41,15 @@ def make_results(root: Path, out: Path, per_pair: int = 4) -> Path:
         a, b = pair.load()
         ya, _ = split_source(a.pixels)
         yb, cbcr = split_source(b.pixels)
-        pairs.append({"pair": pair.pair_type, "image": pair.name, "path_a": str(pair.path_a),
-                      "path_b": str(pair.path_b), "hash": f"h-{pair.pair_type}-{pair.name}"})
+        pairs.append({"pair": pair.pair_type, "image": pair.name,
+                      "file_a": pair.path_a.relative_to(root).as_posix(),
+                      "file_b": pair.path_b.relative_to(root).as_posix(),
+                      "hash": f"h-{pair.pair_type}-{pair.name}"})
         for method, fuse in FUSERS.items():
             fused = merge_fused(fuse(ya, yb), cbcr)
             write_png(out / "fused" / method / pair.pair_type / f"{pair.name}.png", fused)
             luma = gray_of(fused).astype(np.float64)
-            scores = evaluate(luma, gray_of(a.pixels), gray_of(b.pixels), names=["EN", "SD"])
+            scores = score_255(luma, gray_of(a.pixels), gray_of(b.pixels), metrics=["EN", "SD"])
             scores["ERR"] = float(np.abs(luma - gray_of(a.pixels)).mean() / 255)
             rows += [(method, "harvard", pair.pair_type, pair.name, m, repr(v))
                      for m, v in scores.items()]
@@ -60,8 +62,8 @@ def make_results(root: Path, out: Path, per_pair: int = 4) -> Path:
     run = {
         "software": {"name": "mmif-bench", "version": "0.1.0"},
         "profile": "default",
-        "dataset": {"name": "harvard", "split": "test", "root": str(root), "hash": "d" * 64},
-        "methods": {m: {"options": {}, "weights_hashes": {}, "fingerprint": f"fp-{m}",
+        "dataset": {"name": "harvard", "split": "test", "hash": "d" * 64},
+        "methods": {m: {"options": {}, "weights": {}, "fingerprint": f"fp-{m}",
                         "deterministic": True} for m in FUSERS},
         "metrics": METRICS,
         "pairs": pairs,

@@ -1,8 +1,10 @@
 """Shared fixtures: data locations relative to the repository root (never absolute)."""
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -13,6 +15,15 @@ SHARED = REPO_ROOT.parent / "shared"
 def _locate(env: str, default: Path) -> Path:
     value = os.environ.get(env)
     return Path(value) if value else default
+
+
+@pytest.fixture(scope="session", autouse=True)
+def empty_user_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh ``$MMIF_BENCH_CACHE`` for the session (subprocesses inherit it): tests never
+    see, or write into, the user's fetched data and weights."""
+    root = tmp_path_factory.mktemp("user-cache")
+    os.environ["MMIF_BENCH_CACHE"] = str(root)
+    return root
 
 
 @pytest.fixture(scope="session")
@@ -33,9 +44,39 @@ def harvard_root() -> Path:
 def weights_dir() -> Path:
     """Published weights: ``$MMIF_BENCH_WEIGHTS`` or ``../shared/weights``."""
     root = _locate("MMIF_BENCH_WEIGHTS", SHARED / "weights")
-    if not root.is_dir():
-        pytest.skip(f"weights folder not found at {root}; set MMIF_BENCH_WEIGHTS")
+    if not root.is_dir() or not any(root.iterdir()):
+        pytest.skip(f"no weights folder at {root} (missing or empty); set MMIF_BENCH_WEIGHTS")
     return root
+
+
+@pytest.fixture(scope="session")
+def reference_outputs(weights_dir) -> Path:
+    """The authors' own fused images of a few Harvard test pairs per deep method
+    (``<weights>/reference_outputs/<method>/<PAIR>_<NAME>.png``; see its README)."""
+    root = weights_dir / "reference_outputs"
+    if not root.is_dir():
+        pytest.skip(f"authors' reference outputs not found at {root}")
+    return root
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir() -> Path:
+    """Checkpoints in the authors' released formats and what the authors' inference writes
+    for them: ``$MMIF_BENCH_FIXTURES`` or ``../shared/fixtures/authors_format``."""
+    root = _locate("MMIF_BENCH_FIXTURES", SHARED / "fixtures" / "authors_format")
+    if not (root / "authors_ckpt.py").is_file():
+        pytest.skip(f"authors-format fixtures not found at {root}; set MMIF_BENCH_FIXTURES")
+    return root
+
+
+@pytest.fixture(scope="session")
+def authors_ckpt(fixtures_dir) -> ModuleType:
+    """The fixtures' checkpoint generator (``make(kind, keys_json, seed)``), imported from
+    the fixtures folder (it is not part of this repository)."""
+    spec = importlib.util.spec_from_file_location("authors_ckpt", fixtures_dir / "authors_ckpt.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="session")
@@ -54,3 +95,15 @@ def small_harvard(harvard_root, tmp_path_factory) -> Path:
         (root / pair_dir.name / "test.txt").write_text("".join(f"{n}\n" for n in names))
         (root / pair_dir.name / "train.txt").write_text("")
     return root
+
+
+@pytest.fixture(autouse=True)
+def _runtime_registrations_undone():
+    """Every test leaves the run-time plugin registry as it found it."""
+    from mmif_bench import registry
+
+    saved = {kind: dict(table) for kind, table in registry._RUNTIME.items()}
+    yield
+    for kind, table in saved.items():
+        registry._RUNTIME[kind].clear()
+        registry._RUNTIME[kind].update(table)

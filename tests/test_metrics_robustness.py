@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from mmif_bench.metrics import evaluate, evaluate_batch
+from mmif_bench.evaluation import score_255, score_255_batch
 from mmif_bench.registry import get_metric
 
 SMALL_OK = ["EN", "SD", "SF", "AG", "MI", "SCD", "CC", "PSNR", "Qabf", "SSIM", "Nabf"]
@@ -17,7 +17,7 @@ ALL = SMALL_OK + ["VIF", "MS_SSIM"]
 @pytest.mark.parametrize("value", [0.0, 1.0, 128.0, 255.0])
 def test_constant_images_give_documented_finite_or_infinite_values(value: float) -> None:
     image = np.full((176, 176), value)
-    scores = evaluate(image, image, image)
+    scores = score_255(image, image, image)
     assert not any(np.isnan(v) for v in scores.values()), scores
     assert scores["EN"] == 0.0 and scores["SD"] == 0.0 and scores["SF"] == 0.0
     assert scores["AG"] == 0.0 and scores["MI"] == 0.0
@@ -33,7 +33,7 @@ def test_constant_images_give_documented_finite_or_infinite_values(value: float)
 def test_black_fused_image_against_sources_gives_minus_infinite_psnr() -> None:
     zero = np.zeros((16, 16))
     source = np.full((16, 16), 100.0)
-    assert evaluate(zero, source, source, names=["PSNR"])["PSNR"] == -np.inf
+    assert score_255(zero, source, source, metrics=["PSNR"])["PSNR"] == -np.inf
 
 
 @pytest.mark.parametrize("name", ["SSIM", "VIF", "MS_SSIM"])
@@ -42,17 +42,17 @@ def test_images_smaller_than_the_window_raise_naming_the_minimum(name: str) -> N
     assert size > 1
     tiny = np.zeros((size - 1, size + 5))
     with pytest.raises(ValueError, match=f"{name}.*{size}x{size}"):
-        evaluate(tiny, tiny, tiny, names=[name])
+        score_255(tiny, tiny, tiny, metrics=[name])
     with pytest.raises(ValueError, match=f"{size}x{size}"):
         get_metric(name).compute(tiny, tiny, tiny)  # direct callers get it too
     fits = np.zeros((size, size))
-    assert np.isfinite(evaluate(fits, fits, fits, names=[name])[name])
+    assert np.isfinite(score_255(fits, fits, fits, metrics=[name])[name])
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (1, 7), (3, 3)])
 def test_tiny_images_work_for_window_free_metrics(shape: tuple[int, int]) -> None:
     image = np.arange(np.prod(shape), dtype=float).reshape(shape)
-    scores = evaluate(image, image, 255 - image, names=["EN", "SD", "SF", "AG", "MI", "SCD", "CC",
+    scores = score_255(image, image, 255 - image, metrics=["EN", "SD", "SF", "AG", "MI", "SCD", "CC",
                                                           "PSNR", "Qabf", "Nabf"])
     assert not any(np.isnan(v) for v in scores.values()), scores
 
@@ -63,33 +63,33 @@ def test_non_finite_input_is_a_clear_error(bad: float) -> None:
     broken = image.copy()
     broken[3, 4] = bad
     with pytest.raises(ValueError, match="NaN or Inf"):
-        evaluate(broken, image, image)
+        score_255(broken, image, image)
     with pytest.raises(ValueError, match="Qabf.*NaN or Inf"):
         get_metric("Qabf").compute(image, broken, image)
 
 
 def test_shape_mismatch_and_empty_inputs_are_errors() -> None:
     with pytest.raises(ValueError, match="shape mismatch"):
-        evaluate(np.zeros((8, 8)), np.zeros((8, 9)), np.zeros((8, 8)), names=["SD"])
+        score_255(np.zeros((8, 8)), np.zeros((8, 9)), np.zeros((8, 8)), metrics=["SD"])
     with pytest.raises(ValueError, match="empty"):
-        evaluate(np.zeros((0, 8)), np.zeros((0, 8)), np.zeros((0, 8)), names=["SD"])
+        score_255(np.zeros((0, 8)), np.zeros((0, 8)), np.zeros((0, 8)), metrics=["SD"])
 
 
 def test_uint8_and_float_inputs_score_the_same() -> None:
     rng = np.random.default_rng(0)
     a, b = (rng.integers(0, 256, (64, 64), dtype=np.uint8) for _ in range(2))
     f = np.maximum(a, b)
-    as_float = evaluate(f.astype(float), a.astype(float), b.astype(float), names=SMALL_OK)
-    assert evaluate(f, a, b, names=SMALL_OK) == as_float
+    as_float = score_255(f.astype(float), a.astype(float), b.astype(float), metrics=SMALL_OK)
+    assert score_255(f, a, b, metrics=SMALL_OK) == as_float
 
 
 def test_batch_equals_single_image_evaluation() -> None:
     rng = np.random.default_rng(1)
     A, B = rng.integers(0, 256, (2, 5, 48, 48)).astype(float)
     F = np.round((A + B) / 2)
-    batch = evaluate_batch(F, A, B, names=SMALL_OK + ["VIF"])
+    batch = score_255_batch(F, A, B, metrics=SMALL_OK + ["VIF"])
     for i in range(5):
-        single = evaluate(F[i], A[i], B[i], names=SMALL_OK + ["VIF"])
+        single = score_255(F[i], A[i], B[i], metrics=SMALL_OK + ["VIF"])
         for name, value in single.items():
             assert batch[name][i] == pytest.approx(value, rel=1e-12, abs=1e-15)
 
@@ -104,7 +104,7 @@ FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthChe
 def test_properties_on_random_images(a: np.ndarray, data: st.DataObject) -> None:
     b = data.draw(arrays(np.uint8, a.shape, elements=st.integers(0, 255)))
     f = data.draw(arrays(np.uint8, a.shape, elements=st.integers(0, 255)))
-    scores = evaluate(f, a, b, names=SMALL_OK)
+    scores = score_255(f, a, b, metrics=SMALL_OK)
     assert not any(np.isnan(v) for v in scores.values()), scores
     assert 0.0 <= scores["EN"] <= 8.0
     assert scores["SD"] >= 0 and scores["SF"] >= 0 and scores["AG"] >= 0 and scores["MI"] >= 0
@@ -112,7 +112,7 @@ def test_properties_on_random_images(a: np.ndarray, data: st.DataObject) -> None
     assert -2.0 - 1e-12 <= scores["SCD"] <= 2.0 + 1e-12
     assert -2.0 <= scores["SSIM"] <= 2.0 + 1e-12
     assert 0.0 <= scores["Qabf"] <= 1.0 and 0.0 <= scores["Nabf"] <= 1.0
-    swapped = evaluate(f, b, a, names=SMALL_OK)  # symmetric in the two sources
+    swapped = score_255(f, b, a, metrics=SMALL_OK)  # symmetric in the two sources
     for name, value in scores.items():
         assert swapped[name] == pytest.approx(value, rel=1e-9, abs=1e-12), name
 
@@ -120,7 +120,7 @@ def test_properties_on_random_images(a: np.ndarray, data: st.DataObject) -> None
 @FAST
 @given(images)
 def test_fusing_an_image_with_itself_is_perfect(a: np.ndarray) -> None:
-    scores = evaluate(a, a, a, names=["SSIM", "MI", "EN", "Nabf"])
+    scores = score_255(a, a, a, metrics=["SSIM", "MI", "EN", "Nabf"])
     assert scores["SSIM"] == pytest.approx(2.0, rel=1e-12)
     assert scores["MI"] == pytest.approx(2 * scores["EN"] * np.log(2), rel=1e-9, abs=1e-12)
     assert scores["Nabf"] == 0.0

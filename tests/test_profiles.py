@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from mmif_bench.metrics import evaluate, evaluate_batch
+from mmif_bench.evaluation import score_255, score_255_batch
 from mmif_bench.registry import get_metric, list_metrics
 
 from profiles_reference import PROFILES
@@ -62,7 +62,7 @@ def test_profiles_register_their_metric_sets():
 @pytest.mark.parametrize("profile", ["vifb", "tang"])
 def test_profile_matches_plain_implementation(profile, triples, plain_values):
     for (f, a, b), plain in zip(triples, plain_values[profile]):
-        fast = evaluate(f, a, b, profile=profile)
+        fast = score_255(f, a, b, profile=profile)
         assert set(fast) == set(plain)
         for name, expected in plain.items():
             rtol = QCB_RTOL if name == "Qcb" else RTOL
@@ -72,18 +72,18 @@ def test_profile_matches_plain_implementation(profile, triples, plain_values):
 def test_batch_equals_single_images(triples):
     stacks = [np.stack(x) for x in zip(*triples)]
     for profile in ("vifb", "tang"):
-        batch = evaluate_batch(*stacks, profile=profile)
+        batch = score_255_batch(*stacks, profile=profile)
         for i, (f, a, b) in enumerate(triples):
-            single = evaluate(f, a, b, profile=profile)
+            single = score_255(f, a, b, profile=profile)
             for name, value in single.items():
                 assert batch[name][i] == pytest.approx(value, rel=1e-12, abs=1e-12), (profile, name)
 
 
 def test_identities_with_the_default_profile(triples):
     for f, a, b in triples:
-        default = evaluate(f, a, b, profile="default")
-        vifb = evaluate(f, a, b, profile="vifb")
-        tang = evaluate(f, a, b, profile="tang")
+        default = score_255(f, a, b, profile="default")
+        vifb = score_255(f, a, b, profile="vifb")
+        tang = score_255(f, a, b, profile="tang")
         m, n = f.shape
         for same in ("EN", "SF", "SD", "VIF", "CC", "SCD", "Qabf"):
             assert tang[same] == pytest.approx(default[same], rel=1e-12), same
@@ -99,17 +99,17 @@ def test_identities_with_the_default_profile(triples):
         assert tang["PSNR"] == pytest.approx(default["PSNR"] + shift, rel=1e-12)
         # Tang's Nabf call puts A where the fused image belongs and F as second source.
         assert tang["Nabf"] == pytest.approx(
-            evaluate(a, b, f, names=["Nabf"], profile="default")["Nabf"], rel=1e-12)
+            score_255(a, b, f, metrics=["Nabf"], profile="default")["Nabf"], rel=1e-12)
         # VIFB's Qabf runs on 255 x the values; only the gX == gF quirk sees the scale.
         assert vifb["Qabf"] == pytest.approx(
-            evaluate(255 * f, 255 * a, 255 * b, names=["Qabf"])["Qabf"], rel=1e-12)
+            score_255(255 * f, 255 * a, 255 * b, metrics=["Qabf"])["Qabf"], rel=1e-12)
 
 
 def test_tang_mi_is_default_mi_in_bits_below_255(triples):
     for f, a, b in triples:
         f, a, b = (np.minimum(x, 254) for x in (f, a, b))
-        tang = evaluate(f, a, b, names=["MI"], profile="tang")["MI"]
-        default = evaluate(f, a, b, names=["MI"])["MI"]
+        tang = score_255(f, a, b, metrics=["MI"], profile="tang")["MI"]
+        default = score_255(f, a, b, metrics=["MI"])["MI"]
         assert tang == pytest.approx(default / math.log(2), rel=1e-12)
 
 
@@ -117,9 +117,9 @@ def test_tang_mi_merges_254_and_255():
     rng = np.random.default_rng(0)
     a = rng.integers(250, 256, (32, 32)).astype(float)
     b = rng.integers(0, 256, (32, 32)).astype(float)
-    merged = evaluate(a, b, a, names=["MI"], profile="tang")["MI"]
-    assert merged == pytest.approx(evaluate(np.minimum(a, 254), b, np.minimum(a, 254),
-                                            names=["MI"], profile="tang")["MI"], rel=1e-12)
+    merged = score_255(a, b, a, metrics=["MI"], profile="tang")["MI"]
+    assert merged == pytest.approx(score_255(np.minimum(a, 254), b, np.minimum(a, 254),
+                                            metrics=["MI"], profile="tang")["MI"], rel=1e-12)
 
 
 def test_inputs_are_read_as_uint8():
@@ -127,14 +127,14 @@ def test_inputs_are_read_as_uint8():
     a, b = (rng.integers(0, 256, (48, 48)).astype(float) for _ in range(2))
     f = (a + b) / 2  # halves: uint8() rounds them away from zero
     for profile in ("vifb", "tang"):
-        exact = evaluate(np.floor(f + 0.5), a, b, profile=profile)
-        assert evaluate(f, a, b, profile=profile) == exact
+        exact = score_255(np.floor(f + 0.5), a, b, profile=profile)
+        assert score_255(f, a, b, profile=profile) == exact
 
 
 def test_vifb_magnitudes_on_identical_images():
     rng = np.random.default_rng(2)
     a = rng.integers(0, 256, (64, 64)).astype(float)
-    values = evaluate(a, a, a, profile="vifb")
+    values = score_255(a, a, a, profile="vifb")
     assert values["SSIM"] == pytest.approx(2.0)
     assert values["RMSE"] == 0.0 and values["CE"] == 0.0 and values["Qcv"] == 0.0
     assert values["PSNR"] == math.inf

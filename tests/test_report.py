@@ -22,7 +22,7 @@ from mmif_bench.reporting.tables import build_leaderboard, leaderboard_frame
 @pytest.fixture(scope="module")
 def results_dir(harvard_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = make_results(harvard_root, tmp_path_factory.mktemp("results") / "run", per_pair=6)
-    write_report(out)
+    write_report(out, source_root=harvard_root)
     return out
 
 
@@ -89,10 +89,10 @@ def test_failures_are_counted_per_pair(results_dir: Path, tmp_path: Path) -> Non
                       ("mean", "MRI-CT"): 0, ("mean", "MRI-PET"): 0, ("mean", "MRI-SPECT"): 0}
 
 
-def test_every_output_is_written_byte_identically(results_dir: Path) -> None:
+def test_every_output_is_written_byte_identically(results_dir: Path, harvard_root: Path) -> None:
     before = {p: p.read_bytes() for p in sorted(results_dir.glob("leaderboard.*"))
               + sorted((results_dir / "figures").glob("*.png"))}
-    written = write_report(results_dir)
+    written = write_report(results_dir, source_root=harvard_root)
     assert {p: p.read_bytes() for p in written} == before
     names = {p.relative_to(results_dir).as_posix() for p in written}
     assert {"leaderboard.md", "leaderboard.csv", "leaderboard.json", "leaderboard.tex",
@@ -127,3 +127,45 @@ def test_json_records_provenance_and_tables(results_dir: Path) -> None:
     score = rows[0]["scores"]["EN"]
     assert score["n"] == 6 and score["ci95"][0] <= score["mean"] <= score["ci95"][1]
 
+
+
+def test_a_report_without_fused_images_says_the_views_are_left_out(results_dir: Path,
+                                                                    harvard_root: Path,
+                                                                    tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for name in ("scores.csv", "run.json"):
+        shutil.copy(results_dir / name, copy / name)
+    notes: list[str] = []
+    written = write_report(copy, source_root=harvard_root, log=notes.append)
+    assert notes == ["note: image views left out of the report: the results folder holds no "
+                     "fused/ images"]
+    assert "figures/comparison.png" not in {p.relative_to(copy).as_posix() for p in written}
+    page = (copy / "leaderboard.html").read_text()
+    assert "Image views left out: the results folder holds no fused/ images." in page
+    assert "data:image/png" not in page.split('id="image-data"')[1].split("</script>")[0]
+
+
+def test_not_applicable_pairs_show_as_na_and_are_not_ranked(results_dir: Path,
+                                                            harvard_root: Path,
+                                                            tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(results_dir, copy)
+    run = json.loads((copy / "run.json").read_text())
+    run["not_applicable"] = {"max": ["MRI-PET"]}
+    (copy / "run.json").write_text(json.dumps(run))
+    scores = (copy / "scores.csv").read_text().splitlines()
+    (copy / "scores.csv").write_text("\n".join(line for line in scores
+                                               if not line.startswith("max,harvard,MRI-PET,")) + "\n")
+    write_report(copy, source_root=harvard_root)
+    pet = (copy / "leaderboard.md").read_text().split("## MRI-PET")[1].split("## ")[0]
+    assert "| max | n/a | n/a | n/a | n/a | n/a |" in pet
+    record = json.loads((copy / "leaderboard.json").read_text())
+    rows = {r["method"]: r for r in record["leaderboard"]["MRI-PET"]["rows"]}
+    assert rows["max"]["not_applicable"] and rows["max"]["mean_rank"] is None
+    assert rows["mean"]["mean_rank"] == 1.0  # ranked among the methods that apply
+    assert not rows["mean"]["not_applicable"]
+    csv = pd.read_csv(copy / "leaderboard.csv")
+    na = csv[csv["not_applicable"]]
+    assert set(zip(na["method"], na["pair"])) == {("max", "MRI-PET")} and na["mean"].isna().all()
+    assert r"max & n/a & n/a & n/a & n/a & n/a \\" in (copy / "leaderboard.tex").read_text()

@@ -30,7 +30,7 @@ from selenium.webdriver.support.ui import Select  # noqa: E402
 @pytest.fixture(scope="module")
 def page(harvard_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = make_results(harvard_root, tmp_path_factory.mktemp("html") / "run", per_pair=3)
-    write_report(out)
+    write_report(out, source_root=harvard_root)
     return out / "leaderboard.html"
 
 

@@ -143,3 +143,18 @@ def test_process_pool_gives_the_same_scores(tmp_path) -> None:
         assert summary.exit_code == EXIT_OK and summary.fused_now == 12
         outs.append((out / "scores.csv").read_bytes())
     assert outs[0] == outs[1]
+
+
+def test_refresh_recomputes_only_the_named_methods(tmp_path) -> None:
+    base = dict(dataset="phantom", methods=["mean", "max"], metrics=["EN"], out=tmp_path / "T",
+                report=False)
+    run(RunConfig(**base))
+    before = (tmp_path / "T" / "scores.csv").read_bytes()
+    again = run(RunConfig(refresh=["max"], **base))
+    assert (again.fused_now, again.fused_cached) == (6, 6)
+    assert (again.scored_now, again.scored_cached) == (6, 6)
+    everything = run(RunConfig(refresh=True, **base))
+    assert (everything.fused_now, everything.scored_now) == (12, 12)
+    assert (tmp_path / "T" / "scores.csv").read_bytes() == before
+    with pytest.raises(ValueError, match="--refresh names dwt"):
+        run(RunConfig(refresh=["dwt"], **base))

@@ -13,6 +13,7 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 
 from mmif_bench.imageio import ImageError, read_image
+from mmif_bench.metric import arrow
 
 from .tables import Leaderboard
 
@@ -58,8 +59,9 @@ def bar_chart(board: Leaderboard, metric: str, path: Path) -> Path:
         axes.bar(np.arange(len(pairs)) + (i - (len(methods) - 1) / 2) * width, mean, width,
                  yerr=errors, capsize=2, label=method, color=colours[method],
                  error_kw={"linewidth": 0.8})
-    arrow = "↑ higher is better" if results.higher_is_better(metric) else "↓ lower is better"
-    axes.set_title(f"{metric} ({arrow}); mean and 95% bootstrap CI", fontsize=10)
+    higher = results.higher_is_better(metric)
+    direction = f"{arrow(higher)} {'higher' if higher else 'lower'} is better"
+    axes.set_title(f"{metric} ({direction}); mean and 95% bootstrap CI", fontsize=10)
     axes.set_xticks(np.arange(len(pairs)), pairs)
     axes.grid(axis="y", alpha=0.3)
     axes.set_axisbelow(True)
@@ -88,12 +90,13 @@ def box_plot(board: Leaderboard, metric: str, path: Path) -> Path:
                         fontsize=8)
         axes.set_title(pair, fontsize=9)
         axes.grid(axis="y", alpha=0.3)
-    arrow = "↑" if results.higher_is_better(metric) else "↓"
-    figure.suptitle(f"{metric} {arrow} per image", fontsize=10)
+    figure.suptitle(f"{metric} {arrow(results.higher_is_better(metric))} per image", fontsize=10)
     return _save(figure, path)
 
 
-def _pixels(path: Path) -> np.ndarray | None:
+def _pixels(path: Path | None) -> np.ndarray | None:
+    if path is None:
+        return None
     try:
         return read_image(path).pixels
     except ImageError:
@@ -129,13 +132,15 @@ def comparison_grid(board: Leaderboard, path: Path) -> Path:
     return _save(figure, path)
 
 
-def write_figures(board: Leaderboard, folder: Path) -> list[Path]:
-    """Every figure of the report, written into ``folder`` (none for a run with no pairs)."""
+def write_figures(board: Leaderboard, folder: Path, images: bool = True) -> list[Path]:
+    """Every figure of the report, written into ``folder`` (none for a run with no pairs);
+    the image comparison grid only with ``images``."""
     if not board.results.pairs:
         return []
     paths = []
     for metric in board.results.metrics:
         bar, box = figure_paths(folder, metric)
         paths += [bar_chart(board, metric, bar), box_plot(board, metric, box)]
-    paths.append(comparison_grid(board, folder / "comparison.png"))
+    if images:
+        paths.append(comparison_grid(board, folder / "comparison.png"))
     return paths

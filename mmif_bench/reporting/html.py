@@ -14,9 +14,11 @@ IMAGES_PER_PAIR = 4  # images per modality pair embedded in the page (0: all)
 BROWSER_FORMATS = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 
 
-def data_uri(path: Path) -> str | None:
+def data_uri(path: Path | None) -> str | None:
     """``data:`` URI of an image file (re-encoded as PNG unless browsers show it as is);
     None when the file is missing or unreadable."""
+    if path is None:
+        return None
     try:
         if path.suffix.lower() in BROWSER_FORMATS and path.is_file():
             mime, data = BROWSER_FORMATS[path.suffix.lower()], path.read_bytes()
@@ -46,10 +48,12 @@ def image_index(board: Leaderboard, per_pair: int = IMAGES_PER_PAIR) -> dict:
 
 
 def write_html(board: Leaderboard, path: Path, figures: Path,
-               images_per_pair: int = IMAGES_PER_PAIR) -> Path:
-    """Render ``leaderboard.html``; ``figures`` is the folder the charts were written to."""
+               images_per_pair: int = IMAGES_PER_PAIR, images_missing: str | None = None) -> Path:
+    """Render ``leaderboard.html``; ``figures`` is the folder the charts were written to.
+    With ``images_missing`` (the reason) the page says its image view is left out."""
     charts = [{"metric": metric, "uris": [data_uri(p) for p in figure_paths(figures, metric)]}
               for metric in board.results.metrics]
     return render_to(path, "leaderboard.html.j2", board=board, charts=charts,
-                     images=image_index(board, images_per_pair), images_per_pair=images_per_pair,
+                     images={} if images_missing else image_index(board, images_per_pair),
+                     images_missing=images_missing, images_per_pair=images_per_pair,
                      methods=board.results.methods)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-SCORE_COLUMNS = ["method", "dataset", "pair", "image", "metric", "value"]
+from mmif_bench.results import SCORE_COLUMNS, fused_image_path
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,9 @@ class Results:
     root: Path
     scores: pd.DataFrame
     run: dict
+    source_root: Path | None = None
+    """The folder of the dataset's source images (``file_a``/``file_b`` of run.json's pairs
+    are relative to it); None when it was not found."""
 
     @property
     def methods(self) -> list[str]:
@@ -52,6 +55,11 @@ class Results:
             raise ValueError(f"{self.root / 'run.json'}: metric {metric!r} has no "
                              f"'higher_is_better' entry; re-run mmif-bench run") from None
 
+    @property
+    def not_applicable(self) -> dict[str, list[str]]:
+        """Method -> pair types it has no model for (neither fused nor failed there)."""
+        return self.run.get("not_applicable", {})
+
     def metric_info(self, metric: str) -> dict:
         return self.run.get("metrics", {}).get(metric, {})
 
@@ -63,14 +71,25 @@ class Results:
         return counts.reindex(index, fill_value=0).reset_index()
 
     def fused_path(self, method: str, pair: str, image: str) -> Path:
-        return self.root / "fused" / method / pair / f"{image}.png"
+        return fused_image_path(self.root, method, pair, image)
 
-    def source_paths(self, entry: dict) -> tuple[Path, Path]:
-        """The two source files of a ``run.json`` pair entry (recorded relative to the
-        results folder)."""
-        def locate(recorded: str) -> Path:
-            return self.root / recorded
-        return locate(entry["path_a"]), locate(entry["path_b"])
+    def source_paths(self, entry: dict) -> tuple[Path | None, Path | None]:
+        """The two source files of a ``run.json`` pair entry (None without a source root)."""
+        if self.source_root is None:
+            return None, None
+        return self.source_root / entry["file_a"], self.source_root / entry["file_b"]
+
+    def image_views_missing(self) -> str | None:
+        """Why the report cannot show images (fused or source), or None when it can."""
+        if not (self.root / "fused").is_dir():
+            return "the results folder holds no fused/ images"
+        name = self.dataset.get("name", "")
+        first = next(iter(self.run.get("pairs", [])), None)
+        if first is not None and not all(p is not None and p.is_file()
+                                         for p in self.source_paths(first)):
+            return (f"the source images of dataset {name!r} were not found (for harvard: "
+                    f"--data-root, $MMIF_BENCH_DATA or 'mmif-bench fetch harvard')")
+        return None
 
 
 def _ordered(declared, found: pd.Series) -> list[str]:
@@ -78,8 +97,22 @@ def _ordered(declared, found: pd.Series) -> list[str]:
     return names + sorted(set(found.astype(str)) - set(names))
 
 
-def load_results(results_dir: str | Path) -> Results:
-    """Load a results folder; raises FileNotFoundError/ValueError naming what is wrong."""
+def registered_source_root(dataset: dict) -> Path | None:
+    """The folder of a registered dataset of the run's name (e.g. harvard where it is
+    configured or fetched, the built-in phantom); None when it is not found."""
+    from ..registry import create_dataset, specs
+
+    if dataset.get("name") not in specs("datasets"):
+        return None
+    try:
+        return getattr(create_dataset(dataset["name"]), "root", None)
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def load_results(results_dir: str | Path, source_root: Path | None = None) -> Results:
+    """Load a results folder; raises FileNotFoundError/ValueError naming what is wrong.
+    ``source_root``: the dataset folder (default: :func:`registered_source_root`)."""
     root = Path(results_dir)
     scores_path, run_path = root / "scores.csv", root / "run.json"
     for path in (scores_path, run_path):
@@ -91,4 +124,6 @@ def load_results(results_dir: str | Path) -> Results:
         raise ValueError(f"{scores_path}: missing columns {', '.join(missing)}")
     scores["value"] = pd.to_numeric(scores["value"], errors="coerce")
     run = json.loads(run_path.read_text())
-    return Results(root=root, scores=scores[SCORE_COLUMNS], run=run)
+    if source_root is None:
+        source_root = registered_source_root(run.get("dataset", {}))
+    return Results(root=root, scores=scores[list(SCORE_COLUMNS)], run=run, source_root=source_root)

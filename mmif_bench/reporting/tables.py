@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from mmif_bench.metric import arrow
+
 from .results import Results
 from .stats import ALPHA, CONFIDENCE, RESAMPLES, SEED, mean_ranks, summarize
 
@@ -29,7 +31,7 @@ class Column:
 
     @property
     def arrow(self) -> str:
-        return "↑" if self.higher_is_better else "↓"
+        return arrow(self.higher_is_better)
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,8 @@ class Row:
     rank_best: bool
     rank_second: bool
     failures: int
+    not_applicable: bool = False
+    """The method has no model for this pair type: shown as n/a, not ranked."""
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,8 @@ def build_leaderboard(results: Results) -> Leaderboard:
                                       bool(c["best"]), bool(c["second"]), bool(c["same_as_best"])))
             rows.append(Row(method, row_cells, float(pair_ranks[i]), bool(rank_best[i]),
                             bool(rank_second[i]), int(failures.get((method, pair), 0))))
+        rows += [Row(m, [None] * len(columns), math.nan, False, False, 0, not_applicable=True)
+                 for m in results.methods if pair in results.not_applicable.get(m, ())]
         tables.append(PairTable(pair, images[pair], rows))
     notes = {"confidence": CONFIDENCE, "bootstrap": "percentile", "resamples": RESAMPLES,
              "seed": SEED, "test": "paired Wilcoxon signed-rank vs the best, two-sided, Holm",
@@ -152,6 +158,13 @@ def leaderboard_frame(board: Leaderboard) -> pd.DataFrame:
     keys = pd.MultiIndex.from_frame(frame[["pair", "method"]])
     frame["mean_rank"] = mean_ranks(board.summary).reindex(keys).to_numpy()
     frame = frame.merge(board.failures, on=["method", "pair"], how="left")
+    frame["not_applicable"] = False
+    absent = pd.DataFrame([{"pair": pair, "method": method, "metric": metric, "not_applicable": True}
+                           for method, pairs in results.not_applicable.items() for pair in pairs
+                           for metric in results.metrics])
+    if len(absent):
+        absent["higher_is_better"] = absent["metric"].map(results.higher_is_better)
+        frame = pd.concat([frame, absent], ignore_index=True)
     methods = results.run.get("methods", {})
     frame["fingerprint"] = frame["method"].map(lambda m: methods.get(m, {}).get("fingerprint", ""))
     dataset = results.dataset
@@ -179,6 +192,7 @@ def leaderboard_record(board: Leaderboard) -> dict:
     for table in board.tables:
         tables[table.pair] = {"images": table.images, "rows": [{
             "method": row.method, "mean_rank": _finite(row.mean_rank), "failures": row.failures,
+            "not_applicable": row.not_applicable,
             "scores": {column.metric: None if cell is None else {
                 "n": cell.n, "mean": _finite(cell.mean), "std": _finite(cell.std),
                 "ci95": [_finite(cell.ci_low), _finite(cell.ci_high)],
@@ -187,9 +201,10 @@ def leaderboard_record(board: Leaderboard) -> dict:
                 for column, cell in zip(board.columns, row.cells)}}
             for row in table.rows]}
     return {"software": run.get("software", {}), "profile": board.results.profile,
-            "dataset": {k: v for k, v in board.results.dataset.items() if k != "root"},
+            "dataset": board.results.dataset,
             "methods": run.get("methods", {}), "metrics": run.get("metrics", {}),
             "statistics": board.notes, "leaderboard": tables,
+            "not_run": run.get("not_run", {}), "not_applicable": run.get("not_applicable", {}),
             "failures": run.get("failures", []), "skipped": run.get("skipped", []),
             "plugin_errors": run.get("plugin_errors", {})}
 
