@@ -27,6 +27,7 @@ from torch import nn
 
 from mmif_bench.config import WEIGHTS_ENV
 from mmif_bench.method import Method, Option
+from mmif_bench.methods.torchnet import DEVICE_OPTION, luma_uint8, resolve_device
 
 WEIGHTS_FILE = "CDDFuse_MIF.pth"
 DIM = 64  # feature channels (class defaults of the authors' net.py)
@@ -390,7 +391,7 @@ class CDDFuseFusion(Method):
         ``CDDFuse_MIF.pth`` as released (a dict of four DataParallel state dicts);
         default: that file in ``$MMIF_BENCH_WEIGHTS`` or the fetched store.
     device : str
-        ``"auto"`` (default: CUDA when torch sees a GPU), ``"cpu"`` or ``"cuda"``.
+        ``cpu`` (default), ``cuda`` or ``auto`` (CUDA when torch sees a GPU).
 
     References
     ----------
@@ -403,7 +404,7 @@ class CDDFuseFusion(Method):
     weight_files = {"weights": WEIGHTS_FILE}
     options = {
         "weights": Option("", f"{WEIGHTS_FILE}; default ${WEIGHTS_ENV}/{WEIGHTS_FILE}", "path"),
-        "device": Option("auto", "torch device: auto, cpu or cuda", "str"),
+        "device": DEVICE_OPTION,
     }
     bibtex: ClassVar[str] = """@InProceedings{Zhao_2023_CVPR,
     author    = {Zhao, Zixiang and Bai, Haowen and Zhang, Jiangshe and Zhang, Yulun and Xu, Shuang and Lin, Zudi and Timofte, Radu and Van Gool, Luc},
@@ -416,22 +417,26 @@ class CDDFuseFusion(Method):
 
     def __init__(self, **config: Any) -> None:
         super().__init__(**config)
-        self.device = pick_device(str(self.config["device"]))
+        self.device = resolve_device(self.name, str(self.config["device"]))
         path = self.weight_path("weights")
         self.net = CDDFuseMIF()
         self.net.load_checkpoint(torch.load(path, map_location="cpu", weights_only=True),
                                  str(path))
         self.net.to(self.device, memory_format=torch.channels_last).eval()
 
-    def fuse(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
         return self.fuse_batch(a[None], b[None])[0]
 
-    def fuse_batch(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def fuse_batch(self, a: np.ndarray, b: np.ndarray, *,
+                   modality: str | None = None) -> np.ndarray:
         fused = self.fuse_batch_float(a, b)
         return np.stack([imageio_uint8(image) for image in fused]).astype(np.float32) / 255
 
     def fuse_batch_float(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """N x H x W float32 in [0, 255]: what the authors' script hands to its writer."""
+        if min(a.shape[1:]) < 2:
+            raise ValueError(f"cddfuse needs images of at least 2 x 2 pixels (its reflection "
+                             f"padding), got {a.shape[1]} x {a.shape[2]}")
         out = np.empty(a.shape, dtype=np.float32)
         chunk = max(1, PIXELS_PER_PASS[self.device.type] // (2 * a[0].size))
         for start in range(0, len(a), chunk):
@@ -441,19 +446,9 @@ class CDDFuseFusion(Method):
 
     @torch.no_grad()
     def _forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        mri, other = (torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))[:, None]
-                      .to(self.device) for x in (a, b))
+        # the authors read 8-bit images and scale them by 1/255 in float32
+        mri, other = (torch.from_numpy(luma_uint8(x)[:, None]).to(self.device).float() / 255.0
+                      for x in (a, b))
         with full_fp32(self.device):
             fused = min_max_255(self.net(mri, other))
         return fused[:, 0].cpu().numpy()
-
-
-def pick_device(name: str) -> torch.device:
-    """``auto`` -> CUDA when available, else CPU; ``cuda`` without a GPU is an error."""
-    if name not in ("auto", "cpu", "cuda"):
-        raise ValueError(f"cddfuse: device must be 'auto', 'cpu' or 'cuda', got {name!r}")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("cddfuse: device=cuda requested but torch sees no CUDA GPU")
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    return torch.device(name)
