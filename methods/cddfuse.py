@@ -364,8 +364,7 @@ def full_fp32(device: torch.device) -> Iterator[None]:
 
 
 class CDDFuseFusion(Method):
-    """CDDFuse with the authors' medical-image-fusion weights, computed as their
-    ``test_MIF.py`` does.
+    """CDDFuse with the authors' medical weights, computed as their test_MIF.py does.
 
     The MRI is the authors' "VIS" input and the CT (or the Y channel of PET/SPECT) their
     "IR" input, both gray in [0, 1]. One encoder turns each into base (low-frequency,
