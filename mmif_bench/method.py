@@ -19,6 +19,7 @@ from typing import Any, Callable, ClassVar
 import numpy as np
 
 from .cache import code_digest
+from .download import file_sha256
 from .weights import MissingWeightsError, candidates, locate, missing_message
 
 
@@ -47,15 +48,6 @@ class Option:
                 return False
             raise ValueError(f"expected true/false, got {text!r}")
         return text
-
-
-def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(chunk), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class Method:

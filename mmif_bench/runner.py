@@ -28,6 +28,7 @@ from .config import data_root as configured_data_root
 from .dataset import Dataset, Pair, Problem, content_hash
 from .evaluation import resolve_metrics, score_255_batch
 from .executors import create_executor, shard
+from .fused_folder import SHOWN_EXTRAS, FusedFolder, check_fused_folder, read_fused_folder
 from .fusion import FuseTask, fused_key
 from .imageio import atomic_write_bytes, decode_png, gray_of
 from .metric import Metric
@@ -67,6 +68,8 @@ class RunConfig:
     report: bool = True
     refresh: bool | list[str] = False
     """Recompute regardless of the cache: True for every method, or these methods."""
+    fused: dict[str, str | Path] = field(default_factory=dict)
+    """Folders of fused images made elsewhere, scored as methods: ``{name: folder}``."""
 
 
 @dataclass
@@ -119,8 +122,14 @@ class Plan:
     out: Path
     metrics: list[Metric]
     methods: list[PlannedMethod]
+    folders: list[FusedFolder] = field(default_factory=list)
     not_run: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Methods a default run leaves out: their missing weight files and fetch command."""
+
+    def info(self) -> dict[str, dict[str, Any]]:
+        """``run.json``'s methods: each method's options and fingerprint, each folder's
+        provenance."""
+        return {**{m.name: m.info for m in self.methods}, **{f.name: f.info for f in self.folders}}
 
 
 @dataclass
@@ -201,11 +210,15 @@ def configure(config: RunConfig, log: Log = _stderr) -> Plan:
     names = config.methods or list_methods()
     for name in names:
         method_spec(name)  # unknown names fail here, with suggestions
-    refresh = set(names) if config.refresh is True else set(config.refresh or ())
-    if refresh - set(names):
-        raise ValueError(f"--refresh names {', '.join(sorted(refresh - set(names)))}, which "
-                         f"the run does not include (its methods: {', '.join(names)})")
+    scored = names + list(config.fused)
+    refresh = set(scored) if config.refresh is True else set(config.refresh or ())
+    if refresh - set(scored):
+        raise ValueError(f"--refresh names {', '.join(sorted(refresh - set(scored)))}, which "
+                         f"the run does not include (its methods: {', '.join(scored)})")
     plan = Plan(dataset, out, metrics, [])
+    for name, folder in config.fused.items():
+        check_fused_folder(name, Path(folder), out, names)
+        plan.folders.append(FusedFolder(name, Path(folder), name in refresh))
     for name in names:
         options = config.method_options.get(name, {})
         missing = missing_weights(name, **options)
@@ -282,11 +295,35 @@ def _reuse_cached(method: PlannedMethod, pairs: list[LoadedPair], cache: Cache, 
     return pending
 
 
+def _read_folders(plan: Plan, inputs: Inputs, fused_png: dict[tuple[str, str], bytes],
+                  summary: RunSummary, log: Log) -> None:
+    """Take the images of every ``--fused`` folder; missing or unusable ones are failures."""
+    by_key = inputs.by_key()
+    shapes = {lp.pair.key: lp.gray_a.shape for lp in inputs.loaded}
+    for folder in plan.folders:
+        images, failures = read_fused_folder(folder, [lp.pair for lp in inputs.loaded], shapes,
+                                             plan.out)
+        fused_png.update({(folder.name, key): png for key, png in images.items()})
+        for key, message in failures.items():
+            summary.fail(folder.name, by_key[key].pair, message)
+        provenance = folder.info["provenance"]
+        log(f"fused folder {folder.name}: {len(images)} of {len(inputs.loaded)} pairs from "
+            f"{provenance['files']} files (content sha256 {provenance['content_sha256'][:16]})")
+        for note in folder.info["notes"]:
+            log(f"note: {folder.name}: {note}")
+        extras = provenance["extra_files"]
+        if extras:
+            more = ", ..." if len(extras) > SHOWN_EXTRAS else ""
+            log(f"note: {folder.name}: {len(extras)} files match no pair of the run and were "
+                f"left out: {', '.join(extras[:SHOWN_EXTRAS])}{more}")
+
+
 def fuse_all(plan: Plan, inputs: Inputs, config: RunConfig, cache: Cache,
-             summary: RunSummary) -> dict[tuple[str, str], bytes]:
-    """PNG bytes of every fused image, keyed by (method, pair key): cached ones, then the
-    rest fused by the executor; failures are recorded in ``summary``."""
+             summary: RunSummary, log: Log) -> dict[tuple[str, str], bytes]:
+    """PNG bytes of every fused image, keyed by (method, pair key): the ``--fused`` folders',
+    cached ones, then the rest fused by the executor; failures are recorded in ``summary``."""
     fused_png: dict[tuple[str, str], bytes] = {}
+    _read_folders(plan, inputs, fused_png, summary, log)
     tasks = [FuseTask(method.name, method.spec, method.options, method.fingerprint,
                       tuple(lp.pair for lp in chunk), tuple(lp.input_hash for lp in chunk),
                       str(plan.out), str(cache.root), config.timeout)
@@ -331,7 +368,7 @@ def _score_group(group: list[tuple[str, LoadedPair, np.ndarray]], names: list[st
     return per_pair
 
 
-def _score_method(method: PlannedMethod, items: list[tuple[LoadedPair, bytes]],
+def _score_method(method: PlannedMethod | FusedFolder, items: list[tuple[LoadedPair, bytes]],
                   metrics: list[Metric], profile: str, signature: str, cache: Cache,
                   summary: RunSummary) -> dict[str, dict[str, float]]:
     """Scores per pair key, from the cache (unless refreshed) or the batched metric path."""
@@ -364,7 +401,7 @@ def score_all(plan: Plan, inputs: Inputs, fused_png: dict[tuple[str, str], bytes
     signature = _metrics_signature(plan.metrics, profile)
     by_key = inputs.by_key()
     scores: list[Score] = []
-    for method in plan.methods:
+    for method in [*plan.methods, *plan.folders]:
         items = [(lp, fused_png[(method.name, lp.pair.key)]) for lp in inputs.loaded
                  if (method.name, lp.pair.key) in fused_png]
         for pair_key, values in _score_method(method, items, plan.metrics, profile,
@@ -392,7 +429,7 @@ def write_results(plan: Plan, inputs: Inputs, scores: list[Score], config: RunCo
         "software": {"name": "mmif-bench", "version": __version__},
         "profile": config.profile,
         "dataset": _dataset_record(plan.dataset, config.split, inputs),
-        "methods": {m.name: m.info for m in plan.methods},
+        "methods": plan.info(),
         "not_run": plan.not_run,
         "not_applicable": summary.not_applicable,
         "metrics": {m.name: {"higher_is_better": m.higher_is_better, "needs_sources": m.needs_sources,
@@ -419,7 +456,7 @@ def run(config: RunConfig, log: Log = _stderr) -> RunSummary:
     summary = RunSummary(plan.out, EXIT_OK, plan.dataset.name, len(inputs.loaded),
                          skipped=inputs.skipped)
     cache = Cache(config.cache_dir or plan.out / ".cache")
-    fused_png = fuse_all(plan, inputs, config, cache, summary)
+    fused_png = fuse_all(plan, inputs, config, cache, summary, log)
     scores = score_all(plan, inputs, fused_png, config.profile, cache, summary)
     write_results(plan, inputs, scores, config, summary)
     if cache.corrupt:
@@ -428,7 +465,8 @@ def run(config: RunConfig, log: Log = _stderr) -> RunSummary:
         summary.exit_code = EXIT_NOTHING
     elif summary.failures or inputs.skipped:
         summary.exit_code = EXIT_PARTIAL
-    log(f"{plan.dataset.name}: {len(inputs.loaded)} pairs x {len(plan.methods)} methods; fused "
+    log(f"{plan.dataset.name}: {len(inputs.loaded)} pairs x "
+        f"{len(plan.methods) + len(plan.folders)} methods; fused "
         f"{summary.fused_now} (cached {summary.fused_cached}), scored {summary.scored_now} "
         f"(cached {summary.scored_cached}); {len(summary.failures)} failures, "
         f"{len(inputs.skipped)} skipped; results in {plan.out}")

@@ -44,8 +44,18 @@ def harvard_root() -> Path:
 def weights_dir() -> Path:
     """Published weights: ``$MMIF_BENCH_WEIGHTS`` or ``../shared/weights``."""
     root = _locate("MMIF_BENCH_WEIGHTS", SHARED / "weights")
+    if not root.is_dir() or not any(root.iterdir()):
+        pytest.skip(f"no weights folder at {root} (missing or empty); set MMIF_BENCH_WEIGHTS")
+    return root
+
+
+@pytest.fixture(scope="session")
+def reference_outputs(weights_dir) -> Path:
+    """The authors' own fused images of a few Harvard test pairs per deep method
+    (``<weights>/reference_outputs/<method>/<PAIR>_<NAME>.png``; see its README)."""
+    root = weights_dir / "reference_outputs"
     if not root.is_dir():
-        pytest.skip(f"weights folder not found at {root}; set MMIF_BENCH_WEIGHTS")
+        pytest.skip(f"authors' reference outputs not found at {root}")
     return root
 
 

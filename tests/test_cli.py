@@ -63,6 +63,18 @@ def test_method_options_are_typed() -> None:
         parse_method_options(["mean:x=1"])
 
 
+def test_readme_setup_is_two_commands_that_need_no_local_copies(repo_root) -> None:
+    readme = (repo_root / "README.md").read_text()
+    setup = readme.split("## Set up on a fresh machine", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```bash\n(.*?)\n```", setup, flags=re.S)
+    assert len(blocks) == 2 and all("\n" not in block for block in blocks)
+    assert blocks[0].endswith("pip install -e . && mmif-bench run")
+    assert not any("shared" in block or "MMIF_BENCH" in block for block in blocks)
+    ci = (repo_root / ".ci" / "run").read_text()
+    for variable, folder in (("DATA", "datasets/harvard"), ("WEIGHTS", "weights")):
+        assert f'export MMIF_BENCH_{variable}="$PWD/../shared/{folder}"' in ci
+
+
 def test_ci_runs_exactly_the_readme_test_command(repo_root) -> None:
     readme = (repo_root / "README.md").read_text()
     blocks = re.findall(r"```bash\n(.*?)\n```", readme, flags=re.S)

@@ -1,0 +1,53 @@
+"""What the ported PyTorch networks share: device choice, loading a published state
+dict into a module, and the 8-bit luma the authors' scripts read."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from mmif_bench.method import Option
+
+DEVICES = ("cpu", "cuda", "auto")
+DEVICE_OPTION = Option("cpu", "torch device: cpu, cuda, or auto (cuda when torch sees a GPU)",
+                       "str")
+
+
+def resolve_device(method: str, device: str) -> torch.device:
+    """The torch device of a ``device`` option value (``cpu``, ``cuda`` or ``auto``)."""
+    if device not in DEVICES:
+        raise ValueError(f"{method}: device must be one of {', '.join(DEVICES)}, got {device!r}")
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(f"{method}: device=cuda requested but torch sees no CUDA GPU")
+    return torch.device(device)
+
+
+def load_published(module: nn.Module, path: Path, method: str) -> nn.Module:
+    """Load the authors' state dict file into ``module`` as published (same keys, same
+    shapes), in eval mode; a file that does not fit says so, naming the file."""
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    expected = {key: tuple(value.shape) for key, value in module.state_dict().items()}
+    found = {key: tuple(value.shape) for key, value in state.items()} if isinstance(
+        state, dict) else {}
+    if found != expected:
+        missing = sorted(set(expected) - set(found))[:3]
+        extra = sorted(set(found) - set(expected))[:3]
+        wrong = sorted(k for k in set(found) & set(expected) if found[k] != expected[k])[:3]
+        raise ValueError(f"{method}: {path} is not the published {method} state dict "
+                         f"(missing {missing}, unexpected {extra}, wrong shape {wrong})")
+    module.load_state_dict(state)
+    return module.eval()
+
+
+def luma_uint8(y: np.ndarray) -> np.ndarray:
+    """A [0, 1] luma as the 8-bit image the authors' scripts read (round to 1/255).
+
+    The pipeline gives methods the float BT.601 luma; OpenCV's ``BGR2YCrCb`` and PIL's
+    ``convert('L')`` round the same weighted sum with fixed-point arithmetic, which
+    differs from plain rounding only within about 0.005 grey levels of a .5 tie.
+    """
+    return np.clip(np.rint(np.asarray(y, dtype=np.float64) * 255.0), 0, 255).astype(np.uint8)

@@ -1,0 +1,213 @@
+"""``mmif-bench fetch`` against a real HTTP server on the loopback interface (stdlib
+``http.server`` in a thread) serving archives and files built here: success, an
+interrupted transfer, a hash mismatch refused with nothing installed, an unreachable host;
+then the shipped manifest and registry against the real data and weights where present."""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import socket
+import subprocess
+import sys
+import threading
+import zipfile
+from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mmif_bench import create_dataset, create_method
+from mmif_bench.config import fetched_dataset
+from mmif_bench.datasets import harvard
+from mmif_bench.download import FetchError, git_blob_id
+from mmif_bench.imageio import encode_png
+from mmif_bench.runner import RunConfig, run
+from mmif_bench.weights import WeightFile, store_dir
+from mmif_bench.weights_fetch import fetch_files, fetch_weights
+
+TOP = f"Havard-Medical-Image-Fusion-Datasets-{harvard.COMMIT}"  # GitHub's archive folder
+
+
+class Handler(SimpleHTTPRequestHandler):
+    """Files of a folder; ``/cut/NAME`` announces NAME's full length, sends half, hangs up."""
+
+    def log_message(self, *args: object) -> None:  # keep the test output clean
+        pass
+
+    def do_GET(self) -> None:
+        if not self.path.startswith("/cut/"):
+            return super().do_GET()
+        data = (Path(self.directory) / self.path[len("/cut/"):]).read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data[: len(data) // 2])
+        self.wfile.flush()
+        self.connection.shutdown(socket.SHUT_RDWR)
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """The base URL of a loopback server and the folder it serves."""
+    folder = tmp_path / "www"
+    folder.mkdir()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Handler, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", folder
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty user cache and no configured data or weights."""
+    monkeypatch.setenv("MMIF_BENCH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("MMIF_BENCH_DATA", raising=False)
+    monkeypatch.delenv("MMIF_BENCH_WEIGHTS", raising=False)
+    return tmp_path / "cache"
+
+
+def small_archive(corrupt: str | None = None) -> tuple[bytes, list[harvard.Image]]:
+    """A zip in the published repository's layout (two pairs per pair type, one of them
+    test) and its manifest; ``corrupt``: a file whose archived bytes are altered."""
+    rng = np.random.default_rng(0)
+    images, buffer = [], io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for other in ("CT", "PET", "SPECT"):
+            for index, split in ((1, "train"), (2, "test")):
+                for modality in ("MRI", other):
+                    data = encode_png(rng.integers(0, 256, (24, 24), dtype=np.uint8))
+                    image = harvard.Image(f"MRI-{other}/{modality}/{index}.png", split, len(data),
+                                          hashlib.sha256(data).hexdigest())
+                    images.append(image)
+                    if image.file == corrupt:
+                        data = data[:-1] + bytes([data[-1] ^ 1])
+                    archive.writestr(f"{TOP}/{image.published_as}", data)
+    return buffer.getvalue(), images
+
+
+def test_fetch_installs_the_verified_pairs_where_harvard_finds_them(served, cache) -> None:
+    url, folder = served
+    data, images = small_archive()
+    (folder / "harvard.zip").write_bytes(data)
+    root = harvard.fetch(f"{url}/harvard.zip", images=images, log=lambda m: None)
+    assert root == fetched_dataset("harvard") and root.is_relative_to(cache)
+    assert (root / "MRI-PET" / "PET" / "2.png").read_bytes().startswith(b"\x89PNG")
+    assert (root / "MRI-SPECT" / "test.txt").read_text() == "2.png\n"
+    dataset = create_dataset("harvard")  # no --data-root, no MMIF_BENCH_DATA: the fetched copy
+    assert dataset.root == root
+    assert sorted(p.key for p in dataset.list_pairs("test").pairs) == [
+        "MRI-CT/2", "MRI-PET/2", "MRI-SPECT/2"]
+    assert not any((cache / ".partial").iterdir())  # no scratch left behind
+
+
+def test_an_interrupted_download_installs_nothing(served, cache) -> None:
+    url, folder = served
+    data, images = small_archive()
+    (folder / "harvard.zip").write_bytes(data)
+    with pytest.raises(FetchError, match="interrupted.*nothing was installed"):
+        harvard.fetch(f"{url}/cut/harvard.zip", images=images, log=lambda m: None)
+    assert not fetched_dataset("harvard").exists()
+    assert not any((cache / ".partial").iterdir())
+
+
+def test_a_hash_mismatch_is_refused_and_keeps_the_installed_copy(served, cache) -> None:
+    url, folder = served
+    good, images = small_archive()
+    (folder / "good.zip").write_bytes(good)
+    bad, _ = small_archive(corrupt="MRI-SPECT/SPECT/1.png")
+    (folder / "bad.zip").write_bytes(bad)
+    with pytest.raises(FetchError, match=r"SPECT-MRI/SPECT/1\.png does not match the manifest"):
+        harvard.fetch(f"{url}/bad.zip", images=images, log=lambda m: None)
+    assert not fetched_dataset("harvard").exists()
+    root = harvard.fetch(f"{url}/good.zip", images=images, log=lambda m: None)
+    before = sorted(p.relative_to(root) for p in root.rglob("*"))
+    with pytest.raises(FetchError, match="refused, nothing was installed"):
+        harvard.fetch(f"{url}/bad.zip", force=True, images=images, log=lambda m: None)
+    assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
+
+
+def test_an_unreachable_host_is_one_line_naming_the_fix(cache, tmp_path) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = subprocess.run([sys.executable, "-m", "mmif_bench", "fetch", "harvard", "--from",
+                             f"http://127.0.0.1:{port}/harvard.zip"], cwd=tmp_path,
+                            env=dict(os.environ), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 5
+    error = [line for line in result.stderr.splitlines() if line.startswith("mmif-bench:")]
+    assert len(error) == 1 and "cannot be reached" in error[0] and "--from" in error[0]
+    assert not fetched_dataset("harvard").exists()
+
+
+def _published(folder: Path, name: str, data: bytes) -> Path:
+    (folder / name).parent.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(data)
+    return folder / name
+
+
+def test_weights_are_verified_by_git_blob_id_and_archive_members(served, cache) -> None:
+    url, folder = served
+    plain = _published(folder, "model.pth", b"weights " * 1000)
+    members = {"ckpt/model.index": b"index", "ckpt/model.data": b"data " * 100}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    zipped = _published(folder, "Model.zip", buffer.getvalue())
+    row = dict(method="toy", repository="someone/toy", commit="0" * 40, bytes=None, sha256="")
+    entries = [WeightFile(file="Toy/model.pth", path="models/model.pth", member="",
+                          git_blob=git_blob_id(plain), **row)]
+    entries += [WeightFile(file=f"Toy-zip/{Path(name).name}", path="Model.zip", member=name,
+                           git_blob=git_blob_id(zipped), **row) for name in members]
+    assert fetch_files(entries, url, log=lambda m: None) == []
+    assert (store_dir() / "Toy/model.pth").read_bytes() == plain.read_bytes()
+    assert (store_dir() / "Toy-zip/model.data").read_bytes() == members["ckpt/model.data"]
+    plain.write_bytes(b"tampered")
+    errors = fetch_files(entries[:1], url, log=lambda m: None)
+    assert len(errors) == 1 and "git blob" in errors[0] and "refused" in errors[0]
+
+
+def test_git_blob_id_is_the_id_git_gives_the_file(tmp_path) -> None:
+    path = _published(tmp_path, "x.bin", bytes(range(256)) * 3)
+    git = subprocess.run(["git", "hash-object", str(path)], capture_output=True, text=True)
+    if git.returncode != 0:
+        pytest.skip("git not available")
+    assert git_blob_id(path) == git.stdout.strip()
+
+
+def test_fetched_ifcnn_weights_make_ifcnn_run(served, cache, weights_dir) -> None:
+    url, folder = served
+    (folder / "IFCNN-MAX.pth").write_bytes((weights_dir / "IFCNN-MAX.pth").read_bytes())
+    with pytest.raises(FileNotFoundError, match="mmif-bench fetch weights ifcnn"):
+        create_method("ifcnn")
+    (folder / "wrong").mkdir()
+    (folder / "wrong" / "IFCNN-MAX.pth").write_bytes(b"not the published file")
+    errors = fetch_weights(["ifcnn"], f"{url}/wrong", log=lambda m: None)
+    assert len(errors) == 1 and "sha256" in errors[0] and not (store_dir() / "IFCNN-MAX.pth").exists()
+    assert fetch_weights(["ifcnn"], url, log=lambda m: None) == []
+    assert create_method("ifcnn").weight_path("weights") == store_dir() / "IFCNN-MAX.pth"
+
+
+def test_the_fetched_copy_scores_what_the_data_scores(cache, harvard_root, tmp_path) -> None:
+    """Fetching from a folder of the data (our layout) checks all 1620 images against the
+    shipped manifest; a run on the fetched copy then scores exactly what the data scores."""
+    root = harvard.fetch(str(harvard_root), log=lambda m: None)
+    assert len(harvard.manifest()) == 1620
+    for pair in ("MRI-CT", "MRI-PET", "MRI-SPECT"):
+        for split in ("train", "test"):
+            shipped = sorted((root / pair / f"{split}.txt").read_text().split())
+            assert shipped == sorted((harvard_root / pair / f"{split}.txt").read_text().split())
+    common = {"methods": ["mean"], "metrics": ["EN", "SSIM"], "report": False}
+    run(RunConfig(out=tmp_path / "fetched", **common), log=lambda m: None)  # default: harvard
+    run(RunConfig(dataset="harvard", data_root=harvard_root, out=tmp_path / "data", **common),
+        log=lambda m: None)
+    assert (tmp_path / "fetched" / "scores.csv").read_bytes() == (
+        tmp_path / "data" / "scores.csv").read_bytes()
+    assert (tmp_path / "fetched" / "run.json").read_bytes() == (
+        tmp_path / "data" / "run.json").read_bytes()
