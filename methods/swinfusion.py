@@ -34,6 +34,8 @@ from torch import nn
 from mmif_bench.config import WEIGHTS_ENV
 from mmif_bench.method import Method, Option
 
+from .torchnet import DEVICE_OPTION, luma_uint8, resolve_device
+
 EMBED_DIM = 60
 HEADS = 6
 WINDOW = 8
@@ -58,8 +60,8 @@ def relative_position_index(window: int = WINDOW) -> torch.Tensor:
     """Row of the relative-position bias table for every (query, key) token pair of a
     window, tokens in row-major order: ``(dr + w - 1) * (2w - 1) + (dc + w - 1)`` for the
     offset (dr, dc) from key to query. int64, window^2 x window^2."""
-    rows, cols = torch.arange(window * window).div(window, rounding_mode="floor"), \
-        torch.arange(window * window) % window
+    token = torch.arange(window * window)
+    rows, cols = token // window, token % window
     d_row = rows[:, None] - rows[None, :] + window - 1
     d_col = cols[:, None] - cols[None, :] + window - 1
     return d_row * (2 * window - 1) + d_col
@@ -410,11 +412,11 @@ def first_mismatch(found: Mapping[str, Any], model: SwinFusion) -> str | None:
         if key not in expected:
             return f"unexpected key {key!r}"
         want = expected[key]
-        if not isinstance(value, torch.Tensor) or value.shape != want.shape \
-                or value.dtype != want.dtype:
-            got = (f"{value.dtype} {list(value.shape)}" if isinstance(value, torch.Tensor)
-                   else type(value).__name__)
-            return f"key {key!r} is {got}, expected {want.dtype} {list(want.shape)}"
+        if not isinstance(value, torch.Tensor):
+            return f"key {key!r} is a {type(value).__name__}, not a tensor"
+        if value.shape != want.shape or value.dtype != want.dtype:
+            return (f"key {key!r} is {value.dtype} {list(value.shape)}, "
+                    f"expected {want.dtype} {list(want.shape)}")
         if key in structural and not torch.equal(value, want):
             return f"key {key!r} differs from the recomputed buffer"
     missing = next((key for key in expected if key not in found), None)
@@ -425,16 +427,20 @@ def load_swinfusion(path: str | Path) -> SwinFusion:
     """The network with the weights of an authors' ``10000_E.pth`` (a bare state dict;
     a ``params`` entry is used if present, as the authors' loader does). Every entry is
     checked: structural buffers must equal the recomputed ones, which the network uses."""
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    fix = "get the released files with 'mmif-bench fetch weights swinfusion'"
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises several types for files it cannot read
+        raise ValueError(f"{path}: not a readable torch file ({type(error).__name__} from "
+                         f"torch.load with weights_only=True); {fix}") from error
     if isinstance(state, Mapping) and "params" in state:
         state = state["params"]
-    if not isinstance(state, Mapping):
-        raise ValueError(f"{path}: not a SwinFusion state dict (found {type(state).__name__})")
     model = SwinFusion()
-    problem = first_mismatch(state, model)
+    problem = (first_mismatch(state, model) if isinstance(state, Mapping)
+               else f"found a {type(state).__name__}, not a state dict")
     if problem:
         raise ValueError(f"{path}: not the authors' SwinFusion medical model "
-                         f"(10000_E.pth): {problem}")
+                         f"(10000_E.pth): {problem}; {fix}")
     model.load_state_dict({key: state[key] for key in model.state_dict()}, strict=True)
     return model.eval()
 
@@ -479,7 +485,8 @@ class SwinFusionMethod(Method):
     """SwinFusion with the authors' released medical models, as their test script runs them.
 
     MRI is source A and the CT, or the luma Y of PET / SPECT, is source B (the network is
-    not symmetric). Both are mirror-padded to the next multiple of 8 above their size
+    not symmetric); both are taken as the 8-bit images the authors' script reads (rounded
+    to 1/255). Both are mirror-padded to the next multiple of 8 above their size
     (256 -> 264), fused, cropped back; the output is clamped to [0, 1], scaled by 255 and
     rounded (half to even) as the authors save it; the method returns that 8-bit image / 255.
 
@@ -503,7 +510,7 @@ class SwinFusionMethod(Method):
         the same file under ``Medical_Fusion-PET-MRI``; default: ``SwinFusion-CT-MRI/10000_E.pth``
         and ``SwinFusion-PET-MRI/10000_E.pth`` in ``$MMIF_BENCH_WEIGHTS`` or the fetched store.
     device : str
-        ``"auto"`` (default: CUDA when torch sees a GPU, else CPU), ``"cpu"`` or ``"cuda"``.
+        ``"cpu"`` (default), ``"cuda"`` or ``"auto"`` (CUDA when torch sees a GPU).
 
     References
     ----------
@@ -520,19 +527,12 @@ class SwinFusionMethod(Method):
         "weights_ct": Option("", f"CT-MRI 10000_E.pth; default ${WEIGHTS_ENV}/{CT_FILE}", "path"),
         "weights_pet": Option("", f"PET-MRI 10000_E.pth (also used for SPECT); default "
                               f"${WEIGHTS_ENV}/{PET_FILE}", "path"),
-        "device": Option("auto", "torch device: auto, cpu or cuda", "str"),
+        "device": DEVICE_OPTION,
     }
 
     def __init__(self, **config: Any) -> None:
         super().__init__(**config)
-        device = str(self.config["device"])
-        if device not in ("auto", "cpu", "cuda"):
-            raise ValueError(f"swinfusion: device must be 'auto', 'cpu' or 'cuda', got {device!r}")
-        if device == "cuda" and not torch.cuda.is_available():
-            raise RuntimeError("swinfusion: device=cuda requested but torch sees no CUDA GPU")
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.device = torch.device(device)
+        self.device = resolve_device(self.name, str(self.config["device"]))
         paths = {key: self.weight_path(key) for key in self.weight_files}
         self.models = {key: load_swinfusion(path).to(self.device) for key, path in paths.items()}
 
@@ -553,8 +553,8 @@ class SwinFusionMethod(Method):
         chunk = CHUNK[self.device.type]
         for start in range(0, len(a), chunk):
             part = slice(start, start + chunk)
-            sources = [torch.from_numpy(np.ascontiguousarray(x[part], dtype=np.float32))
-                       .to(self.device)[:, None] for x in (a, b)]
+            sources = [torch.from_numpy(np.float32(luma_uint8(x[part]) / 255.0))
+                       .to(self.device)[:, None] for x in (a, b)]  # the 8-bit images read
             fused = to_8bit(fuse_float(model, *sources)) / 255.0
             out[part] = fused[:, 0].cpu().numpy()
         return out

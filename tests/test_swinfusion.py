@@ -76,8 +76,9 @@ def test_png_within_one_grey_level_of_the_authors(fused_pairs, fixtures_dir, pai
 
 
 def small_pair(shape: tuple[int, int], seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two random 8-bit images / 255 (what the method reads)."""
     rng = np.random.default_rng(seed)
-    return rng.random(shape, dtype=np.float32), rng.random(shape, dtype=np.float32)
+    return tuple(np.float32(rng.integers(0, 256, shape) / 255.0) for _ in range(2))
 
 
 @pytest.mark.parametrize("modality, option", [("CT", "weights_ct"), ("PET", "weights_pet"),
@@ -141,6 +142,10 @@ def test_a_file_that_does_not_fit_names_the_first_mismatching_key(authors_ckpt, 
                                          r"model .*'conv_first1_A\.weight' is torch\.float32 "
                                          r"\[30, 3, 3, 3\], expected torch\.float32 \[30, 1, 3, 3\]"):
         create_method("swinfusion", weights_ct=str(wrong), weights_pet=str(wrong))
+    wrong.write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match=r"10000_E\.pth: not a readable torch file .*"
+                                         "mmif-bench fetch weights swinfusion"):
+        create_method("swinfusion", weights_ct=str(wrong), weights_pet=str(wrong))
 
 
 def test_both_files_are_needed(tmp_path, monkeypatch) -> None:
@@ -158,7 +163,7 @@ def test_both_files_are_needed(tmp_path, monkeypatch) -> None:
 
 
 def test_an_unknown_device_is_refused_before_any_file_is_read() -> None:
-    with pytest.raises(ValueError, match="device must be 'auto', 'cpu' or 'cuda', got 'tpu'"):
+    with pytest.raises(ValueError, match="device must be one of cpu, cuda, auto, got 'tpu'"):
         create_method("swinfusion", device="tpu")
 
 
