@@ -95,3 +95,15 @@ def small_harvard(harvard_root, tmp_path_factory) -> Path:
         (root / pair_dir.name / "test.txt").write_text("".join(f"{n}\n" for n in names))
         (root / pair_dir.name / "train.txt").write_text("")
     return root
+
+
+@pytest.fixture(autouse=True)
+def _runtime_registrations_undone():
+    """Every test leaves the run-time plugin registry as it found it."""
+    from mmif_bench import registry
+
+    saved = {kind: dict(table) for kind, table in registry._RUNTIME.items()}
+    yield
+    for kind, table in saved.items():
+        registry._RUNTIME[kind].clear()
+        registry._RUNTIME[kind].update(table)
