@@ -117,3 +117,15 @@ def wide_report(tmp_path_factory) -> Path:
     cd_diagram(board, out / "figures" / CD_DIAGRAM)
     write_html(board, out / "leaderboard.html", out / "figures", images_missing="synthetic scores")
     return out
+
+
+@pytest.fixture(autouse=True)
+def _runtime_registrations_undone():
+    """Every test leaves the run-time plugin registry as it found it."""
+    from mmif_bench import registry
+
+    saved = {kind: dict(table) for kind, table in registry._RUNTIME.items()}
+    yield
+    for kind, table in saved.items():
+        registry._RUNTIME[kind].clear()
+        registry._RUNTIME[kind].update(table)
