@@ -34,7 +34,7 @@ from .fusion import FuseTask, fused_key, run_fuse_task
 from .imageio import atomic_write_bytes, decode_png, gray_of
 from .metric import Metric
 from .method import method_fingerprint, method_options, method_weight_files
-from .registry import (PluginSpec, create_dataset, create_method, get, list_methods,
+from .registry import (PluginSpec, create_dataset, create_method, get, list_methods, load_all,
                        load_errors, method_spec, missing_weights)
 from .results import Score, fused_image_path, write_run_info, write_scores
 from .weights import MissingWeightsError, fetch_command
@@ -193,6 +193,15 @@ def _plan_method(name: str, options: dict[str, Any], refresh: bool) -> PlannedMe
     return PlannedMethod(name, method_spec(name), options, fingerprint, info, refresh)
 
 
+def _importable_methods(log: Log) -> list[str]:
+    """Every registered method for a default run; plugins that fail to import are left
+    out with a note (and listed in ``run.json``'s plugin errors), never breaking the run."""
+    loaded = load_all("methods")
+    for name in sorted(set(list_methods()) - set(loaded)):
+        log(f"note: method {name} left out: {load_errors('methods')[f'methods:{name}']}")
+    return [name for name in list_methods() if name in loaded]
+
+
 def configure(config: RunConfig, log: Log = _stderr) -> Plan:
     """Check everything a run depends on; raises ValueError/KeyError/FileNotFoundError
     naming what is wrong, before any pair is read."""
@@ -208,7 +217,7 @@ def configure(config: RunConfig, log: Log = _stderr) -> Plan:
     out = Path(config.out)
     _check_output_location(out, dataset)
     metrics = resolve_metrics(config.metrics, config.profile)
-    names = config.methods or list_methods()
+    names = config.methods or _importable_methods(log)
     for name in names:
         method_spec(name)  # unknown names fail here, with suggestions
     unused = sorted(set(config.method_options) - set(names))
