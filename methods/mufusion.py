@@ -1,7 +1,7 @@
 """MUFusion: the memory-unit fusion network's Harvard model (PyTorch), authors' weights."""
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -9,9 +9,9 @@ from torch import nn
 from torch.nn import functional as F
 
 from mmif_bench.config import WEIGHTS_ENV
-from mmif_bench.method import Method, Option
+from mmif_bench.method import Option
 
-from .torchnet import DEVICE_OPTION, load_published, luma_uint8, resolve_device
+from .torchnet import DEVICE_OPTION, PublishedNetwork, luma_uint8
 
 WEIGHTS_FILE = "MUFusion-harvard.model"
 PATCH = 128  # the authors' PATCH_SIZE
@@ -113,7 +113,7 @@ def min_max_stretch(fused: np.ndarray) -> np.ndarray:
     return (np.clip((fused - low) * scale, 0.0, 255.0) + 0.5).astype(np.uint8)
 
 
-class MUFusionFusion(Method):
+class MUFusionFusion(PublishedNetwork):
     """MUFusion's Harvard model with the authors' published weights.
 
     As the authors' gray script ``medical/test_image.py`` does: both sources are read as
@@ -169,23 +169,14 @@ class MUFusionFusion(Method):
   publisher = {Elsevier}
 }"""
 
-    def __init__(self, **config: Any) -> None:
-        super().__init__(**config)
-        self.device = resolve_device(self.name, str(self.config["device"]))
+    def build_network(self) -> nn.Module:
         precision = str(self.config["precision"])
         if precision not in PRECISIONS:
             raise ValueError(f"mufusion: precision must be float64 or float32, got {precision!r}")
         self.dtype = PRECISIONS[precision]
-        path = self.weight_path("weights")
-        net = TwoFusionNet().to(self.dtype)
-        self.net = load_published(net, path, self.name).to(self.device)
+        return TwoFusionNet().to(self.dtype)
 
-    def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
-        return self.fuse_batch(a[None], b[None], modality=modality)[0]
-
-    @torch.inference_mode()
-    def fuse_batch(self, a: np.ndarray, b: np.ndarray, *,
-                   modality: str | None = None) -> np.ndarray:
+    def forward_pairs(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         count, height, width = a.shape
         if height < PATCH or width < PATCH:
             raise ValueError(f"mufusion: images must be at least {PATCH} x {PATCH} (the "
