@@ -203,8 +203,9 @@ class ALMFnetFusion(PublishedNetwork):
     The method returns that 8-bit image / 255.
 
     Weights: ``ALMFNet.pt`` from RollingPlain/ALMFnet (``cache_train/``), MIT licence
-    (Copyright (c) 2022 Guanyao Wu; the licence does not mention the weight file), trained
-    by the authors on Harvard MRI-CT/PET/SPECT pairs. Fully convolutional: any size.
+    (Copyright (c) 2022 Guanyao Wu; the licence does not mention the weight file); one
+    model the authors trained for MRI-CT, MRI-PET and MRI-SPECT. Fully convolutional:
+    any size.
 
     Parameters
     ----------
