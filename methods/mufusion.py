@@ -11,7 +11,7 @@ from torch.nn import functional as F
 from mmif_bench.config import WEIGHTS_ENV
 from mmif_bench.method import Option
 
-from .torchnet import DEVICE_OPTION, PublishedNetwork, luma_uint8
+from .torchnet import DEVICE_OPTION, PublishedNetwork, luma_uint8, min_max_stretch
 
 WEIGHTS_FILE = "MUFusion-harvard.model"
 PATCH = 128  # the authors' PATCH_SIZE
@@ -103,14 +103,6 @@ def patch_corners(height: int, width: int) -> list[tuple[int, int]]:
     rows, cols = range(0, height - PATCH + 1, STEP), range(0, width - PATCH + 1, STEP)
     return ([(i, j) for i in rows for j in cols] + [(i, width - PATCH) for i in rows]
             + [(height - PATCH, j) for j in cols] + [(height - PATCH, width - PATCH)])
-
-
-def min_max_stretch(fused: np.ndarray) -> np.ndarray:
-    """``scipy.misc.imsave``'s byte scaling of a float image: (F - min) * 255 / (max -
-    min), clipped, + 0.5, truncated to uint8."""
-    low, high = fused.min(), fused.max()
-    scale = 255.0 / (high - low) if high > low else 1.0
-    return (np.clip((fused - low) * scale, 0.0, 255.0) + 0.5).astype(np.uint8)
 
 
 class MUFusionFusion(PublishedNetwork):

@@ -1,5 +1,6 @@
 """What the ported PyTorch networks share: device choice, loading a published state
-dict into a module, batching, and the 8-bit luma the authors' scripts read."""
+dict into a module, batching, the 8-bit luma the authors' scripts read and the min-max
+stretch with which several of them save."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -61,6 +62,14 @@ def luma_uint8(y: np.ndarray) -> np.ndarray:
     differs from plain rounding only within about 0.005 grey levels of a .5 tie.
     """
     return np.clip(np.rint(np.asarray(y, dtype=np.float64) * 255.0), 0, 255).astype(np.uint8)
+
+
+def min_max_stretch(fused: np.ndarray) -> np.ndarray:
+    """``scipy.misc.imsave``'s byte scaling of a float image: (F - min) * 255 / (max -
+    min), clipped, + 0.5, truncated to uint8."""
+    low, high = fused.min(), fused.max()
+    scale = 255.0 / (high - low) if high > low else 1.0
+    return (np.clip((fused - low) * scale, 0.0, 255.0) + 0.5).astype(np.uint8)
 
 
 class PublishedNetwork(Method):
