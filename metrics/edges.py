@@ -30,32 +30,43 @@ def _magnitude(gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
 def _qabf_orientation(gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
     """``arctan(gy / gx)``, and ``pi/2`` where ``gx = 0`` (reference code)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        angle = np.arctan(np.divide(gy, gx))
+        angle = np.divide(gy, gx)
+    np.arctan(angle, out=angle)
     np.copyto(angle, HALF_PI, where=gx == 0)
     return angle
 
 
-def _qabf_preservation(g_x: np.ndarray, a_x: np.ndarray, g_f: np.ndarray,
+# Q_XF = 0.9994 / (1 + e^(-15 (G - 0.5))) * 0.9879 / (1 + e^(-22 (Aor - 0.8))) with
+# Aor = 1 - |aX - aF| / (pi/2): the exponents as 7.5 - 15 G and 22/(pi/2) |aX - aF| - 4.4.
+QABF_GAIN = 0.9994 * 0.9879
+QABF_STRENGTH = (-15.0, 15.0 * 0.5)            # slope, offset of the exponent in G
+QABF_ALIGNMENT = (22.0 / HALF_PI, -22.0 * 0.2)  # slope, offset in |aX - aF|
+
+
+def _qabf_weighted_sum(g_x: np.ndarray, a_x: np.ndarray, g_f: np.ndarray,
                        a_f: np.ndarray) -> np.ndarray:
-    """Q_XF per pixel, with the reference code's ratio (gF where gX == gF)."""
+    """Per-image ``sum(Q_XF gX)`` with the reference code's ratio (gF where gX == gF).
+
+    Arrays N x H x W of one source (one image plane per operation); the constant
+    factor of Q_XF multiplies the sums.
+    """
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.minimum(g_x, g_f) / np.maximum(g_x, g_f)
+        ratio = np.minimum(g_x, g_f)
+        ratio /= np.maximum(g_x, g_f)
     np.copyto(ratio, g_f, where=g_x == g_f)
-    ratio -= 0.5
-    ratio *= -15.0
+    ratio *= QABF_STRENGTH[0]
+    ratio += QABF_STRENGTH[1]
     strength = np.exp(ratio, out=ratio)
     strength += 1.0
-    q = np.divide(0.9994, strength, out=strength)
-    q *= 0.9879
-    alignment = np.abs(a_x - a_f)
-    alignment /= HALF_PI
-    np.subtract(1.0, alignment, out=alignment)
-    alignment -= 0.8
-    alignment *= -22.0
+    alignment = np.subtract(a_x, a_f)
+    np.abs(alignment, out=alignment)
+    alignment *= QABF_ALIGNMENT[0]
+    alignment += QABF_ALIGNMENT[1]
     np.exp(alignment, out=alignment)
     alignment += 1.0
-    q /= alignment
-    return q
+    alignment *= strength
+    np.divide(g_x, alignment, out=alignment)
+    return QABF_GAIN * alignment.sum(axis=(1, 2))
 
 
 @checked("Qabf")
@@ -77,19 +88,17 @@ def fusion_qabf(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
     .. [1] C. S. Xydeas, V. Petrovic, "Objective image fusion performance measure",
        Electron. Lett. 36(4), 308-309, 2000.
     """
-    n, h, w = F.shape
     # conv2(x, h) is the rotation by 180 degrees of the correlation of the rotated image
     # (bitwise, see filter3x3); Qabf sums over pixels, so the rotated maps serve as they are.
-    rotated = np.concatenate([x[:, ::-1, ::-1] for x in (A, B, F)])
-    gx = filter3x3(rotated, SOBEL_X)
-    gy = filter3x3(rotated, -SOBEL_Y)
-    g = _magnitude(gx, gy).reshape(3, n, h, w)
-    a = _qabf_orientation(gx, gy).reshape(3, n, h, w)
-    q = _qabf_preservation(g[:2], a[:2], g[2], a[2])
-    q *= g[:2]
-    numerator = q.sum(axis=(0, 2, 3))
-    denominator = g[:2].sum(axis=(0, 2, 3))
-    return np.divide(numerator, denominator, out=np.zeros(n), where=denominator > 0)
+    edges = []
+    for x in (A, B, F):  # one image plane per operation: the working set fits L2
+        rotated = x[:, ::-1, ::-1]
+        gx, gy = filter3x3(rotated, SOBEL_X), filter3x3(rotated, -SOBEL_Y)
+        edges.append((_magnitude(gx, gy), _qabf_orientation(gx, gy)))
+    (g_a, a_a), (g_b, a_b), (g_f, a_f) = edges
+    numerator = _qabf_weighted_sum(g_a, a_a, g_f, a_f) + _qabf_weighted_sum(g_b, a_b, g_f, a_f)
+    denominator = g_a.sum(axis=(1, 2)) + g_b.sum(axis=(1, 2))
+    return np.divide(numerator, denominator, out=np.zeros(len(F)), where=denominator > 0)
 
 
 # Petrovic-Xydeas parameters as in B. K. Shreyamsha Kumar's objective_fusion_perform_fn.

@@ -5,7 +5,24 @@ Public, stable names: :func:`gray_histograms`, :func:`entropy`, :func:`value_cod
 """
 from __future__ import annotations
 
+import cv2
 import numpy as np
+
+EXACT_FLOAT32_COUNTS = 1 << 24  # OpenCV histograms count in float32: exact below 2^24
+
+
+def _byte_histograms(x: np.ndarray, y: np.ndarray | None = None) -> np.ndarray | None:
+    """Counts of the uint8 images x (N x 256), or joint counts of (x, y) image pairs
+    (N x 256*256, x value major) with x repeated when y is K times longer; OpenCV
+    ``calcHist`` (float32 counts). None where float32 counts could be inexact."""
+    if x[0].size >= EXACT_FLOAT32_COUNTS:
+        return None
+    if y is None:
+        rows = [cv2.calcHist([image], [0], None, [256], [0, 256]) for image in x]
+    else:
+        rows = [cv2.calcHist([x[i % len(x)], image], [0, 1], None, [256, 256], [0, 256, 0, 256])
+                for i, image in enumerate(y)]
+    return np.stack(rows).reshape(len(rows), -1)
 
 
 def gray_histograms(x: np.ndarray, bins: int = 256) -> np.ndarray:
@@ -14,7 +31,10 @@ def gray_histograms(x: np.ndarray, bins: int = 256) -> np.ndarray:
     Values are rounded half to even (``numpy.round``) and clipped to ``0..bins-1``.
     """
     n = len(x)
-    values = np.clip(np.round(x.reshape(n, -1)), 0, bins - 1).astype(np.int64)
+    values = np.clip(np.round(x), 0, bins - 1)
+    if bins == 256 and (counts := _byte_histograms(values.astype(np.uint8))) is not None:
+        return counts.astype(np.int64)
+    values = values.reshape(n, -1).astype(np.int64)
     values += (np.arange(n, dtype=np.int64) * bins)[:, None]
     return np.bincount(values.ravel(), minlength=n * bins).reshape(n, bins)
 
@@ -34,7 +54,7 @@ def value_codes(x: np.ndarray) -> tuple[np.ndarray, int]:
     """Label every pixel by its exact value: N x H*W integer codes and the code count.
 
     Codes lie in ``0..count-1``. Integer-valued stacks in 0..255 use the value itself
-    (fast path, count 256); any other stack is ranked per image with ``numpy.unique``
+    (fast path, count 256, uint8 codes); any other stack is ranked per image with ``numpy.unique``
     (count = the largest number of distinct values of one image).
     """
     n = len(x)
@@ -42,7 +62,7 @@ def value_codes(x: np.ndarray) -> tuple[np.ndarray, int]:
     with np.errstate(invalid="ignore"):  # an out-of-range cast never equals its input
         small = flat.astype(np.uint8)
     if np.array_equal(small, flat):
-        return small.astype(np.intp), 256
+        return small, 256
     codes = np.empty(flat.shape, dtype=np.intp)
     count = 1
     for i, row in enumerate(flat):
@@ -70,13 +90,18 @@ def mutual_information(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     cx, kx = value_codes(x)
     cy, ky = value_codes(y)
     pixels = cx.shape[1]
-    cx *= ky
-    joint = cy.reshape(n // m, m, pixels) + cx  # image k * m + i pairs x[i] with y[k * m + i]
-    joint += (np.arange(n, dtype=np.intp) * (kx * ky)).reshape(n // m, m, 1)
-    if n * kx * ky <= 1 << 26:
-        table = np.bincount(joint.ravel(), minlength=n * kx * ky)
-        codes = np.flatnonzero(table)
-        counts = table[codes]
+    table = None
+    if kx == ky == 256:  # 8-bit values: OpenCV joint histograms
+        table = _byte_histograms(cx, cy)
+    if table is None:
+        joint = cy.reshape(n // m, m, pixels).astype(np.intp) + cx.astype(np.intp) * ky
+        # image k * m + i pairs x[i] with y[k * m + i]
+        joint += (np.arange(n, dtype=np.intp) * (kx * ky)).reshape(n // m, m, 1)
+        if n * kx * ky <= 1 << 26:
+            table = np.bincount(joint.ravel(), minlength=n * kx * ky)
+    if table is not None:
+        codes = np.flatnonzero(table > 0)
+        counts = table.ravel()[codes]
     else:
         codes, counts = np.unique(joint, return_counts=True)
     owner = codes // (kx * ky)

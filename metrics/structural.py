@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .filters import gaussian_taps, halve, local_moments
+from .filters import gaussian_taps, halve, window_means
 from .validation import checked
 
 K1, K2 = 0.01, 0.03
@@ -23,11 +23,13 @@ def ssim_maps(x: np.ndarray, y: np.ndarray, taps: np.ndarray, correction: float 
     """SSIM map and contrast-structure map of each image pair over the 'valid' region.
 
     Window ``outer(taps, taps)``; local variances and covariance scaled by
-    ``correction``; one stack may be K times longer than the other (see
-    :func:`metrics.filters.local_moments`): the maps are K x N x h x w. With
+    ``correction``; ``y`` may hold K times as many images as ``x`` (see
+    :func:`metrics.filters.window_means`): the maps are K x N x h x w. With
     ``C1 = (0.01 L)^2``, ``C2 = (0.03 L)^2``:
     ``cs = (2 s_xy + C2) / (s_x^2 + s_y^2 + C2)`` and
-    ``ssim = (2 mu_x mu_y + C1) / (mu_x^2 + mu_y^2 + C1) * cs``.
+    ``ssim = (2 mu_x mu_y + C1) / (mu_x^2 + mu_y^2 + C1) * cs``. The correction is
+    applied to C2 instead (``cs = (2 s'_xy + C2 / c) / (s'_x^2 + s'_y^2 + C2 / c)`` with
+    the uncorrected s'), the same value up to rounding.
 
     References
     ----------
@@ -35,22 +37,31 @@ def ssim_maps(x: np.ndarray, y: np.ndarray, taps: np.ndarray, correction: float 
        assessment: from error visibility to structural similarity", IEEE Trans. Image
        Process. 13(4), 600-612, 2004.
     """
-    c1, c2 = (K1 * data_range) ** 2, (K2 * data_range) ** 2
-    m = local_moments(x, y, taps, correction)
-    cs = np.add(m.var_x, m.var_y)
-    cs += c2
-    numerator = m.cov
-    numerator *= 2.0
-    numerator += c2
-    cs = np.divide(numerator, cs, out=numerator)
-    luminance = m.mu_x * m.mu_y
-    luminance *= 2.0
-    luminance += c1
-    denominator = np.multiply(m.mu_x, m.mu_x, out=m.mu_x) + np.multiply(m.mu_y, m.mu_y, out=m.mu_y)
-    denominator += c1
-    luminance /= denominator
-    luminance *= cs
-    return luminance[m.valid], cs[m.valid]
+    c1, c2 = (K1 * data_range) ** 2, (K2 * data_range) ** 2 / correction
+    m = window_means(x, y, taps)
+    mu_x = m.x[0]
+    var_x_c2 = m.xx[0]  # s'_x^2 + C2 / c, shared by every y plane
+    var_x_c2 -= np.square(mu_x)
+    var_x_c2 += c2
+    mu_x_c1 = np.square(mu_x)  # mu_x^2 + C1
+    mu_x_c1 += c1
+    for k in range(len(m.y)):  # one image plane per operation: the working set fits L2
+        mu_y, cs = m.y[k], m.xy[k]
+        product = np.multiply(mu_x, mu_y)
+        cs -= product
+        cs *= 2.0
+        cs += c2
+        denominator = m.yy[k]
+        np.square(mu_y, out=mu_y)
+        denominator -= mu_y
+        denominator += var_x_c2
+        cs /= denominator
+        product *= 2.0
+        product += c1
+        mu_y += mu_x_c1
+        product /= mu_y
+        np.multiply(product, cs, out=denominator)
+    return m.yy[m.valid], m.xy[m.valid]
 
 
 @checked("SSIM", SSIM_WINDOW)

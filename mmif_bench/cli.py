@@ -8,8 +8,7 @@ from typing import Any
 
 from . import __version__
 from .fused_folder import parse_fused
-from .registry import (get, list_datasets, list_methods, load_all, load_errors, missing_weights,
-                       specs)
+from .registry import get, load_all, load_errors, missing_weights, specs
 from .weights import fetch_command
 
 EXIT_USAGE = 2
@@ -18,7 +17,7 @@ EXIT_FETCH = 5
 
 def parse_method_options(items: list[str]) -> dict[str, dict[str, Any]]:
     """``["dwt:wavelet=db4", ...]`` to ``{"dwt": {"wavelet": "db4"}}``, typed by the method's
-    declared options."""
+    declared options; errors name the method, the option, the value and the expected type."""
     parsed: dict[str, dict[str, Any]] = {}
     for item in items:
         method, sep, assignment = item.partition(":")
@@ -30,7 +29,15 @@ def parse_method_options(items: list[str]) -> dict[str, dict[str, Any]]:
             known = ", ".join(sorted(declared)) or "none"
             raise ValueError(f"method {method!r} has no option {key!r}; its options: {known}")
         option = declared[key]
-        parsed.setdefault(method, {})[key] = option.parse(value) if hasattr(option, "parse") else value
+        if not hasattr(option, "parse"):  # an option not declared with mmif_bench.Option
+            parsed.setdefault(method, {})[key] = value
+            continue
+        try:
+            parsed.setdefault(method, {})[key] = option.parse(value)
+        except ValueError:
+            raise ValueError(f"method {method!r} option {key!r}: {value!r} is not of type "
+                             f"{option.kind} (e.g. -o {method}:{key}={option.default})"
+                             ) from None
     return parsed
 
 
@@ -116,6 +123,14 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace, rest: list[str]) -> int:
+    if args.method is None:
+        trainable = [name for name, obj in load_all("methods").items()
+                     if getattr(obj, "train_main", None) is not None]
+        asked = bool({"-h", "--help"} & set(rest))
+        print(f"usage: mmif-bench train METHOD [options]\n\nmethods that train: "
+              f"{', '.join(trainable) or 'none'}; their options: mmif-bench train METHOD --help",
+              file=sys.stdout if asked else sys.stderr)
+        return 0 if asked else EXIT_USAGE
     method = get("methods", args.method)
     trainer = getattr(method, "train_main", None)
     if trainer is None:
@@ -188,7 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train a method that supports it (e.g. dmfnet)",
                        add_help=False)
-    p.add_argument("method")
+    p.add_argument("method", nargs="?")
     p.set_defaults(func=cmd_train)
     return parser
 

@@ -202,7 +202,7 @@ def run_fuse_task(task: FuseTask) -> list[PairOutcome]:
         pixels = merge_fused(result, prepared[index].cbcr)
         png = encode_png(pixels)
         pair = task.pairs[index]
+        cache.put(outcome.fused_key, png, "fused")  # first: a visible image is a cached one
         atomic_write_bytes(fused_image_path(task.out_dir, task.method, pair.pair_type, pair.name),
                            png)
-        cache.put(outcome.fused_key, png, "fused")
     return [outcomes[i] for i in sorted(outcomes)]

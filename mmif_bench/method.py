@@ -170,7 +170,7 @@ def call_fuse(fuse: Callable[..., Any], a: np.ndarray, b: np.ndarray,
 def method_code(method: Any) -> Any:
     """The object whose source defines a method's output: the function of a
     :class:`FunctionMethod`, else the method's class."""
-    return getattr(type(method), "function", None) or type(method)
+    return type(method).function if isinstance(method, FunctionMethod) else type(method)
 
 
 def method_fingerprint(method: Any) -> str:
@@ -206,6 +206,23 @@ def method_weight_files(method: Any) -> dict[str, dict[str, str]]:
     if isinstance(method, Method):
         return method.weights_record()
     return {}
+
+
+class FunctionMethod(Method):
+    """A method made from a plain function ``fuse(a, b) -> fused`` (its ``modality``
+    keyword too, if it takes one); see :func:`method_from_function`."""
+
+    function: ClassVar[Callable[..., np.ndarray]]
+
+    def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
+        return call_fuse(type(self).function, a, b, modality)
+
+
+def method_from_function(function: Callable[..., np.ndarray], name: str) -> type[Method]:
+    """A :class:`FunctionMethod` class named ``name`` around ``function``."""
+    return type(f"{name}_method", (FunctionMethod,), {
+        "name": name, "function": staticmethod(function), "__module__": function.__module__,
+        "__doc__": function.__doc__ or f"{name}: fuse(a, b) registered as a method"})
 
 
 def as_method(obj: Any, **options: Any) -> Any:

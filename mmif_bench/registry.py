@@ -3,14 +3,16 @@
 Groups: ``mmif_bench.methods``, ``mmif_bench.metrics``, ``mmif_bench.datasets``.
 First-party plugins register through the same groups as third-party packages. A plugin
 that fails to import is reported with its error and skipped; it never breaks the others.
-Objects can also be registered at run time with :func:`register` (tests, notebooks); they
-must be importable by ``module:qualname`` so that worker processes can load them too.
+Objects can also be registered at run time with :func:`register_method`,
+:func:`register_metric` or :func:`register` (scripts, notebooks, tests); those that a worker
+process cannot import run in this process.
 """
 from __future__ import annotations
 
 import difflib
 import functools
 import importlib
+import inspect
 import os
 import sys
 import traceback
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .dataset import Dataset, FolderDataset
-from .method import as_method
+from .method import as_method, method_from_function
 from .metric import Metric
 
 GROUPS = {
@@ -39,35 +41,90 @@ class UnknownPluginError(KeyError):
 
 @dataclass(frozen=True)
 class PluginSpec:
-    """Where a plugin comes from: ``value`` is ``module:attribute``."""
+    """Where a plugin comes from: ``value`` is ``module:attribute``, or ``obj`` holds an
+    object registered at run time that no worker process can import (``in_process``).
+    ``fuse_function`` marks a plain ``fuse(a, b)`` function registered as a method."""
 
     kind: str
     name: str
     value: str
     distribution: str = ""
+    obj: Any = None
+    fuse_function: bool = False
+
+    @property
+    def in_process(self) -> bool:
+        """Whether the plugin exists only in this process (``__main__``, a notebook, a
+        function's locals): methods of this kind run in this process, never in workers."""
+        return not self.value
 
     def load(self) -> Any:
+        if self.obj is not None:
+            return self.obj
         module_name, _, attribute = self.value.partition(":")
         obj: Any = importlib.import_module(module_name)
         for part in attribute.split(".") if attribute else []:
             obj = getattr(obj, part)
-        return obj
+        return method_from_function(obj, self.name) if self.fuse_function else obj
 
 
 _RUNTIME: dict[str, dict[str, PluginSpec]] = {kind: {} for kind in GROUPS}
 _LOAD_ERRORS: dict[tuple[str, str], str] = {}
 
 
-def register(kind: str, obj: Any, name: str | None = None) -> Any:
-    """Register a plugin object at run time (like timm's ``register_model``)."""
+def _import_path(obj: Any) -> str:
+    """``module:qualname`` under which a fresh process finds ``obj``, or "" when none does
+    (objects of ``__main__``, of a function's locals, or not found where they claim)."""
+    module, qualname = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
+    if not module or not qualname or module == "__main__" or "<locals>" in qualname:
+        return ""
+    try:
+        found = PluginSpec("", "", f"{module}:{qualname}").load()
+    except Exception:
+        return ""
+    return f"{module}:{qualname}" if found is obj else ""
+
+
+def register(kind: str, obj: Any = None, *, name: str | None = None) -> Any:
+    """Register a plugin object at run time, like timm's ``register_model``; returns it.
+
+    Usable as ``register("methods", Cls)`` or as a decorator, ``@register("methods")``.
+    A method may be a :class:`~mmif_bench.method.Method` subclass or a plain function
+    ``fuse(a, b) -> fused`` (named after the function unless ``name`` is given); a metric
+    is a :class:`~mmif_bench.metric.Metric`. Objects that another process cannot import
+    (defined in ``__main__`` or a notebook) are kept in this process, where their
+    methods then run.
+    """
     if kind not in GROUPS:
         raise ValueError(f"unknown plugin kind {kind!r}; use one of {', '.join(GROUPS)}")
+    if obj is None:
+        return functools.partial(register, kind, name=name)
+    if kind == "metrics" and not isinstance(obj, Metric):
+        raise TypeError(f"register_metric takes an mmif_bench.Metric, got {type(obj).__name__}")
+    fuse_function = kind == "methods" and inspect.isfunction(obj)
     name = name or getattr(obj, "key", None) or getattr(obj, "name", None) or obj.__name__
-    value = f"{obj.__module__}:{obj.__qualname__}" if hasattr(obj, "__qualname__") else ""
-    if not value or "<locals>" in value:
-        raise ValueError(f"{name!r} must be a module-level object so workers can import it")
-    _RUNTIME[kind][name] = PluginSpec(kind, name, value, "runtime")
+    value = "" if kind == "metrics" else _import_path(obj)
+    held = None if value else (method_from_function(obj, name) if fuse_function else obj)
+    _RUNTIME[kind][name] = PluginSpec(kind, name, value, "runtime", held,
+                                      fuse_function and bool(value))
     return obj
+
+
+def register_method(obj: Any = None, *, name: str | None = None) -> Any:
+    """``@register_method`` on a :class:`~mmif_bench.method.Method` subclass or a plain
+    ``fuse(a, b) -> fused`` function (also ``@register_method(name="...")``)."""
+    return register("methods", obj, name=name)
+
+
+def register_metric(metric: Metric) -> Metric:
+    """Register a :class:`~mmif_bench.metric.Metric` under its key (``name``, or
+    ``profile.name`` outside the default profile)."""
+    return register("metrics", metric)
+
+
+def unregister(kind: str, name: str) -> None:
+    """Remove a run-time registration (tests, notebooks)."""
+    _RUNTIME[kind].pop(name, None)
 
 
 def _path_state() -> tuple[tuple[str, int | None], ...]:
@@ -128,7 +185,9 @@ def load_errors(kind: str | None = None) -> dict[str, str]:
 
 def _unknown(kind: str, name: str) -> UnknownPluginError:
     names = list(specs(kind))
-    close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+    by_lower = {n.lower(): n for n in names}  # suggestions ignore case: ssim -> SSIM
+    close = [by_lower[n] for n in difflib.get_close_matches(name.lower(), list(by_lower), n=3,
+                                                            cutoff=0.5)]
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     singular = kind.rstrip("s")
     return UnknownPluginError(

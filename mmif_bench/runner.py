@@ -13,6 +13,7 @@ Exit codes: 0 everything ran; 3 some pairs were skipped or some (method, pair) f
 from __future__ import annotations
 
 import hashlib
+import itertools
 import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -29,11 +30,11 @@ from .dataset import Dataset, Pair, Problem, content_hash
 from .evaluation import resolve_metrics, score_255_batch
 from .executors import create_executor, shard
 from .fused_folder import SHOWN_EXTRAS, FusedFolder, check_fused_folder, read_fused_folder
-from .fusion import FuseTask, fused_key
+from .fusion import FuseTask, fused_key, run_fuse_task
 from .imageio import atomic_write_bytes, decode_png, gray_of
 from .metric import Metric
 from .method import method_fingerprint, method_options, method_weight_files
-from .registry import (PluginSpec, create_dataset, create_method, get, list_methods,
+from .registry import (PluginSpec, create_dataset, create_method, get, list_methods, load_all,
                        load_errors, method_spec, missing_weights)
 from .results import Score, fused_image_path, write_run_info, write_scores
 from .weights import MissingWeightsError
@@ -193,6 +194,15 @@ def _plan_method(name: str, options: dict[str, Any], refresh: bool) -> PlannedMe
     return PlannedMethod(name, method_spec(name), options, fingerprint, info, refresh)
 
 
+def _importable_methods(log: Log) -> list[str]:
+    """Every registered method for a default run; plugins that fail to import are left
+    out with a note (and listed in ``run.json``'s plugin errors), never breaking the run."""
+    loaded = load_all("methods")
+    for name in sorted(set(list_methods()) - set(loaded)):
+        log(f"note: method {name} left out: {load_errors('methods')[f'methods:{name}']}")
+    return [name for name in list_methods() if name in loaded]
+
+
 def configure(config: RunConfig, log: Log = _stderr) -> Plan:
     """Check everything a run depends on; raises ValueError/KeyError/FileNotFoundError
     naming what is wrong, before any pair is read."""
@@ -208,9 +218,13 @@ def configure(config: RunConfig, log: Log = _stderr) -> Plan:
     out = Path(config.out)
     _check_output_location(out, dataset)
     metrics = resolve_metrics(config.metrics, config.profile)
-    names = config.methods or list_methods()
+    names = config.methods or _importable_methods(log)
     for name in names:
         method_spec(name)  # unknown names fail here, with suggestions
+    unused = sorted(set(config.method_options) - set(names))
+    if unused:
+        raise ValueError(f"options are set for {', '.join(unused)}, which the run does not "
+                         f"include (its methods: {', '.join(names)}); add them to --methods")
     scored = names + list(config.fused)
     refresh = set(scored) if config.refresh is True else set(config.refresh or ())
     if refresh - set(scored):
@@ -230,6 +244,13 @@ def configure(config: RunConfig, log: Log = _stderr) -> Plan:
             plan.not_run[name] = missing
             continue
         plan.methods.append(_plan_method(name, options, name in refresh))
+    if config.jobs > 1 or config.executor != "local":
+        for method in plan.methods:
+            if method.spec.in_process:
+                log(f"note: method {method.name} is defined where worker processes cannot "
+                    f"import it (__main__, a notebook); it runs in this process, and --jobs/"
+                    f"--executor apply to the other methods. Define it in an importable module "
+                    f"to run it in workers")
     return plan
 
 
@@ -332,9 +353,12 @@ def fuse_all(plan: Plan, inputs: Inputs, config: RunConfig, cache: Cache,
                                               plan.out, fused_png, summary), config.shard_size)]
     by_key = inputs.by_key()
     executor = create_executor(config.executor, config.jobs, config.scheduler)
+    here = [task for task in tasks if task.spec.in_process]
+    results = itertools.chain((run_fuse_task(task) for task in here),
+                              executor.run([task for task in tasks if not task.spec.in_process]))
     with tqdm(total=sum(len(t.pairs) for t in tasks), desc="fusing", unit="pair",
               disable=None, file=sys.stderr) as progress:
-        for outcomes in executor.run(tasks):
+        for outcomes in results:
             for outcome in outcomes:
                 progress.update(1)
                 png = None if outcome.error else cache.get(outcome.fused_key, "fused")
@@ -449,8 +473,14 @@ def write_results(plan: Plan, inputs: Inputs, scores: list[Score], config: RunCo
         write_report(out, source_root=root)
 
 
-def run(config: RunConfig, log: Log = _stderr) -> RunSummary:
-    """Run the benchmark described by ``config``; see the module docstring."""
+def run(config: RunConfig | None = None, log: Log = _stderr, **options: Any) -> RunSummary:
+    """Run the benchmark described by ``config`` (or by :class:`RunConfig`'s fields given
+    as keyword arguments: ``run(methods=["mean"], out="results")``); see the module
+    docstring."""
+    if config is None:
+        config = RunConfig(**options)
+    elif options:
+        raise TypeError("give either a RunConfig or its fields as keyword arguments, not both")
     plan = configure(config, log)
     inputs = load_inputs(plan.dataset, config.split, plan.metrics, log)
     summary = RunSummary(plan.out, EXIT_OK, plan.dataset.name, len(inputs.loaded),

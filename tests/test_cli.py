@@ -58,9 +58,45 @@ def test_usage_errors_exit_2_with_a_hint(args, message, tmp_path) -> None:
 
 
 def test_method_options_are_typed() -> None:
-    assert parse_method_options([]) == {}
+    parsed = parse_method_options(["dwt:levels=2", "dwt:wavelet=db4", "gff:eps1=0.5"])
+    assert parsed == {"dwt": {"levels": 2, "wavelet": "db4"}, "gff": {"eps1": 0.5}}
+    assert type(parsed["dwt"]["levels"]) is int and type(parsed["gff"]["eps1"]) is float
     with pytest.raises(ValueError, match="has no option"):
         parse_method_options(["mean:x=1"])
+    with pytest.raises(ValueError, match=r"method 'dwt' option 'levels': 'abc' is not of type int"):
+        parse_method_options(["dwt:levels=abc"])
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-o", "dwt:levels=abc"], "method 'dwt' option 'levels': 'abc' is not of type int "
+                               "(e.g. -o dwt:levels=3)"),
+    (["-o", "dwt:wavelet=nope"], "method 'dwt' cannot start with options {'wavelet': 'nope'}"),
+    (["-o", "gff:r1=2"], "options are set for gff, which the run does not include"),
+    (["--metrics", "ssim"], "did you mean SSIM"),
+    (["--jobs", "0"], "--jobs must be at least 1, got 0"),
+    (["--timeout", "-1"], "--timeout must be a positive number of seconds, got -1.0"),
+])
+def test_configuration_errors_exit_2_before_any_work(args, message, tmp_path) -> None:
+    result = _run(["run", "--dataset", "phantom", "--methods", "dwt", "--out", "o", *args],
+                  tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert "dataset: phantom" not in result.stderr  # no pair was listed
+    assert not (tmp_path / "o").exists()
+
+
+def test_data_root_alone_selects_harvard(small_harvard, tmp_path) -> None:
+    result = _run(["run", "--data-root", str(small_harvard), "--methods", "mean", "--metrics",
+                   "EN", "--out", "o", "--no-report"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "dataset: harvard" in result.stderr and "6 pairs listed" in result.stderr
+
+
+def test_train_help_lists_the_methods_that_train(tmp_path) -> None:
+    result = _run(["train", "--help"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "usage: mmif-bench train METHOD" in result.stdout and "dmfnet" in result.stdout
+    assert _run(["train"], tmp_path).returncode == 2
 
 
 def test_readme_setup_is_two_commands_that_need_no_local_copies(repo_root) -> None:

@@ -16,12 +16,12 @@ import pytest
 import torch
 
 from mmif_bench.methods.dmfnet.diffusion import Diffusion, alpha_bar
-from mmif_bench.methods.dmfnet.features import extract_features
+from mmif_bench.methods.dmfnet.features import draw_noise, extract_features
 from mmif_bench.methods.dmfnet.fusion_net import FusionNet
 from mmif_bench.methods.dmfnet.loss import hybrid_loss, selective_ssim, sobel_magnitude
 from mmif_bench.methods.dmfnet.plugin import DEFAULT_WEIGHTS, DMFNetFusion
 from mmif_bench.methods.dmfnet.presets import PAPER, TINY
-from mmif_bench.methods.dmfnet.train import FINAL, LAST, Trainer, main
+from mmif_bench.methods.dmfnet.train import FINAL, LAST, Trainer, init_orthogonal, main
 from mmif_bench.methods.dmfnet.unet import UNet, UNetConfig
 
 TINY_UNET = TINY.unet
@@ -80,8 +80,9 @@ def test_unet_shapes(h: int, w: int) -> None:
 def test_extract_features_and_fusion_shapes() -> None:
     unet, steps = UNet(TINY_UNET).eval(), (5, 10, 20)
     a, b = torch.zeros(3, 1, 32, 16), torch.ones(3, 1, 32, 16)
-    noise = torch.randn(len(steps), 2, *a.shape)
-    fa, fb = extract_features(unet, Diffusion("linear"), a, b, steps, noise)
+    gammas, noise = draw_noise(Diffusion("linear"), steps, a.shape, torch.Generator())
+    assert gammas.shape == (3, 2, 3) and noise.shape == (3, 2, 3, 1, 32, 16)
+    fa, fb = extract_features(unet, a, b, gammas, noise)
     assert [f.shape[1] for f in fa] == [3 * c for c in TINY_UNET.feature_channels]
     assert all(x.shape == y.shape and x.shape[0] == 3 for x, y in zip(fa, fb))
     fused = FusionNet(TINY_UNET.feature_channels, len(steps))(fa, fb)
@@ -110,6 +111,39 @@ def test_schedule_and_noise_levels(schedule: str) -> None:
     assert torch.allclose(Diffusion.q_sample(x0, torch.ones(4), torch.randn(4, 1, 8, 8)), x0)
 
 
+def test_one_t_per_batch_and_the_low_t_share() -> None:
+    diffusion, s = Diffusion("cosine"), np.sqrt(alpha_bar("cosine"))
+    batches = [diffusion.sample_gamma(8, torch.Generator().manual_seed(i), 0.5, 32).double()
+               for i in range(40)]
+    for gamma in batches:  # all 8 in the interval of one t
+        t = int(np.searchsorted(-s, -gamma.min().item()))
+        assert s[t] <= gamma.min() and gamma.max() <= s[t - 1]
+    low = sum(bool(g.min() >= s[32]) for g in batches)
+    assert 10 <= low <= 30  # about half the batches draw t in 1..32
+    assert all(g.min() >= s[32] for g in (diffusion.sample_gamma(
+        4, torch.Generator().manual_seed(i), 1.0, 32) for i in range(5)))
+
+
+def test_feature_gammas_lie_in_their_step_intervals() -> None:
+    diffusion, steps = Diffusion("linear"), (5, 10, 20)
+    s = np.sqrt(alpha_bar("linear"))
+    gammas, noise = draw_noise(diffusion, steps, (6, 1, 8, 8), torch.Generator(), noise=False)
+    assert noise is None and gammas.shape == (3, 2, 6) and len(set(gammas.flatten().tolist())) == 36
+    for t, g in zip(steps, gammas.double()):
+        assert s[t] <= g.min() and g.max() <= s[t - 1]
+
+
+def test_orthogonal_initialisation() -> None:
+    torch.manual_seed(0)
+    head = init_orthogonal(FusionNet(TINY_UNET.feature_channels, 3))
+    for module in head.modules():
+        if isinstance(module, torch.nn.Conv2d):
+            w = module.weight.flatten(1)
+            small = w if w.shape[0] <= w.shape[1] else w.T
+            assert torch.allclose(small @ small.T, torch.eye(small.shape[0]), atol=1e-5)
+            assert module.bias.abs().max() == 0
+
+
 # -- loss ---------------------------------------------------------------------------------
 def _images() -> tuple[torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed(1)
@@ -135,7 +169,9 @@ def test_sobel_of_a_ramp() -> None:
     ramp = torch.arange(8.0).repeat(8, 1)[None, None]
     inner = sobel_magnitude(ramp)[..., 1:-1, 1:-1]
     assert torch.allclose(inner, torch.full_like(inner, 8.0))  # |gx| = 8 per unit slope
-    assert sobel_magnitude(torch.ones(1, 1, 8, 8)).abs().max() == 0
+    flat = sobel_magnitude(torch.ones(1, 1, 8, 8))[0, 0]
+    assert flat[1:-1, 1:-1].abs().max() == 0  # zero padding (the authors'): edges respond
+    assert flat[0, 3] == 4 and flat[0, 0] == 6
 
 
 def test_selective_ssim_follows_the_textured_source() -> None:

@@ -118,3 +118,22 @@ def test_bad_fused_folders_exit_2_before_any_work(fused, message, phantom_folder
     result = _cli(args, tmp_path)
     assert result.returncode == 2 and message in result.stderr, result.stderr
     assert not (tmp_path / "o" / "scores.csv").exists()
+
+
+def test_readme_fused_command_scores_a_folder_like_the_method_that_made_it(
+        repo_root, small_harvard, tmp_path) -> None:
+    readme = (repo_root / "README.md").read_text()
+    command = next(line for line in readme.splitlines()
+                   if line.startswith("mmif-bench run") and "--fused" in line)
+    made = _cli(["run", "--dataset", "harvard", "--data-root", str(small_harvard), "--methods",
+                 "max", "--metrics", "EN", "--out", "made", "--no-report"], tmp_path)
+    assert made.returncode == 0, made.stderr
+    folder = command.split("--fused mine=", 1)[1].split()[0]
+    shutil.copytree(tmp_path / "made" / "fused" / "max", tmp_path / folder)
+    env = dict(os.environ, MMIF_BENCH_DATA=str(small_harvard))
+    result = subprocess.run([sys.executable, "-m", "mmif_bench", *command.split()[1:]],
+                            cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    mine, max_ = _scores(tmp_path / "results", "mine"), _scores(tmp_path / "results", "max")
+    assert len(mine) == 6 * 13 and mine == max_
+    assert "| mine |" in (tmp_path / "results" / "leaderboard.md").read_text()

@@ -1,8 +1,10 @@
 """The forward diffusion process of DM-FNet (He et al., TMM 2025, Stage I; SR3 conventions).
 
-T = 2000 steps. Training draws t uniformly in 1..T and a continuous noise level gamma
-uniformly between sqrt(alpha_bar_{t-1}) and sqrt(alpha_bar_t); the UNet predicts the clean
-image x0 and is trained with the mean squared error.
+T = 2000 steps. Training draws one t per batch uniformly in 1..T and, per image, a
+continuous noise level gamma uniformly between sqrt(alpha_bar_t) and sqrt(alpha_bar_{t-1})
+(the authors' ``GaussianDiffusion.p_losses``); the UNet predicts the clean image x0 and is
+trained with the mean squared error. Stage II features read gamma the same way at its few
+steps t (``GaussianDiffusion.feats``).
 """
 from __future__ import annotations
 
@@ -48,28 +50,37 @@ class Diffusion:
         self.steps = steps
         self.sqrt_alpha_bar = torch.from_numpy(np.sqrt(alpha_bar(schedule, steps)))
 
-    def gamma_at(self, t: torch.Tensor) -> torch.Tensor:
-        """sqrt(alpha_bar_t) for integer steps ``t`` (float32)."""
-        return self.sqrt_alpha_bar[t].float()
-
-    def sample_gamma(self, n: int, generator: torch.Generator) -> torch.Tensor:
-        """n continuous noise levels: t ~ U{1..T}, gamma ~ U(sqrt ab_t, sqrt ab_{t-1})."""
-        t = torch.randint(1, self.steps + 1, (n,), generator=generator)
+    def gamma_between(self, t: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+        """gamma = sqrt ab_t + (sqrt ab_{t-1} - sqrt ab_t) u for steps ``t`` and uniform
+        draws ``u`` in [0, 1) (float64 in, float32 out)."""
         low, high = self.sqrt_alpha_bar[t], self.sqrt_alpha_bar[t - 1]
-        u = torch.rand(n, generator=generator, dtype=torch.float64)
-        return (low + (high - low) * u).float()
+        return (low + (high - low) * u.double()).float()
+
+    def sample_gamma(self, n: int, generator: torch.Generator, low_t_fraction: float = 0.0,
+                     low_t_max: int = 0) -> torch.Tensor:
+        """n continuous noise levels of one batch: one t for the batch, t ~ U{1..T} (with
+        probability ``low_t_fraction`` instead t ~ U{1..low_t_max}), then per image
+        gamma ~ U(sqrt ab_t, sqrt ab_{t-1})."""
+        low_t = torch.rand((), generator=generator) < low_t_fraction
+        t_max = low_t_max if low_t else self.steps
+        t = torch.randint(1, t_max + 1, (1,), generator=generator).expand(n)
+        return self.gamma_between(t, torch.rand(n, generator=generator, dtype=torch.float64))
 
     @staticmethod
-    def q_sample(x0: torch.Tensor, gamma: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+    def q_sample(x0: torch.Tensor, gamma: torch.Tensor,
+                 eps: torch.Tensor | None) -> torch.Tensor:
         """Noise x0 to level gamma with standard normal ``eps``:
-        gamma x0 + sqrt(1 - gamma^2) eps."""
-        eps = eps.to(x0)
+        gamma x0 + sqrt(1 - gamma^2) eps; ``eps=None`` leaves out the Gaussian term."""
         g = gamma.to(x0).view(-1, *([1] * (x0.dim() - 1)))
-        return g * x0 + (1 - g * g).sqrt() * eps
+        if eps is None:
+            return g * x0
+        return g * x0 + (1 - g * g).sqrt() * eps.to(x0)
 
-    def loss(self, unet: nn.Module, x0: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    def loss(self, unet: nn.Module, x0: torch.Tensor, generator: torch.Generator,
+             low_t_fraction: float = 0.0, low_t_max: int = 0) -> torch.Tensor:
         """Stage I objective: MSE between the UNet's x0 prediction and x0 (noise drawn on the
-        CPU from ``generator``, so a seed gives the same draws on every device)."""
-        gamma = self.sample_gamma(x0.shape[0], generator)
+        CPU from ``generator``, so a seed gives the same draws on every device); the t
+        sampling as in :meth:`sample_gamma`."""
+        gamma = self.sample_gamma(x0.shape[0], generator, low_t_fraction, low_t_max)
         noisy = self.q_sample(x0, gamma, torch.randn(x0.shape, generator=generator))
         return F.mse_loss(unet(noisy, gamma.to(x0.device)).float(), x0.float())

@@ -8,37 +8,60 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from mmif_bench.method import Method, Option
+from mmif_bench.weights import candidates, locate, missing_message
 
+from .checkpoints import build_head, build_unet, read_authors_unet, read_state
 from .diffusion import Diffusion
-from .features import extract_features
-from .fusion_net import FusionNet
-from .train import main as train_main, unet_config
-from .unet import UNet
+from .features import draw_noise, extract_features
+from .train import main as train_main
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "dmfnet_cpu.pt"
+AUTHORS = "authors"
+AUTHORS_FILES = {"unet": "DM-FNet/I630000_E14000_gen.pth", "head": "DM-FNet/MIF.pth"}
+"""Store names (:mod:`mmif_bench.weights`) of the authors' released Stage I and head files."""
+AUTHORS_TIMESTEPS = (5, 10, 20)
+"""The feature steps and schedule of the authors' test configuration."""
+AUTHORS_SCHEDULE = "linear"
 
 
 class DMFNetFusion(Method):
     """DM-FNet: diffusion-trained UNet features fused by a learned attention network.
 
-    The noise draws come from a generator seeded with ``seed`` for every pair, so a pair's
-    result does not depend on the batch it is fused in.
+    The noise levels and noise images come from a generator seeded with ``seed`` for every
+    pair, so a pair's result does not depend on the batch it is fused in.
     """
 
     name: ClassVar[str] = "dmfnet"
-    version: ClassVar[str] = "1"
+    bibtex: ClassVar[str] = """@article{he2025dmfnet,
+  author  = {He, Dan and Li, Weisheng and Wang, Guofen and Huang, Yuping and Liu, Shiqiang},
+  title   = {{DM-FNet}: Unified multimodal medical image fusion via diffusion process-trained encoder-decoder},
+  journal = {IEEE Transactions on Multimedia},
+  year    = {2025},
+  eprint  = {2506.15218},
+  archivePrefix = {arXiv}
+}"""
+    version: ClassVar[str] = "2"
     options: ClassVar[dict[str, Option]] = {
         "weights": Option("", "Stage II inference checkpoint (UNet + fusion network), written "
-                          "by `mmif-bench train dmfnet --stage 2`; empty: the shipped cpu-preset "
-                          "weights", "path"),
-        "seed": Option(0, "seed of the feature-extraction noise", "int"),
+                          "by `mmif-bench train dmfnet --stage 2`; empty: the shipped weights; "
+                          "'authors': the authors' released files (mmif-bench fetch weights "
+                          "dmfnet-authors)", "path"),
+        "unet": Option("", "a Stage I file as the authors save it (their diffusion wrapper's "
+                       "state dict); replaces the UNet of `weights`", "path"),
+        "head": Option("", "a Stage II fusion-head file as the authors save it; replaces the "
+                       "fusion network of `weights`", "path"),
+        "groups": Option(0, "GroupNorm groups of a `unet` file (not stored in it); 0: width/4, "
+                         "the authors' 32 at width 128", "int"),
+        "noise": Option(True, "add the Gaussian term to the feature inputs; false: "
+                        "x_t = gamma x0 (exact comparisons, ablation)", "bool"),
+        "seed": Option(0, "seed of the feature-extraction noise levels and noise", "int"),
         "device": Option("auto", "auto, cpu or cuda", "str"),
         "batch": Option(4, "pairs per forward pass", "int"),
     }
@@ -46,43 +69,95 @@ class DMFNetFusion(Method):
     #: ``mmif-bench train dmfnet ARGS`` forwards ARGS here (see :mod:`.train`).
     train_main = staticmethod(train_main)
 
-    def __init__(self, **config: object) -> None:
+    def __init__(self, **config: Any) -> None:
         super().__init__(**config)
         device = str(self.config["device"])
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
         self.device = torch.device(device)
-        path = self.option_path("weights")
-        if not path.is_file():
-            raise FileNotFoundError(
-                f"DM-FNet weights {path} not found; train them with `mmif-bench train dmfnet "
-                f"--stage 1` and `--stage 2`, then pass dmfnet:weights=OUT/stage2/final.pt")
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-        if "fusion" not in ckpt:
-            raise ValueError(f"{path} is not a Stage II inference checkpoint (no fusion weights)")
-        cfg = ckpt["config"]
-        self.unet = UNet(unet_config(cfg["unet"]))
-        self.unet.load_state_dict({k: v.float() for k, v in ckpt["unet"].items()})
-        self.timesteps = tuple(cfg["timesteps"])
-        self.net = FusionNet(self.unet.config.feature_channels, len(self.timesteps))
-        self.net.load_state_dict({k: v.float() for k, v in ckpt["fusion"].items()})
+        groups = int(self.config["groups"])
+        if self._authors_only():
+            paths = {key: self.weight_path(key) for key in AUTHORS_FILES}
+            self.unet = read_authors_unet(paths["unet"], groups)
+            self.net, steps = build_head(read_state(paths["head"]), str(paths["head"]))
+            self.timesteps, schedule, diffusion_steps = AUTHORS_TIMESTEPS, AUTHORS_SCHEDULE, 2000
+        else:
+            self._load_ours(self.weight_path("weights"))
+            steps = len(self.timesteps)
+            schedule, diffusion_steps = self._schedule
+            if self.config["unet"]:
+                self.unet = read_authors_unet(self.weight_path("unet"), groups)
+            if self.config["head"]:
+                path = self.weight_path("head")
+                self.net, steps = build_head(read_state(path), str(path))
+        if steps != len(self.timesteps):
+            raise ValueError(f"dmfnet: the fusion head takes {steps} steps per source, "
+                             f"the feature extraction uses {len(self.timesteps)}")
+        if self.net.channels != self.unet.config.feature_channels:
+            raise ValueError(f"dmfnet: the fusion head takes features of {self.net.channels} "
+                             f"channels, the UNet gives {self.unet.config.feature_channels}")
         self.unet.to(self.device).eval()
         self.net.to(self.device).eval()
-        self.diffusion = Diffusion(cfg["feature_schedule"], cfg["diffusion_steps"])
+        self.diffusion = Diffusion(schedule, diffusion_steps)
+
+    def _authors_only(self) -> bool:
+        """Whether both networks come from files in the authors' formats."""
+        return self.config["weights"] == AUTHORS or bool(self.config["unet"]
+                                                         and self.config["head"])
+
+    def _load_ours(self, path: Path) -> None:
+        """UNet, fusion network, steps and schedule of a Stage II ``final.pt``."""
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        if not isinstance(ckpt, dict) or "fusion" not in ckpt:
+            raise ValueError(f"{path} is not a Stage II inference checkpoint (no fusion "
+                             f"weights); for the authors' files use the unet= and head= options")
+        cfg = ckpt["config"]
+        self.unet = build_unet(ckpt["unet"], str(path), cfg["unet"]["groups"])
+        self.net, _ = build_head(ckpt["fusion"], str(path))
+        self.timesteps = tuple(cfg["timesteps"])
+        self._schedule = cfg["feature_schedule"], cfg["diffusion_steps"]
+
+    def weight_path(self, key: str) -> Path:
+        given = str(self.config.get(key) or "")
+        if key == "weights" and not given:
+            return DEFAULT_WEIGHTS
+        if key in AUTHORS_FILES and not given:
+            return locate(AUTHORS_FILES[key], method=self.name)
+        return super().weight_path(key)
 
     def option_path(self, key: str) -> Path | None:
-        if key == "weights" and not self.config["weights"]:
-            return DEFAULT_WEIGHTS
+        value = str(self.config.get(key) or "")
+        if key == "weights" and value in ("", AUTHORS):
+            return DEFAULT_WEIGHTS if not value and not self._authors_only() else None
+        if key in AUTHORS_FILES and not value and self.config["weights"] == AUTHORS:
+            return next((p for p in candidates(AUTHORS_FILES[key]) if p.is_file()), None)
         return super().option_path(key)
 
-    def fuse(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    @classmethod
+    def missing_weights(cls, **config: Any) -> list[str]:
+        if config.get("weights") != AUTHORS:
+            return []
+        return [missing_message(cls.name, file) for key, file in AUTHORS_FILES.items()
+                if not config.get(key) and not any(p.is_file() for p in candidates(file))]
+
+    def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
         return self.fuse_batch(a[None], b[None])[0]
 
-    def fuse_batch(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def fuse_batch(self, a: np.ndarray, b: np.ndarray, *,
+                   modality: str | None = None) -> np.ndarray:
         """Fuse N x H x W stacks in [0, 1]; any H, W (padded to the UNet's multiple)."""
         size = int(self.config["batch"])
         return np.concatenate([self._fuse_chunk(a[i:i + size], b[i:i + size])
                                for i in range(0, len(a), size)])
+
+    def _draws(self, n: int, shape: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Noise levels and noise of n pairs, each pair from its own seeded generator."""
+        draws = [draw_noise(self.diffusion, self.timesteps, (1, *shape),
+                            torch.Generator().manual_seed(int(self.config["seed"])),
+                            bool(self.config["noise"])) for _ in range(n)]
+        gammas = torch.cat([g for g, _ in draws], dim=2)
+        noise = None if draws[0][1] is None else torch.cat([e for _, e in draws], dim=2)
+        return gammas, noise
 
     @torch.no_grad()
     def _fuse_chunk(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -91,14 +166,11 @@ class DMFNetFusion(Method):
         pad = (0, -w % m, 0, -h % m)
         ta, tb = (F.pad(torch.from_numpy(np.asarray(x, np.float32) * 2 - 1)[:, None], pad,
                         mode="replicate").to(self.device) for x in (a, b))
-        shape = (len(self.timesteps), 2, 1, *ta.shape[1:])
-        noise = torch.cat([torch.randn(shape, generator=torch.Generator().manual_seed(
-            int(self.config["seed"]))) for _ in range(n)], dim=2)
+        gammas, noise = self._draws(n, tuple(ta.shape[1:]))
         autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if self.device.type == "cuda"
                     else nullcontext())
         with autocast:
-            feats_a, feats_b = extract_features(self.unet, self.diffusion, ta, tb,
-                                                self.timesteps, noise)
+            feats_a, feats_b = extract_features(self.unet, ta, tb, gammas, noise)
             fused = self.net(feats_a, feats_b)
         out = (fused.float()[:, 0, :h, :w] + 1) / 2
         return out.clamp(0, 1).cpu().numpy()

@@ -33,7 +33,7 @@ from mmif_bench.config import data_root as configured_root
 
 from .data import PairCrops
 from .diffusion import Diffusion
-from .features import extract_features
+from .features import draw_noise, extract_features
 from .fusion_net import FusionNet
 from .loss import hybrid_loss
 from .presets import PRESETS, Preset, StageConfig
@@ -54,6 +54,9 @@ def lr_at(cfg: StageConfig, step: int, total: int) -> float:
         return cfg.lr * (step + 1) / cfg.warmup
     if cfg.lr_schedule == "constant":
         return cfg.lr
+    if cfg.lr_schedule == "linear":
+        epochs = max(total // cfg.epoch_steps, 1)
+        return cfg.lr * (1 - (step // cfg.epoch_steps) / (epochs + 1))
     progress = (step - cfg.warmup) / max(total - cfg.warmup, 1)
     cosine = 0.5 * (1 + math.cos(math.pi * progress))
     return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * cosine)
@@ -65,6 +68,18 @@ def make_optimizer(cfg: StageConfig, params: Any) -> torch.optim.Optimizer:
     if cfg.optimizer == "adam":
         return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     raise ValueError(f"unknown optimizer {cfg.optimizer!r}; use adam or adamw")
+
+
+def init_orthogonal(model: nn.Module) -> nn.Module:
+    """Orthogonal weights (gain 1) and zero biases in every conv and linear layer, as the
+    authors initialise both networks (``models/networks.py``, ``weights_init_orthogonal``);
+    norm layers keep PyTorch's defaults. Returns ``model``."""
+    for module in model.modules():
+        if isinstance(module, (nn.Conv2d, nn.Linear)):
+            nn.init.orthogonal_(module.weight)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+    return model
 
 
 def unet_config(data: dict) -> UNetConfig:
@@ -79,6 +94,19 @@ def load_unet(path: str | Path, device: torch.device | str = "cpu") -> tuple[UNe
     unet = UNet(unet_config(config["unet"]))
     unet.load_state_dict(ckpt["unet"] if "unet" in ckpt else ckpt["model"])
     return unet.to(device).eval(), config
+
+
+BOOKKEEPING = ("steps", "log_every", "save_every", "snapshots")
+"""Stage settings that do not change the training trajectory before the run's end (the
+schedule's length is ``--steps``; logs and snapshots only record it)."""
+
+
+def _trajectory(config: dict) -> dict:
+    """A run configuration without its bookkeeping: what ``--resume`` must match."""
+    plain = json.loads(json.dumps(config))
+    for stage in ("stage1", "stage2"):
+        plain[stage] = {k: v for k, v in plain[stage].items() if k not in BOOKKEEPING}
+    return {k: v for k, v in plain.items() if k != "steps"}
 
 
 def _save(obj: dict, path: Path) -> None:
@@ -145,7 +173,7 @@ class Trainer:
         dev = self.env.device
         torch.manual_seed(preset.seed)  # the initial weights
         if stage == 1:
-            self.model = UNet(preset.unet).to(dev)
+            self.model = init_orthogonal(UNet(preset.unet)).to(dev)
             self.diffusion = Diffusion("cosine", preset.diffusion_steps)
         else:
             unet_path = Path(unet_path or Path(out) / "stage1" / FINAL)
@@ -155,7 +183,8 @@ class Trainer:
                 raise ValueError(f"{unet_path} holds a UNet of another size than preset "
                                  f"{preset.name!r}: {unet_cfg['unet']}")
             self.diffusion = Diffusion(preset.feature_schedule, preset.diffusion_steps)
-            self.model = FusionNet(preset.unet.feature_channels, len(preset.timesteps)).to(dev)
+            self.model = init_orthogonal(FusionNet(
+                preset.unet.feature_channels, len(preset.timesteps), preset.head_width)).to(dev)
         self.optimizer = make_optimizer(self.cfg, self.model.parameters())
         self.wrapped = self.env.wrap(self.model)
         self.step = 0
@@ -188,9 +217,7 @@ class Trainer:
         if not path.is_file():
             raise FileNotFoundError(f"--resume: no checkpoint at {path}")
         ckpt = torch.load(path, map_location=self.env.device, weights_only=True)
-        theirs = {k: v for k, v in ckpt["config"].items() if k != "steps"}
-        ours = {k: v for k, v in self._config().items() if k != "steps"}
-        if json.loads(json.dumps(theirs)) != json.loads(json.dumps(ours)):
+        if _trajectory(ckpt["config"]) != _trajectory(self._config()):
             raise ValueError(f"{path} was written with another configuration; "
                              f"use another --out or drop --resume")
         self.model.load_state_dict(ckpt["model"])
@@ -205,10 +232,10 @@ class Trainer:
                     else nullcontext())
         with autocast:
             if self.stage == 1:
-                return {"total": self.diffusion.loss(model, torch.cat([a, b]), gen)}
-            noise = torch.randn(len(self.preset.timesteps), 2, *a.shape, generator=gen)
-            feats_a, feats_b = extract_features(self.unet, self.diffusion, a, b,
-                                                self.preset.timesteps, noise)
+                return {"total": self.diffusion.loss(model, torch.cat([a, b]), gen,
+                                                     cfg.low_t_fraction, cfg.low_t_max)}
+            gammas, noise = draw_noise(self.diffusion, self.preset.timesteps, a.shape, gen)
+            feats_a, feats_b = extract_features(self.unet, a, b, gammas, noise)
             return hybrid_loss(model(feats_a, feats_b), a, b)
 
     def train_step(self) -> dict[str, float]:

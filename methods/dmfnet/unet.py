@@ -5,6 +5,10 @@ He et al., "DM-FNet", IEEE TMM 2025, Stage I; the architecture follows SR3 (Saha
 Swish and dropout, self-attention in the bottleneck, ``res_blocks`` blocks per level going
 down and ``res_blocks + 1`` going up with skip connections. For Stage II the UNet returns
 the output of the first up-block of each decoder resolution, coarse to fine.
+
+Module names follow the state dict of the authors' release (HeDan-11/DM-FNet,
+``models/sr3_modules/unet.py``), so their Stage I file loads as published once its
+``denoise_fn.`` prefix is removed.
 """
 from __future__ import annotations
 
@@ -43,35 +47,51 @@ class NoiseLevelEncoding(nn.Module):
     def __init__(self, dim: int) -> None:
         super().__init__()
         half = dim // 2
-        self.register_buffer(
-            "freqs", torch.exp(-math.log(1e4) * torch.arange(half) / half), persistent=False)
+        step = torch.arange(half, dtype=torch.float32) / half
+        self.register_buffer("freqs", torch.exp(-math.log(1e4) * step), persistent=False)
 
     def forward(self, gamma: torch.Tensor) -> torch.Tensor:
         angles = gamma.float()[:, None] * self.freqs[None]
         return torch.cat([torch.sin(angles), torch.cos(angles)], dim=1)
 
 
-def _conv_block(dim: int, dim_out: int, groups: int, dropout: float = 0.0) -> nn.Sequential:
-    """GroupNorm, Swish, optional dropout, 3x3 conv."""
-    return nn.Sequential(
-        nn.GroupNorm(groups, dim), nn.SiLU(),
-        nn.Dropout(dropout) if dropout else nn.Identity(),
-        nn.Conv2d(dim, dim_out, 3, padding=1))
+class Block(nn.Module):
+    """GroupNorm, Swish, optional dropout, 3x3 conv (``block.0`` norm, ``block.3`` conv)."""
+
+    def __init__(self, dim: int, dim_out: int, groups: int, dropout: float = 0.0) -> None:
+        super().__init__()
+        self.block = nn.Sequential(
+            nn.GroupNorm(groups, dim), nn.SiLU(),
+            nn.Dropout(dropout) if dropout else nn.Identity(),
+            nn.Conv2d(dim, dim_out, 3, padding=1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.block(x)
 
 
-class ResBlock(nn.Module):
+class NoiseShift(nn.Module):
+    """The embedded noise level, linearly projected, added to every channel."""
+
+    def __init__(self, emb_dim: int, dim_out: int) -> None:
+        super().__init__()
+        self.noise_func = nn.Sequential(nn.Linear(emb_dim, dim_out))
+
+    def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
+        return x + self.noise_func(emb)[:, :, None, None]
+
+
+class ResnetBlock(nn.Module):
     """Residual block; the embedded noise level is added after the first convolution."""
 
     def __init__(self, dim: int, dim_out: int, emb_dim: int, groups: int, dropout: float) -> None:
         super().__init__()
-        self.block1 = _conv_block(dim, dim_out, groups)
-        self.noise = nn.Linear(emb_dim, dim_out)
-        self.block2 = _conv_block(dim_out, dim_out, groups, dropout)
-        self.skip = nn.Conv2d(dim, dim_out, 1) if dim != dim_out else nn.Identity()
+        self.noise_func = NoiseShift(emb_dim, dim_out)
+        self.block1 = Block(dim, dim_out, groups)
+        self.block2 = Block(dim_out, dim_out, groups, dropout)
+        self.res_conv = nn.Conv2d(dim, dim_out, 1) if dim != dim_out else nn.Identity()
 
     def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
-        h = self.block1(x) + self.noise(emb)[:, :, None, None]
-        return self.block2(h) + self.skip(x)
+        return self.block2(self.noise_func(self.block1(x), emb)) + self.res_conv(x)
 
 
 class SelfAttention(nn.Module):
@@ -88,6 +108,30 @@ class SelfAttention(nn.Module):
         q, k, v = self.qkv(self.norm(x)).reshape(n, 3, 1, c, h * w).transpose(-1, -2).unbind(1)
         y = F.scaled_dot_product_attention(q, k, v)
         return x + self.out(y.transpose(-1, -2).reshape(n, c, h, w))
+
+
+class ResnetBlockWithAttn(nn.Module):
+    """A residual block (``res_block``), optionally followed by self-attention (``attn``)."""
+
+    def __init__(self, dim: int, dim_out: int, emb_dim: int, groups: int, dropout: float,
+                 attn: bool = False) -> None:
+        super().__init__()
+        self.res_block = ResnetBlock(dim, dim_out, emb_dim, groups, dropout)
+        self.attn = SelfAttention(dim_out, groups) if attn else nn.Identity()
+
+    def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
+        return self.attn(self.res_block(x, emb))
+
+
+class Downsample(nn.Module):
+    """3x3 conv with stride 2."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(dim, dim, 3, stride=2, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(x)
 
 
 class Upsample(nn.Module):
@@ -114,38 +158,36 @@ class UNet(nn.Module):
         super().__init__()
         self.config = config
         width, groups, dropout = config.width, config.groups, config.dropout
-        emb = width
-        self.noise_mlp = nn.Sequential(
+        self.noise_level_mlp = nn.Sequential(
             NoiseLevelEncoding(width), nn.Linear(width, width * 4), nn.SiLU(),
-            nn.Linear(width * 4, emb))
-        self.head = nn.Conv2d(1, width, 3, padding=1)
+            nn.Linear(width * 4, width))
+        self.init_conv = nn.Conv2d(1, width, 3, padding=1)
+
+        def res(dim: int, dim_out: int, attn: bool = False) -> ResnetBlockWithAttn:
+            return ResnetBlockWithAttn(dim, dim_out, width, groups, dropout, attn)
 
         skip_channels, channels = [width], width
-        self.downs = nn.ModuleList()
+        downs: list[nn.Module] = []
         for level, mult in enumerate(config.mults):
             for _ in range(config.res_blocks):
-                self.downs.append(ResBlock(channels, width * mult, emb, groups, dropout))
+                downs.append(res(channels, width * mult))
                 channels = width * mult
                 skip_channels.append(channels)
             if level < len(config.mults) - 1:
-                self.downs.append(nn.Conv2d(channels, channels, 3, stride=2, padding=1))
+                downs.append(Downsample(channels))
                 skip_channels.append(channels)
+        self.downs = nn.ModuleList(downs)
+        self.mid = nn.ModuleList([res(channels, channels, attn=True), res(channels, channels)])
 
-        self.mid1 = ResBlock(channels, channels, emb, groups, dropout)
-        self.mid_attn = SelfAttention(channels, groups)
-        self.mid2 = ResBlock(channels, channels, emb, groups, dropout)
-
-        self.up_levels = nn.ModuleList()
-        self.upsamples = nn.ModuleList()
+        ups: list[nn.Module] = []
         for level, mult in reversed(list(enumerate(config.mults))):
-            blocks = nn.ModuleList()
             for _ in range(config.res_blocks + 1):
-                blocks.append(ResBlock(channels + skip_channels.pop(), width * mult, emb, groups,
-                                       dropout))
+                ups.append(res(channels + skip_channels.pop(), width * mult))
                 channels = width * mult
-            self.up_levels.append(blocks)
-            self.upsamples.append(Upsample(channels) if level > 0 else nn.Identity())
-        self.tail = _conv_block(channels, 1, groups)
+            if level > 0:
+                ups.append(Upsample(channels))
+        self.ups = nn.ModuleList(ups)
+        self.final_conv = Block(channels, 1, groups)
 
     def forward(self, x: torch.Tensor, gamma: torch.Tensor,
                 features: bool = False) -> torch.Tensor | list[torch.Tensor]:
@@ -162,20 +204,23 @@ class UNet(nn.Module):
             Return the first up-block output of each decoder resolution (coarse to fine)
             instead of the x0 prediction; the remaining layers are skipped.
         """
-        emb = self.noise_mlp(gamma)
-        h = self.head(x)
+        emb = self.noise_level_mlp(gamma)
+        h = self.init_conv(x)
         skips = [h]
         for layer in self.downs:
-            h = layer(h, emb) if isinstance(layer, ResBlock) else layer(h)
+            h = layer(h, emb) if isinstance(layer, ResnetBlockWithAttn) else layer(h)
             skips.append(h)
-        h = self.mid2(self.mid_attn(self.mid1(h, emb)), emb)
-        collected = []
-        for blocks, upsample in zip(self.up_levels, self.upsamples):
-            for index, block in enumerate(blocks):
-                h = block(torch.cat([h, skips.pop()], dim=1), emb)
-                if index == 0 and features:
-                    collected.append(h)
-                    if len(collected) == len(self.up_levels):
-                        return collected
-            h = upsample(h)
-        return self.tail(h)
+        for layer in self.mid:
+            h = layer(h, emb)
+        collected, first_of_level = [], True
+        for layer in self.ups:
+            if isinstance(layer, Upsample):
+                h, first_of_level = layer(h), True
+                continue
+            h = layer(torch.cat([h, skips.pop()], dim=1), emb)
+            if features and first_of_level:
+                collected.append(h)
+                if len(collected) == len(self.config.mults):
+                    return collected
+            first_of_level = False
+        return self.final_conv(h)
