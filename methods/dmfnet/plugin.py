@@ -38,6 +38,14 @@ class DMFNetFusion(Method):
     """
 
     name: ClassVar[str] = "dmfnet"
+    bibtex: ClassVar[str] = """@article{he2025dmfnet,
+  author  = {He, Dan and Li, Weisheng and Wang, Guofen and Huang, Yuping and Liu, Shiqiang},
+  title   = {{DM-FNet}: Unified multimodal medical image fusion via diffusion process-trained encoder-decoder},
+  journal = {IEEE Transactions on Multimedia},
+  year    = {2025},
+  eprint  = {2506.15218},
+  archivePrefix = {arXiv}
+}"""
     version: ClassVar[str] = "2"
     options: ClassVar[dict[str, Option]] = {
         "weights": Option("", "Stage II inference checkpoint (UNet + fusion network), written "

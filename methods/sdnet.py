@@ -1,0 +1,162 @@
+"""SDNet: the squeeze-and-decomposition fusion network, with its authors' TF1 medical model."""
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mmif_bench.config import WEIGHTS_ENV
+from mmif_bench.method import Method, Option
+
+from .tf_layers import load_tf_variables, lrelu, same_conv, to_batch
+from .torchnet import DEVICE_OPTION, min_max_stretch, resolve_device
+
+WEIGHTS_FILE = "SDNet-Medical/Medical.model-29.index"
+BRANCH = (("layer1", 1, 16, 5), ("layer2", 16, 16, 3), ("layer3", 32, 16, 3),
+          ("layer4", 48, 16, 3))  # (layer, in, out, kernel) of each source's branch
+SOURCES = ("ir", "vi")  # the authors' names: ir = functional image, vi = MRI
+STUDIO_RANGE = ("PET", "SPECT")  # colour sources the authors turn to studio-range Y
+
+
+class SDNetFusion(nn.Module):
+    """The squeeze (fusion) part of SDNet, layers named as the authors' scopes
+    ``fusion_model/layer{1..4}_{ir,vi}`` and ``fusion_model/layer5_fuse``.
+
+    Each source has its own dense branch (5 x 5 then three 3 x 3 convolutions, TF
+    'SAME' zero padding, leaky ReLU 0.2; layer k sees all earlier outputs of its branch,
+    oldest first). The eight feature maps, interleaved [l1_ir, l1_vi, ..., l4_vi], go
+    through layer5_fuse (1 x 1, 128 -> 1) and tanh. The decomposition layers 6-9 of the
+    checkpoint only serve the training loss; the test graph never evaluates them.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        for source in SOURCES:
+            for layer, i, o, k in BRANCH:
+                self.add_module(f"{layer}_{source}", same_conv(i, o, k))
+        self.layer5_fuse = same_conv(128, 1, 1)
+
+    @staticmethod
+    def tf_names() -> dict[str, str]:
+        """State-dict key -> variable name in the authors' checkpoint."""
+        scopes = [(f"{layer}_{source}", f"{layer[-1]}_{source}")
+                  for source in SOURCES for layer, _, _, _ in BRANCH] + [("layer5_fuse", "5_fuse")]
+        return {f"{scope}.{param}": f"fusion_model/{scope}/{letter}{suffix}"
+                for scope, suffix in scopes
+                for param, letter in (("weight", "w"), ("bias", "b"))}
+
+    def branch(self, x: torch.Tensor, source: str) -> torch.Tensor:
+        """The four feature maps of one source's dense branch, [l1, l2, l3, l4]: each
+        layer reads all earlier ones (a prefix of the buffer), oldest first."""
+        n, _, h, w = x.shape
+        features = x.new_empty(n, sum(o for _, _, o, _ in BRANCH), h, w)
+        start = 0
+        for layer, _, out, _ in BRANCH:
+            conv = getattr(self, f"{layer}_{source}")
+            inputs = features[:, :start] if start else x
+            features[:, start:start + out] = lrelu(conv(inputs))
+            start += out
+        return features
+
+    def forward(self, functional: torch.Tensor, mri: torch.Tensor) -> torch.Tensor:
+        """N x 1 x H x W sources in [-1, 1] -> fused N x 1 x H x W in [-1, 1].
+
+        layer5_fuse is a 1 x 1 convolution, so on the interleaved maps it equals the sum
+        of its weights' ``ir`` and ``vi`` columns applied to each branch's maps.
+        """
+        weight = self.layer5_fuse.weight.view(1, len(BRANCH), len(SOURCES), -1, 1, 1)
+        fused = self.layer5_fuse.bias.view(1, -1, 1, 1)
+        for k, (source, x) in enumerate(zip(SOURCES, (functional, mri))):
+            columns = weight[:, :, k].reshape(1, -1, 1, 1)
+            fused = fused + F.conv2d(self.branch(x, source), columns)
+        return torch.tanh(fused)
+
+
+def grey_levels(y: np.ndarray) -> np.ndarray:
+    """A [0, 1] image as the grey levels (0-255) of the 8-bit file the authors read."""
+    return np.rint(np.asarray(y, dtype=np.float64) * 255)
+
+
+def studio_levels(y: np.ndarray) -> np.ndarray:
+    """A full-range luma in [0, 1] as the 8-bit studio-range Y (16-235) the authors'
+    MATLAB ``RGB2YCbCr`` writes (``0.257 R + 0.504 G + 0.098 B + 16``).
+
+    Those coefficients are the full-range ones times 219/255, so the studio Y is
+    ``16 + 219 Y``, rounded to a grey level. MATLAB rounds each of the three uint8
+    products separately, which no function of the luma can repeat: on the Harvard
+    PET/SPECT images 11 % of pixels come out one grey level apart (never more).
+    """
+    return np.rint(16 + 219 * np.asarray(y, dtype=np.float64))
+
+
+class SDNet(Method):
+    """SDNet with the authors' published medical model.
+
+    As the authors' test script (``Medical/test.py``) and readme run it: the functional
+    image (``ir``: CT, or the Y of PET/SPECT as their ``input_process.m`` writes it, in
+    studio range 16-235) and the MRI (``vi``), 8-bit, mapped to [-1, 1] by
+    ``(v - 127.5) / 127.5``; the fused tanh output is mapped by ``x * 127.5 + 127.5``
+    and saved with a min-max stretch to [0, 255] (rounded half up). The method returns
+    that 8-bit image / 255.
+
+    Parameters
+    ----------
+    weights : path
+        The checkpoint's ``Medical.model-29.index`` (its ``.data`` shard beside it);
+        default ``SDNet-Medical/Medical.model-29.index`` in ``$MMIF_BENCH_WEIGHTS`` or
+        the fetched store.
+    device : str
+        ``cpu`` (default), ``cuda`` or ``auto``.
+
+    Notes
+    -----
+    Weights: HaoZhang1018/SDNet (``Medical/checkpoint/``), MIT licence, "Copyright (c)
+    2021 Hao Zhang". Trained on medical pairs (functional PET/SPECT luma with MRI).
+
+    References
+    ----------
+    H. Zhang and J. Ma, "SDNet: A versatile squeeze-and-decomposition network for
+    real-time image fusion", International Journal of Computer Vision 129, 2761-2785,
+    2021.
+    """
+
+    name = "sdnet"
+    weight_files = {"weights": WEIGHTS_FILE}
+    options = {
+        "weights": Option("", f"SDNet medical checkpoint .index; default ${WEIGHTS_ENV}/"
+                          f"{WEIGHTS_FILE}", "path"),
+        "device": DEVICE_OPTION,
+    }
+    bibtex: ClassVar[str] = """@article{zhang2021sdnet,
+  title   = {{SDNet}: A Versatile Squeeze-and-Decomposition Network for Real-Time Image Fusion},
+  author  = {Zhang, Hao and Ma, Jiayi},
+  journal = {International Journal of Computer Vision},
+  volume  = {129},
+  number  = {10},
+  pages   = {2761--2785},
+  year    = {2021},
+  doi     = {10.1007/s11263-021-01501-8}
+}"""
+
+    def __init__(self, **config: Any) -> None:
+        super().__init__(**config)
+        self.device = resolve_device(self.name, str(self.config["device"]))
+        net = load_tf_variables(SDNetFusion(), self.weight_path("weights"),
+                                SDNetFusion.tf_names(), self.name)
+        self.net = net.to(self.device)
+
+    def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
+        return self.fuse_batch(a[None], b[None], modality=modality)[0]
+
+    @torch.no_grad()
+    def fuse_batch(self, a: np.ndarray, b: np.ndarray, *,
+                   modality: str | None = None) -> np.ndarray:
+        functional = studio_levels(b) if modality in STUDIO_RANGE else grey_levels(b)
+        ir, vi = (to_batch((levels - 127.5) / 127.5, self.device)
+                  for levels in (functional, grey_levels(a)))
+        fused = self.net(ir, vi)[:, 0].cpu().numpy()
+        return np.stack([min_max_stretch(image * np.float32(127.5) + np.float32(127.5))
+                         for image in fused]) / np.float32(255)
