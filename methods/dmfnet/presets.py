@@ -104,7 +104,7 @@ CPU32 = Preset(
                        lr_schedule="cosine", warmup=100, min_lr_ratio=0.1,
                        weight_decay=0.01, log_every=20, save_every=100, snapshots=5,
                        low_t_fraction=0.5, low_t_max=32),
-    stage2=StageConfig(steps=700, lr=1e-3, optimizer="adam", batch_pairs=4, crop=96,
+    stage2=StageConfig(steps=550, lr=1e-3, optimizer="adam", batch_pairs=4, crop=96,
                        lr_schedule="cosine", warmup=50, min_lr_ratio=0.05,
                        log_every=20, save_every=100, snapshots=6),
     deviations=(
