@@ -127,6 +127,7 @@ class SDNet(Method):
     """
 
     name = "sdnet"
+    version = "2"  # 2: dense inputs as sums of convolutions (isolated pixels moved by 1)
     weight_files = {"weights": WEIGHTS_FILE}
     options = {
         "weights": Option("", f"SDNet medical checkpoint .index; default ${WEIGHTS_ENV}/"
