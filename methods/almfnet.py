@@ -1,16 +1,16 @@
 """ALMFnet: the searched lightweight medical fusion network (PyTorch), authors' weights."""
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
 from mmif_bench.config import WEIGHTS_ENV
-from mmif_bench.method import Method, Option
+from mmif_bench.method import Option
 
-from .torchnet import DEVICE_OPTION, load_published, luma_uint8, resolve_device
+from .torchnet import DEVICE_OPTION, PublishedNetwork, luma_uint8
 
 WEIGHTS_FILE = "ALMFNet.pt"
 CHANNELS = 16
@@ -141,6 +141,8 @@ OPS = {
 
 
 class _ReLUConvBN(nn.Module):
+    """preprocess0 of a cell: ReLU, 1 x 1 conv, BN."""
+
     def __init__(self, c: int) -> None:
         super().__init__()
         self.op = nn.Sequential(nn.ReLU(), _conv(c, c, 1), nn.BatchNorm2d(c))
@@ -192,7 +194,7 @@ class ALMFNet(nn.Module):
         return self.fusion2(self.cell_f(self.fusion1(features)))
 
 
-class ALMFnetFusion(Method):
+class ALMFnetFusion(PublishedNetwork):
     """ALMFnet with the authors' published weights (one model for CT, PET and SPECT).
 
     As the authors' ``eval.py`` does: each source is read as 8-bit luma (OpenCV BT.601 Y;
@@ -203,8 +205,9 @@ class ALMFnetFusion(Method):
     The method returns that 8-bit image / 255.
 
     Weights: ``ALMFNet.pt`` from RollingPlain/ALMFnet (``cache_train/``), MIT licence
-    (Copyright (c) 2022 Guanyao Wu; the licence does not mention the weight file), trained
-    by the authors on Harvard MRI-CT/PET/SPECT pairs. Fully convolutional: any size.
+    (Copyright (c) 2022 Guanyao Wu; the licence does not mention the weight file); one
+    model the authors trained for MRI-CT, MRI-PET and MRI-SPECT. Fully convolutional:
+    any size.
 
     Parameters
     ----------
@@ -235,18 +238,10 @@ class ALMFnetFusion(Method):
   publisher = {IEEE}
 }"""
 
-    def __init__(self, **config: Any) -> None:
-        super().__init__(**config)
-        self.device = resolve_device(self.name, str(self.config["device"]))
-        path = self.weight_path("weights")
-        self.net = load_published(ALMFNet(), path, self.name).to(self.device)
+    def build_network(self) -> nn.Module:
+        return ALMFNet()
 
-    def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
-        return self.fuse_batch(a[None], b[None], modality=modality)[0]
-
-    @torch.inference_mode()
-    def fuse_batch(self, a: np.ndarray, b: np.ndarray, *,
-                   modality: str | None = None) -> np.ndarray:
+    def forward_pairs(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         mri, other = (torch.from_numpy(luma_uint8(x)[:, None]).to(self.device).float() / 255.0
                       for x in (a, b))
         fused = self.net(mri, other)[:, 0] * 255.0

@@ -40,6 +40,16 @@ class DWTFusion(Method):
     """
 
     name = "dwt"
+    bibtex = """@article{li1995wavelet,
+  author  = {Li, Hui and Manjunath, B. S. and Mitra, Sanjit K.},
+  title   = {Multisensor image fusion using the wavelet transform},
+  journal = {Graphical Models and Image Processing},
+  volume  = {57},
+  number  = {3},
+  pages   = {235--245},
+  year    = {1995},
+  doi     = {10.1006/gmip.1995.1022}
+}"""
     options = {
         "wavelet": Option("db2", "PyWavelets wavelet name", "str"),
         "levels": Option(3, "decomposition levels", "int"),

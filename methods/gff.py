@@ -94,6 +94,16 @@ class GFFFusion(Method):
     """
 
     name = "gff"
+    bibtex = """@article{li2013gff,
+  author  = {Li, Shutao and Kang, Xudong and Hu, Jianwen},
+  title   = {Image fusion with guided filtering},
+  journal = {IEEE Transactions on Image Processing},
+  volume  = {22},
+  number  = {7},
+  pages   = {2864--2875},
+  year    = {2013},
+  doi     = {10.1109/TIP.2013.2244222}
+}"""
     options = {
         "r1": Option(45, "guided filter radius, base weights", "int"),
         "eps1": Option(0.3, "guided filter regularisation, base weights", "float"),

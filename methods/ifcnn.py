@@ -113,6 +113,15 @@ class IFCNNFusion(Method):
     """
 
     name = "ifcnn"
+    bibtex = """@article{zhang2020ifcnn,
+  author  = {Zhang, Yu and Liu, Yu and Sun, Peng and Yan, Han and Zhao, Xiaolin and Zhang, Li},
+  title   = {{IFCNN}: A general image fusion framework based on convolutional neural network},
+  journal = {Information Fusion},
+  volume  = {54},
+  pages   = {99--118},
+  year    = {2020},
+  doi     = {10.1016/j.inffus.2019.07.011}
+}"""
     weight_files = {"weights": WEIGHTS_FILE}
     options = {
         "weights": Option("", f"IFCNN-MAX.pth; default ${WEIGHTS_ENV}/{WEIGHTS_FILE}", "path"),

@@ -62,6 +62,25 @@ class LaplacianFusion(Method):
     """
 
     name = "laplacian"
+    bibtex = """@article{burt1983laplacian,
+  author  = {Burt, Peter J. and Adelson, Edward H.},
+  title   = {The {Laplacian} pyramid as a compact image code},
+  journal = {IEEE Transactions on Communications},
+  volume  = {31},
+  number  = {4},
+  pages   = {532--540},
+  year    = {1983},
+  doi     = {10.1109/TCOM.1983.1095851}
+}
+
+@inproceedings{burt1993enhanced,
+  author    = {Burt, Peter J. and Kolczynski, Raymond J.},
+  title     = {Enhanced image capture through fusion},
+  booktitle = {Proceedings of the Fourth International Conference on Computer Vision (ICCV)},
+  pages     = {173--182},
+  year      = {1993},
+  doi       = {10.1109/ICCV.1993.378222}
+}"""
     options = {"levels": Option(4, "number of band-pass pyramid levels", "int")}
 
     def fuse(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:

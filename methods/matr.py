@@ -1,7 +1,7 @@
 """MATR: the multiscale adaptive transformer for medical fusion (PyTorch), authors' weights."""
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -9,9 +9,9 @@ from torch import nn
 from torch.nn import functional as F
 
 from mmif_bench.config import WEIGHTS_ENV
-from mmif_bench.method import Method, Option
+from mmif_bench.method import Option
 
-from .torchnet import DEVICE_OPTION, load_published, luma_uint8, resolve_device
+from .torchnet import DEVICE_OPTION, PublishedNetwork, luma_uint8
 
 WEIGHTS_FILE = "MATR-model_10.pth"
 CHANNELS = 16  # feature channels, also the transformer's token dimension
@@ -86,9 +86,9 @@ class WindowAttention(nn.Module):
     """Window attention with window size 1, as published (8 heads, dim 16).
 
     A window holds one token, so the softmax over its single key is exactly 1 and the
-    output is proj(v): the query, key, relative-position bias (``relative_position_
-    bias_table``, ``relative_position_index``) and mask have no effect. Only the value
-    rows of ``qkv`` are computed.
+    output is proj(v): the query, the key, the relative-position bias (kept only so the
+    published file loads) and the mask have no effect. Only the value rows of ``qkv``
+    are computed.
     """
 
     def __init__(self, dim: int, heads: int = 8) -> None:
@@ -105,6 +105,8 @@ class WindowAttention(nn.Module):
 
 
 class Mlp(nn.Module):
+    """fc1 (16 -> 64), exact GELU, fc2 (64 -> 16)."""
+
     def __init__(self, dim: int, hidden: int) -> None:
         super().__init__()
         self.fc1 = nn.Linear(dim, hidden)
@@ -136,6 +138,8 @@ class TransformerBlock(nn.Module):
 
 
 class BasicLayer(nn.Module):
+    """The three transformer blocks, on the features' memory read as 16-value tokens."""
+
     def __init__(self) -> None:
         super().__init__()
         self.blocks = nn.ModuleList(TransformerBlock() for _ in range(DEPTH))
@@ -185,7 +189,7 @@ def save_as_uint8(fused: torch.Tensor, wrap_negatives: bool) -> np.ndarray:
     return levels.to(torch.uint8).cpu().numpy()
 
 
-class MATRFusion(Method):
+class MATRFusion(PublishedNetwork):
     """MATR with the authors' published weights (one model for every pair type).
 
     As the authors' ``Test.py`` does: each source is read as 8-bit luma (PIL
@@ -241,18 +245,10 @@ class MATRFusion(Method):
   doi     = {10.1109/TIP.2022.3193288}
 }"""
 
-    def __init__(self, **config: Any) -> None:
-        super().__init__(**config)
-        self.device = resolve_device(self.name, str(self.config["device"]))
-        path = self.weight_path("weights")
-        self.net = load_published(MATRNet(), path, self.name).to(self.device)
+    def build_network(self) -> nn.Module:
+        return MATRNet()
 
-    def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
-        return self.fuse_batch(a[None], b[None], modality=modality)[0]
-
-    @torch.inference_mode()
-    def fuse_batch(self, a: np.ndarray, b: np.ndarray, *,
-                   modality: str | None = None) -> np.ndarray:
+    def forward_pairs(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         sources = np.stack([luma_uint8(b), luma_uint8(a)], axis=1)
         x = torch.from_numpy(sources).to(self.device).float() / 255.0
         fused = self.net(x)[:, 0]

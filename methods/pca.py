@@ -49,6 +49,16 @@ class PCAFusion(Method):
     """
 
     name = "pca"
+    bibtex = """@article{naidu2008pca,
+  author  = {Naidu, V. P. S. and Raol, J. R.},
+  title   = {Pixel-level image fusion using wavelets and principal component analysis},
+  journal = {Defence Science Journal},
+  volume  = {58},
+  number  = {3},
+  pages   = {338--352},
+  year    = {2008},
+  doi     = {10.14429/dsj.58.1653}
+}"""
 
     def fuse(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return self.fuse_batch(a[None], b[None])[0]

@@ -11,7 +11,7 @@ from torch import nn
 from mmif_bench.config import WEIGHTS_ENV
 from mmif_bench.method import Method, Option
 
-from .tf_layers import keep_freed_memory, load_tf_variables, lrelu, same_conv, to_batch
+from .tf_layers import (keep_freed_memory, load_tf_variables, lrelu, same_conv, run_network)
 from .torchnet import DEVICE_OPTION, min_max_stretch, resolve_device
 
 WEIGHTS_FILE = "SDNet-Medical/Medical.model-29.index"
@@ -156,12 +156,10 @@ class SDNet(Method):
     def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
         return self.fuse_batch(a[None], b[None], modality=modality)[0]
 
-    @torch.no_grad()
     def fuse_batch(self, a: np.ndarray, b: np.ndarray, *,
                    modality: str | None = None) -> np.ndarray:
         functional = studio_levels(b) if modality in STUDIO_RANGE else grey_levels(b)
-        ir, vi = (to_batch((levels - 127.5) / 127.5, self.device)
-                  for levels in (functional, grey_levels(a)))
-        fused = self.net(ir, vi)[:, 0].cpu().numpy()
+        sources = [(levels - 127.5) / 127.5 for levels in (functional, grey_levels(a))]
+        fused = run_network(self.net, sources, self.device)
         return np.stack([min_max_stretch(image * np.float32(127.5) + np.float32(127.5))
                          for image in fused]) / np.float32(255)

@@ -16,6 +16,8 @@ from torch import nn
 
 from mmif_bench.tf_checkpoint import load_checkpoint
 
+from .torchnet import batches
+
 LRELU_SLOPE = 0.2  # the authors' lrelu: tf.maximum(x, 0.2 * x)
 M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4  # glibc malloc.h mallopt parameters
 
@@ -47,6 +49,19 @@ def to_batch(images: np.ndarray, device: torch.device, *, min_size: int = 1) -> 
                          f"network (reflect padding), got {images.shape[-1]}x{images.shape[-2]}")
     batch = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))[:, None]
     return batch.to(device).contiguous(memory_format=torch.channels_last)
+
+
+@torch.no_grad()
+def run_network(net: nn.Module, sources: list[np.ndarray], device: torch.device, *,
+                min_size: int = 1) -> np.ndarray:
+    """The one-channel output (N x H x W, numpy) of ``net`` on N x H x W source stacks,
+    given in the network's input order, a few pairs per forward pass
+    (:func:`torchnet.batches`: one on CPU, where larger batches only cost memory)."""
+    outputs = []
+    for part in batches(len(sources[0]), device):
+        inputs = [to_batch(source[part], device, min_size=min_size) for source in sources]
+        outputs.append(net(*inputs)[:, 0].cpu().numpy())
+    return np.concatenate(outputs)
 
 
 def lrelu(x: torch.Tensor) -> torch.Tensor:

@@ -58,9 +58,9 @@ def cmd_list(args: argparse.Namespace) -> int:
             extra = ""
             if kind == "metrics":
                 extra = f" {obj.arrow} [{obj.profile}]"
-            missing = missing_weights(name) if kind == "methods" else {}
-            if missing:
-                extra = f" [weights missing: run '{fetch_command(name, missing)}']"
+            if kind == "methods" and missing_weights(name):
+                files = getattr(obj, "weight_files", {}).values()
+                extra = f" [weights missing: run '{fetch_command(name, files)}']"
             origin = f" (from {spec.distribution})" if spec.distribution not in ("", "mmif-bench") else ""
             print(f"  {name}{extra}{origin}: {doc[0] if doc else ''}")
         for name, error in load_errors(kind).items():

@@ -14,7 +14,7 @@ from typing import Iterable
 import numpy as np
 
 from .colour import merge_fused
-from .fusion import check_output, prepare
+from .fusion import MethodOutputError, check_output, prepare
 from .imageio import gray_of
 from .metric import Metric, as_stacks
 from .registry import get_metric, list_metrics
@@ -82,7 +82,10 @@ def saved_fused_image(fused: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.nda
     """
     array = np.asarray(fused)
     if array.ndim == 2 and np.issubdtype(array.dtype, np.floating):
-        check_output(array, a.shape[:2])
+        try:
+            check_output(array, a.shape[:2])
+        except MethodOutputError as error:
+            raise ValueError(f"fused image (a method's output): {error}") from None
         return merge_fused(array, prepare(a, b).cbcr)
     return as_uint8_image(array, "fused")
 

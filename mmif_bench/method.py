@@ -96,12 +96,12 @@ class Method:
         return cls.modalities is None or modality is None or modality in cls.modalities
 
     @classmethod
-    def missing_weights(cls, **config: Any) -> dict[str, str]:
-        """Store name -> one-line message (naming the fetch command) of every declared weight
-        file that cannot be found; empty when all are found. Loads nothing."""
-        return {file: missing_message(cls.name, file, config.get(key) or None)
+    def missing_weights(cls, **config: Any) -> list[str]:
+        """One line per declared weight file that cannot be found, naming the file and its
+        fetch command (empty: all found). Loads nothing."""
+        return [missing_message(cls.name, file, config.get(key) or None)
                 for key, file in cls.weight_files.items()
-                if not any(path.is_file() for path in candidates(file, config.get(key) or None))}
+                if not any(path.is_file() for path in candidates(file, config.get(key) or None))]
 
     def weight_path(self, key: str) -> Path:
         """The file of the ``path`` option ``key``: the given path, else its published file

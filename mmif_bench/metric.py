@@ -37,6 +37,9 @@ class Metric:
     unit: str = ""
     profile: str = "default"
     min_size: int = 1
+    bibtex: str = ""
+    """BibTeX entry (or entries) of the paper(s) defining the measure ("" for none); the
+    reports cite it and write it to ``leaderboard.bib``."""
     extra: dict = field(default_factory=dict)
 
     @property

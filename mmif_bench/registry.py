@@ -229,11 +229,11 @@ def create_method(name: str, **options: Any) -> Any:
     return as_method(get("methods", name), **options)
 
 
-def missing_weights(name: str, **options: Any) -> dict[str, str]:
-    """Store name -> message (naming its fetch command) of every weight file method ``name``
-    needs but cannot find; empty when all are there or the method declares none."""
+def missing_weights(name: str, **options: Any) -> list[str]:
+    """One line per weight file method ``name`` needs but cannot find, naming its fetch
+    command; empty when all are there or the method declares none."""
     check = getattr(get("methods", name), "missing_weights", None)
-    return dict(check(**options)) if callable(check) else {}
+    return list(check(**options)) if callable(check) else []
 
 
 def method_spec(name: str) -> PluginSpec:

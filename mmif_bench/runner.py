@@ -34,10 +34,10 @@ from .fusion import FuseTask, fused_key, run_fuse_task
 from .imageio import atomic_write_bytes, decode_png, gray_of
 from .metric import Metric
 from .method import method_fingerprint, method_options, method_weight_files
-from .registry import (PluginSpec, create_dataset, create_method, get, list_methods,
+from .registry import (PluginSpec, create_dataset, create_method, get, list_methods, load_all,
                        load_errors, method_spec, missing_weights)
 from .results import Score, fused_image_path, write_run_info, write_scores
-from .weights import MissingWeightsError, fetch_command
+from .weights import MissingWeightsError
 
 EXIT_OK, EXIT_PARTIAL, EXIT_NOTHING = 0, 3, 4
 
@@ -124,8 +124,9 @@ class Plan:
     metrics: list[Metric]
     methods: list[PlannedMethod]
     folders: list[FusedFolder] = field(default_factory=list)
-    not_run: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Methods a default run leaves out: their missing weight files and fetch command."""
+    not_run: dict[str, list[str]] = field(default_factory=dict)
+    """Methods a default run leaves out: one line per missing weight file, naming its fetch
+    command (no machine paths: they go into run.json)."""
 
     def info(self) -> dict[str, dict[str, Any]]:
         """``run.json``'s methods: each method's options and fingerprint, each folder's
@@ -193,6 +194,15 @@ def _plan_method(name: str, options: dict[str, Any], refresh: bool) -> PlannedMe
     return PlannedMethod(name, method_spec(name), options, fingerprint, info, refresh)
 
 
+def _importable_methods(log: Log) -> list[str]:
+    """Every registered method for a default run; plugins that fail to import are left
+    out with a note (and listed in ``run.json``'s plugin errors), never breaking the run."""
+    loaded = load_all("methods")
+    for name in sorted(set(list_methods()) - set(loaded)):
+        log(f"note: method {name} left out: {load_errors('methods')[f'methods:{name}']}")
+    return [name for name in list_methods() if name in loaded]
+
+
 def configure(config: RunConfig, log: Log = _stderr) -> Plan:
     """Check everything a run depends on; raises ValueError/KeyError/FileNotFoundError
     naming what is wrong, before any pair is read."""
@@ -208,7 +218,7 @@ def configure(config: RunConfig, log: Log = _stderr) -> Plan:
     out = Path(config.out)
     _check_output_location(out, dataset)
     metrics = resolve_metrics(config.metrics, config.profile)
-    names = config.methods or list_methods()
+    names = config.methods or _importable_methods(log)
     for name in names:
         method_spec(name)  # unknown names fail here, with suggestions
     unused = sorted(set(config.method_options) - set(names))
@@ -228,11 +238,10 @@ def configure(config: RunConfig, log: Log = _stderr) -> Plan:
         options = config.method_options.get(name, {})
         missing = missing_weights(name, **options)
         if missing and config.methods:  # asked for by name: a configuration error
-            raise MissingWeightsError("; ".join(missing.values()))
+            raise MissingWeightsError("; ".join(missing))
         if missing:
-            log(f"note: method {name} not run: {'; '.join(missing.values())}")
-            plan.not_run[name] = {"missing_weights": sorted(missing),
-                                  "fetch": fetch_command(name, missing)}
+            log(f"note: method {name} not run: {'; '.join(missing)}")
+            plan.not_run[name] = missing
             continue
         plan.methods.append(_plan_method(name, options, name in refresh))
     if config.jobs > 1 or config.executor != "local":

@@ -81,7 +81,7 @@ def missing_message(method: str, file: str, explicit: str | Path | None = None) 
     """One line: which file is missing, where its authors publish it, how to fetch it."""
     entry = registry_entry(file)
     where = f"not found at {explicit}" if explicit else (
-        f"not found in ${WEIGHTS_ENV} or the fetched store {store_dir()}")
+        f"not found in ${WEIGHTS_ENV} or the fetched store")
     source = f" (published in {entry.repository} @ {entry.commit[:7]}: {entry.path})" if entry else ""
     return (f"{method}: weights {file} {where}{source}; run '{fetch_command(method, [file])}', "
             f"set ${WEIGHTS_ENV} to a folder holding "

@@ -97,6 +97,28 @@ def small_harvard(harvard_root, tmp_path_factory) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def wide_report(tmp_path_factory) -> Path:
+    """The Markdown, LaTeX, BibTeX and HTML reports and the CD diagram (not the 26 metric
+    charts: seconds each) of 16 methods x 13 metrics on synthetic scores (no data needed)."""
+    from _report_results import make_wide_results
+    from mmif_bench.reporting.citations import write_bib
+    from mmif_bench.reporting.figures import CD_DIAGRAM, cd_diagram
+    from mmif_bench.reporting.html import write_html
+    from mmif_bench.reporting.render import render_to
+    from mmif_bench.reporting.results import load_results
+    from mmif_bench.reporting.tables import build_leaderboard
+
+    out = make_wide_results(tmp_path_factory.mktemp("wide") / "run")
+    board = build_leaderboard(load_results(out))
+    for name in ("leaderboard.md", "leaderboard.tex"):
+        render_to(out / name, f"{name}.j2", board=board)
+    write_bib(board.citations, out / "leaderboard.bib")
+    cd_diagram(board, out / "figures" / CD_DIAGRAM)
+    write_html(board, out / "leaderboard.html", out / "figures", images_missing="synthetic scores")
+    return out
+
+
 @pytest.fixture(autouse=True)
 def _runtime_registrations_undone():
     """Every test leaves the run-time plugin registry as it found it."""

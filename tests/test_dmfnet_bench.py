@@ -1,6 +1,7 @@
-"""DM-FNet speed on CPU (pytest-benchmark): inference per 256x256 pair and training step
-time of each stage, at the ``cpu`` preset's sizes (random weights: speed does not depend
-on them). Run: ``pytest tests/test_dmfnet_bench.py --benchmark-only``."""
+"""DM-FNet speed on CPU (pytest-benchmark): inference per 256x256 pair with the shipped
+weights in channels-last and in the default memory format (two implementations in one
+run), and training step time of each stage at the ``cpu`` preset's sizes (random weights:
+speed does not depend on them). Run: ``pytest tests/test_dmfnet_bench.py --benchmark-only``."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -27,12 +28,15 @@ def cpu_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return data, out
 
 
-def test_inference_per_256_pair(benchmark, cpu_run: tuple[Path, Path]) -> None:
-    method = DMFNetFusion(weights=str(cpu_run[1] / "stage2" / "final.pt"))
+@pytest.mark.parametrize("channels_last", [False, True], ids=["contiguous", "channels_last"])
+def test_inference_per_256_pair(benchmark, channels_last: bool) -> None:
+    method = DMFNetFusion(channels_last=channels_last)
     rng = np.random.default_rng(0)
     a, b = rng.random((256, 256), dtype=np.float32), rng.random((256, 256), dtype=np.float32)
     fused = benchmark.pedantic(method.fuse, (a, b), rounds=3, iterations=1, warmup_rounds=1)
     assert fused.shape == (256, 256)
+    np.testing.assert_allclose(fused, DMFNetFusion(channels_last=not channels_last).fuse(a, b),
+                               atol=1e-5)
 
 
 @pytest.mark.parametrize("stage", [1, 2])

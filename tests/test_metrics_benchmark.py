@@ -51,10 +51,9 @@ def pairs(request: pytest.FixtureRequest) -> tuple[str, Triples]:
     try:
         root, source = request.getfixturevalue("harvard_root"), "Harvard"
     except pytest.skip.Exception:
-        from mmif_bench.datasets.phantom import cache_root, phantom
+        from mmif_bench.datasets.phantom import phantom
 
-        phantom()
-        root, source = cache_root(), "phantom"
+        root, source = phantom().root, "phantom"
     return source, harvard_triples(Path(root), 1, "mean")
 
 

@@ -103,3 +103,17 @@ def test_editing_an_installed_method_rescores_it(tmp_path) -> None:
     fresh = _cli(args + ["fresh"], site, tmp_path)
     assert fresh.returncode == 0, fresh.stderr
     assert _scores(tmp_path / "same") == _scores(tmp_path / "fresh") != before
+
+
+def test_default_run_leaves_out_a_broken_plugin_with_a_note(monkeypatch, tmp_path) -> None:
+    from mmif_bench.runner import RunConfig, configure
+
+    monkeypatch.setitem(registry._RUNTIME["methods"], "broken",
+                        PluginSpec("methods", "broken", "no_such_module_xyz:Thing", "runtime"))
+    notes: list[str] = []
+    plan = configure(RunConfig(dataset="phantom", out=tmp_path / "o"), notes.append)
+    assert "broken" not in [m.name for m in plan.methods] and "mean" in [m.name for m in plan.methods]
+    assert any(n.startswith("note: method broken left out:") and "no_such_module_xyz" in n
+               for n in notes)
+    with pytest.raises(ImportError, match="no_such_module_xyz"):  # asked for by name
+        configure(RunConfig(dataset="phantom", methods=["broken"], out=tmp_path / "o"))

@@ -94,3 +94,41 @@ def test_page_sorts_and_shows_chosen_pair(browser, page: Path, repo_root: Path) 
 
     severe = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert severe == []
+
+
+def test_wide_board_at_1280_px_has_ranking_first_and_a_sticky_method_column(
+        browser, wide_report: Path, repo_root: Path) -> None:
+    """16 methods x 13 metrics: the page itself never scrolls sideways at 1280 px; each
+    wide table scrolls in its own box while its method column stays in place."""
+    browser.set_window_size(1280, 1000)
+    browser.get((wide_report / "leaderboard.html").as_uri())
+    width = browser.execute_script("return document.documentElement.clientWidth")
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= width
+
+    ranking = browser.find_element(By.ID, "overall-ranking")
+    first_table = browser.find_element(By.CSS_SELECTOR, "table.sortable[data-pair='MRI-CT']")
+    assert ranking.location["y"] < first_table.location["y"]
+    assert _methods(ranking)[:3] == ["mean", "max", "pca"]  # synthetic: index order wins
+    diagram = browser.find_element(By.CSS_SELECTOR, ".cd img")
+    assert browser.execute_script("return arguments[0].naturalWidth", diagram) > 0
+    assert "Friedman test over 39 blocks" in browser.find_element(By.ID, "friedman").text
+
+    box = first_table.find_element(By.XPATH, "..")
+    assert browser.execute_script("return arguments[0].scrollWidth > arguments[0].clientWidth",
+                                  box)
+    method_cell = first_table.find_element(By.CSS_SELECTOR, "tbody tr td")
+    other_cell = first_table.find_elements(By.CSS_SELECTOR, "tbody tr td")[1]
+    before = method_cell.rect["x"], other_cell.rect["x"]
+    browser.execute_script("arguments[0].scrollIntoView(); arguments[0].scrollLeft = 600", box)
+    after = method_cell.rect["x"], other_cell.rect["x"]
+    assert after[0] == pytest.approx(before[0], abs=1)  # sticky
+    assert after[1] < before[1] - 500                   # the rest scrolled
+    covered = browser.execute_script(
+        "var r = arguments[0].getBoundingClientRect();"
+        "return document.elementFromPoint(r.left + 5, r.top + r.height / 2) === arguments[0];",
+        method_cell)
+    assert covered  # drawn above the scrolled cells
+
+    artefacts = repo_root / "test-artifacts"
+    artefacts.mkdir(exist_ok=True)
+    browser.save_screenshot(str(artefacts / "leaderboard-wide-1280-scrolled.png"))

@@ -79,6 +79,10 @@ def test_bad_pairs_are_skipped_and_good_ones_run(harvard_root, tmp_path) -> None
     assert "smaller than the metrics'" in skipped
     ran = {s.image for s in read_scores(out / "scores.csv")}
     assert ran == {"16009", "16010", "sixteen_bit", "rgba", "palette"}
+    notes = "\n".join(info["notes"])  # the conversion rules applied, as imageio promises
+    for needle in ("sixteen_bit.png: 16-bit image mapped to 8 bit", "rgba.png: alpha channel dropped",
+                   "palette.png: palette image expanded to RGB"):
+        assert needle in notes, needle
     assert sorted(p.relative_to(data) for p in data.rglob("*")) == snapshot  # nothing written
 
 

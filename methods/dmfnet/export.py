@@ -3,9 +3,10 @@
     python -m mmif_bench.methods.dmfnet.export --run runs/dmfnet-cpu \
         --to methods/dmfnet/weights --name dmfnet_cpu [--wall-s S1,S2]
 
-Writes ``NAME.pt`` (Stage II inference checkpoint: UNet + fusion network, the plugin's
-input), ``NAME_stage1_unet.pt`` (Stage I UNet, to retrain Stage II), ``training_record.json``
-and ``loss_curve.png``. No optimiser state is shipped.
+Writes ``NAME_stage1_unet.pt`` (Stage I UNet, to retrain Stage II), ``NAME.pt`` (Stage II
+inference checkpoint: UNet + fusion network, the plugin's input; once Stage II is
+finished), ``NAME_training_record.json`` and ``NAME_loss_curve.png``. No optimiser state
+is shipped.
 """
 from __future__ import annotations
 
@@ -43,11 +44,11 @@ def plot_losses(logs: dict[int, list[dict]], path: Path) -> None:
     steps = [r["step"] for r in logs[1]]
     axes[0].plot(steps, [r["total"] for r in logs[1]])
     axes[0].set(title="Stage I: x0-prediction MSE", xlabel="step", ylabel="loss", yscale="log")
-    steps = [r["step"] for r in logs[2]]
-    for key in ("total", "intensity", "gradient", "ssim"):
-        axes[1].plot(steps, [r[key] for r in logs[2]], label=key)
+    for key in ("total", "intensity", "gradient", "ssim") if 2 in logs else ():
+        axes[1].plot([r["step"] for r in logs[2]], [r[key] for r in logs[2]], label=key)
     axes[1].set(title="Stage II: hybrid loss", xlabel="step", ylabel="loss")
-    axes[1].legend()
+    if 2 in logs:
+        axes[1].legend()
     for ax in axes:
         ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -58,31 +59,35 @@ def plot_losses(logs: dict[int, list[dict]], path: Path) -> None:
 def export(run: Path, to: Path, name: str, wall_s: list[float] | None = None) -> dict:
     """Write the shipped files for the run folder ``run``; returns the training record."""
     to.mkdir(parents=True, exist_ok=True)
-    stage1 = torch.load(run / "stage1" / FINAL, map_location="cpu", weights_only=True)
-    stage2 = torch.load(run / "stage2" / FINAL, map_location="cpu", weights_only=True)
-    torch.save({k: stage2[k] for k in ("config", "step", "unet", "fusion")}, to / f"{name}.pt")
-    torch.save({k: stage1[k] for k in ("config", "step", "unet")}, to / f"{name}_stage1_unet.pt")
-    logs = {s: read_log(run / f"stage{s}" / "log.jsonl") for s in (1, 2)}
-    plot_losses(logs, to / "loss_curve.png")
-    config = stage2["config"]
+    stages = [s for s in (1, 2) if (run / f"stage{s}" / FINAL).is_file()]
+    if 1 not in stages:
+        raise FileNotFoundError(f"{run / 'stage1' / FINAL} not found: Stage I is not finished")
+    ckpt = {s: torch.load(run / f"stage{s}" / FINAL, map_location="cpu", weights_only=True)
+            for s in stages}
+    torch.save({k: ckpt[1][k] for k in ("config", "step", "unet")}, to / f"{name}_stage1_unet.pt")
+    if 2 in stages:
+        torch.save({k: ckpt[2][k] for k in ("config", "step", "unet", "fusion")},
+                   to / f"{name}.pt")
+    logs = {s: read_log(run / f"stage{s}" / "log.jsonl") for s in stages}
+    plot_losses(logs, to / f"{name}_loss_curve.png")
+    config = ckpt[stages[-1]]["config"]
     record = {
         "preset": config["name"],
         "preset_config": {k: v for k, v in config.items()
                           if k not in ("stage", "steps", "world_size")},
-        "steps": {"stage1": stage1["step"], "stage2": stage2["step"]},
-        "world_size": {"stage1": stage1["config"]["world_size"],
-                       "stage2": config["world_size"]},
-        "train_loop_s": {f"stage{s}": round(loop_seconds(logs[s]), 1) for s in (1, 2)},
+        "steps": {f"stage{s}": ckpt[s]["step"] for s in stages},
+        "world_size": {f"stage{s}": ckpt[s]["config"]["world_size"] for s in stages},
+        "train_loop_s": {f"stage{s}": round(loop_seconds(logs[s]), 1) for s in stages},
         "final_losses": {f"stage{s}": {k: v for k, v in logs[s][-1].items()
                                        if k not in ("step", "lr", "step_time_s", "images_per_s")}
-                         for s in (1, 2)},
+                         for s in stages},
         "train_file_list_sha256": config["train_file_list_sha256"],
         "files_sha256": {f.name: file_sha256(f) for f in sorted(to.glob(f"{name}*.pt"))},
         "torch": torch.__version__,
     }
     if wall_s:
-        record["wall_s"] = {"stage1": wall_s[0], "stage2": wall_s[1]}
-    (to / "training_record.json").write_text(json.dumps(record, indent=2) + "\n")
+        record["wall_s"] = {f"stage{s}": w for s, w in zip(stages, wall_s)}
+    (to / f"{name}_training_record.json").write_text(json.dumps(record, indent=2) + "\n")
     return record
 
 

@@ -70,6 +70,18 @@ def make_optimizer(cfg: StageConfig, params: Any) -> torch.optim.Optimizer:
     raise ValueError(f"unknown optimizer {cfg.optimizer!r}; use adam or adamw")
 
 
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+def mixed_precision(device: torch.device, precision: str = "auto") -> Any:
+    """The autocast context of a precision: ``auto`` is bf16 on CUDA and fp32 elsewhere."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; use one of {PRECISIONS}")
+    if precision == "bf16" or (precision == "auto" and device.type == "cuda"):
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+    return nullcontext()
+
+
 def init_orthogonal(model: nn.Module) -> nn.Module:
     """Orthogonal weights (gain 1) and zero biases in every conv and linear layer, as the
     authors initialise both networks (``models/networks.py``, ``weights_init_orthogonal``);
@@ -162,8 +174,9 @@ class Trainer:
 
     def __init__(self, preset: Preset, stage: int, data_root: str | Path, out: str | Path,
                  steps: int | None = None, device: str = "auto",
-                 unet_path: str | Path | None = None, env: Distributed | None = None) -> None:
-        self.preset, self.stage = preset, stage
+                 unet_path: str | Path | None = None, env: Distributed | None = None,
+                 precision: str = "auto") -> None:
+        self.preset, self.stage, self.precision = preset, stage, precision
         self.cfg = preset.stage(stage)
         self.steps = steps or self.cfg.steps
         self.env = env or Distributed(device)
@@ -228,9 +241,7 @@ class Trainer:
     def _loss(self, model: nn.Module, gen: torch.Generator) -> dict[str, torch.Tensor]:
         cfg, dev = self.cfg, self.env.device
         a, b = (x.to(dev) for x in self.data.sample(cfg.batch_pairs, cfg.crop, gen))
-        autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if dev.type == "cuda"
-                    else nullcontext())
-        with autocast:
+        with mixed_precision(dev, self.precision):
             if self.stage == 1:
                 return {"total": self.diffusion.loss(model, torch.cat([a, b]), gen,
                                                      cfg.low_t_fraction, cfg.low_t_max)}
@@ -308,6 +319,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--stop-at", type=int,
                         help="stop after this step (same schedule; continue with --resume)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.add_argument("--precision", choices=PRECISIONS, default="auto",
+                        help="autocast: auto = bf16 on CUDA, fp32 on CPU")
     parser.add_argument("--unet", help="Stage II: Stage I checkpoint (default OUT/stage1/final.pt)")
     return parser.parse_args(argv)
 
@@ -324,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     env = Distributed(args.device)
     try:
         trainer = Trainer(preset, args.stage, root, out, steps=args.steps, unet_path=args.unet,
-                          env=env)
+                          env=env, precision=args.precision)
         if args.resume:
             trainer.resume()
         if env.main:

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
+from .citations import write_bib
 from .figures import write_figures
 from .html import IMAGES_PER_PAIR, write_html
 from .render import render_to
@@ -28,6 +29,7 @@ def write_report(results_dir: Path, images_per_pair: int = IMAGES_PER_PAIR,
             write_csv(board, results_dir / "leaderboard.csv"),
             write_json(board, results_dir / "leaderboard.json"),
             render_to(results_dir / "leaderboard.tex", "leaderboard.tex.j2", board=board),
+            write_bib(board.citations, results_dir / "leaderboard.bib"),
             *write_figures(board, results_dir / "figures", images=not missing),
             write_html(board, results_dir / "leaderboard.html", results_dir / "figures",
                        images_per_pair, images_missing=missing)]

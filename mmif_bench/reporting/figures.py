@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.figure import Figure
+from scikit_posthocs import critical_difference_diagram
 
 from mmif_bench.imageio import ImageError, read_image
 from mmif_bench.metric import arrow
@@ -132,12 +133,33 @@ def comparison_grid(board: Leaderboard, path: Path) -> Path:
     return _save(figure, path)
 
 
+CD_DIAGRAM = "cd_diagram.png"
+
+
+def cd_diagram(board: Leaderboard, path: Path) -> Path | None:
+    """Critical-difference diagram of the Friedman/Nemenyi comparison (Demšar 2006):
+    mean ranks on the axis, methods that Nemenyi cannot tell apart joined by a bar
+    (scikit-posthocs); None when the run has no such comparison."""
+    friedman = board.ranking.friedman
+    if friedman is None:
+        return None
+    methods = len(friedman.methods)
+    figure = Figure(figsize=(7.5, 1.2 + 0.22 * methods), layout="constrained")
+    axes = figure.add_subplot()
+    critical_difference_diagram(friedman.ranks, friedman.nemenyi, alpha=friedman.alpha, ax=axes,
+                                label_props={"fontsize": 8})
+    figure.suptitle(f"Mean rank over {friedman.blocks} (pair type, metric) blocks; Friedman "
+                   f"p = {friedman.p_value:.2g}; bars: Nemenyi p >= {friedman.alpha} "
+                   f"(CD = {friedman.critical_difference:.2f})", fontsize=8)
+    return _save(figure, path)
+
+
 def write_figures(board: Leaderboard, folder: Path, images: bool = True) -> list[Path]:
     """Every figure of the report, written into ``folder`` (none for a run with no pairs);
     the image comparison grid only with ``images``."""
     if not board.results.pairs:
         return []
-    paths = []
+    paths = [p for p in [cd_diagram(board, folder / CD_DIAGRAM)] if p is not None]
     for metric in board.results.metrics:
         bar, box = figure_paths(folder, metric)
         paths += [bar_chart(board, metric, bar), box_plot(board, metric, box)]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from mmif_bench.imageio import ImageError, encode_png, read_image
 
-from .figures import figure_paths
+from .figures import CD_DIAGRAM, figure_paths
 from .render import render_to
 from .tables import Leaderboard
 
@@ -54,6 +54,7 @@ def write_html(board: Leaderboard, path: Path, figures: Path,
     charts = [{"metric": metric, "uris": [data_uri(p) for p in figure_paths(figures, metric)]}
               for metric in board.results.metrics]
     return render_to(path, "leaderboard.html.j2", board=board, charts=charts,
+                     cd_diagram=data_uri(figures / CD_DIAGRAM),
                      images={} if images_missing else image_index(board, images_per_pair),
                      images_missing=images_missing, images_per_pair=images_per_pair,
                      methods=board.results.methods)

@@ -15,6 +15,8 @@ import pandas as pd
 
 from mmif_bench.metric import arrow
 
+from .citations import Citations, collect_citations
+from .ranking import Ranking, overall_ranking
 from .results import Results
 from .stats import ALPHA, CONFIDENCE, RESAMPLES, SEED, mean_ranks, summarize
 
@@ -79,6 +81,8 @@ class Leaderboard:
     columns: list[Column]
     tables: list[PairTable]
     failures: pd.DataFrame
+    ranking: Ranking
+    citations: Citations
     notes: dict = field(default_factory=dict)
 
     @property
@@ -147,7 +151,11 @@ def build_leaderboard(results: Results) -> Leaderboard:
     notes = {"confidence": CONFIDENCE, "bootstrap": "percentile", "resamples": RESAMPLES,
              "seed": SEED, "test": "paired Wilcoxon signed-rank vs the best, two-sided, Holm",
              "alpha": ALPHA}
-    return Leaderboard(results, summary, columns, tables, results.failures(), notes)
+    ranking = overall_ranking(summary, results.pairs,
+                              {m: results.higher_is_better(m) for m in results.metrics})
+    citations = collect_citations(results.methods, results.metrics, results.profile)
+    return Leaderboard(results, summary, columns, tables, results.failures(), ranking, citations,
+                       notes)
 
 
 def leaderboard_frame(board: Leaderboard) -> pd.DataFrame:
@@ -200,8 +208,21 @@ def leaderboard_record(board: Leaderboard) -> dict:
                 "same_as_best": cell.same_as_best}
                 for column, cell in zip(board.columns, row.cells)}}
             for row in table.rows]}
+    ranking = board.ranking
+    friedman = ranking.friedman
+    overall = {"pairs": ranking.pairs, "rows": [
+        {"method": row.method, "mean_rank": {p: _finite(v) for p, v in zip(ranking.pairs, row.per_pair)},
+         "overall": _finite(row.overall)} for row in ranking.rows],
+        "friedman": None if friedman is None else {
+            "methods": friedman.methods, "blocks": friedman.blocks,
+            "statistic": friedman.statistic, "p_value": friedman.p_value,
+            "mean_ranks": {m: float(v) for m, v in friedman.ranks.items()},
+            "critical_difference": friedman.critical_difference, "alpha": friedman.alpha,
+            "nemenyi_p": {m: {n: float(v) for n, v in row.items()}
+                          for m, row in friedman.nemenyi.iterrows()},
+            "left_out": friedman.left_out}}
     return {"software": run.get("software", {}), "profile": board.results.profile,
-            "dataset": board.results.dataset,
+            "dataset": board.results.dataset, "ranking": overall,
             "methods": run.get("methods", {}), "metrics": run.get("metrics", {}),
             "statistics": board.notes, "leaderboard": tables,
             "not_run": run.get("not_run", {}), "not_applicable": run.get("not_applicable", {}),
