@@ -141,6 +141,8 @@ OPS = {
 
 
 class _ReLUConvBN(nn.Module):
+    """preprocess0 of a cell: ReLU, 1 x 1 conv, BN."""
+
     def __init__(self, c: int) -> None:
         super().__init__()
         self.op = nn.Sequential(nn.ReLU(), _conv(c, c, 1), nn.BatchNorm2d(c))

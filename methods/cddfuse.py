@@ -27,14 +27,11 @@ from torch import nn
 
 from mmif_bench.config import WEIGHTS_ENV
 from mmif_bench.method import Method, Option
-from mmif_bench.methods.torchnet import DEVICE_OPTION, luma_uint8, resolve_device
+from mmif_bench.methods.torchnet import DEVICE_OPTION, batches, luma_uint8, resolve_device
 
 WEIGHTS_FILE = "CDDFuse_MIF.pth"
 DIM = 64  # feature channels (class defaults of the authors' net.py)
 HEADS = 8
-# pixels per forward pass (sources of all pairs in it together): on CPU one pair at a
-# time (larger batches only add memory traffic), on a GPU eight 256 x 256 pairs
-PIXELS_PER_PASS = {"cpu": 2 * 256 * 256, "cuda": 16 * 256 * 256}
 # checkpoint entry -> attribute of CDDFuseMIF, in the order of the released file
 GROUPS = {"DIDF_Encoder": "encoder", "DIDF_Decoder": "decoder",
           "BaseFuseLayer": "base_fuse", "DetailFuseLayer": "detail_fuse"}
@@ -125,7 +122,7 @@ class GatedFeedForward(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x1, x2 = self.dwconv(self.project_in(x)).chunk(2, dim=1)
-        return self.project_out(F.gelu(x1) * x2)
+        return self.project_out(F.gelu(x1).mul_(x2))
 
 
 class TransformerBlock(nn.Module):
@@ -140,7 +137,7 @@ class TransformerBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.attn(self.norm1(x))
-        return x + self.ffn(self.norm2(x))
+        return x.add_(self.ffn(self.norm2(x)))
 
 
 class AttentionBase(nn.Module):
@@ -176,7 +173,7 @@ class BaseFeatureExtraction(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.attn(self.norm1(x))
-        return x + self.mlp(self.norm2(x))
+        return x.add_(self.mlp(self.norm2(x)))
 
 
 class InvertedResidualBlock(nn.Module):
@@ -188,10 +185,10 @@ class InvertedResidualBlock(nn.Module):
         hidden = channels * expansion
         self.bottleneckBlock = nn.Sequential(
             Pointwise(channels, hidden),
-            nn.ReLU6(),
+            nn.ReLU6(inplace=True),
             nn.ReflectionPad2d(1),
             nn.Conv2d(hidden, hidden, 3, groups=hidden, bias=False),
-            nn.ReLU6(),
+            nn.ReLU6(inplace=True),
             Pointwise(hidden, channels),
         )
 
@@ -436,12 +433,8 @@ class CDDFuseFusion(Method):
         if min(a.shape[1:]) < 2:
             raise ValueError(f"cddfuse needs images of at least 2 x 2 pixels (its reflection "
                              f"padding), got {a.shape[1]} x {a.shape[2]}")
-        out = np.empty(a.shape, dtype=np.float32)
-        chunk = max(1, PIXELS_PER_PASS[self.device.type] // (2 * a[0].size))
-        for start in range(0, len(a), chunk):
-            part = slice(start, start + chunk)
-            out[part] = self._forward(a[part], b[part])
-        return out
+        return np.concatenate([self._forward(a[part], b[part])
+                               for part in batches(len(a), self.device)])
 
     @torch.no_grad()
     def _forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ from torch import nn
 from mmif_bench.config import WEIGHTS_ENV
 from mmif_bench.method import Method, Option
 
-from .tf_layers import load_tf_variables, lrelu, reflect_conv, to_batch
+from .tf_layers import (keep_freed_memory, load_tf_variables, lrelu, reflect_conv, run_network)
 from .torchnet import DEVICE_OPTION, min_max_stretch, resolve_device
 
 WEIGHTS_FILE = "EMFusion-CT-MRI/3200.ckpt.index"
@@ -114,6 +114,7 @@ class EMFusion(Method):
     def __init__(self, **config: Any) -> None:
         super().__init__(**config)
         self.device = resolve_device(self.name, str(self.config["device"]))
+        keep_freed_memory()
         self.nets = {
             modality: load_tf_variables(EMFusionNet(), self.weight_path(key),
                                         EMFusionNet.tf_names(), self.name).to(
@@ -125,13 +126,11 @@ class EMFusion(Method):
     def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
         return self.fuse_batch(a[None], b[None], modality=modality)[0]
 
-    @torch.no_grad()
     def fuse_batch(self, a: np.ndarray, b: np.ndarray, *,
                    modality: str | None = None) -> np.ndarray:
         net = self.nets.get(modality or "CT")
         if net is None:
             raise ValueError(f"emfusion: no {modality}-MRI model loaded; pass its checkpoint "
                              f"as -o emfusion:{MODEL_OPTIONS.get(modality, 'weights')}=PATH")
-        mri, functional = (to_batch(x, self.device, channels_last=True) for x in (a, b))
-        fused = net(functional, mri)[:, 0].cpu().numpy()
+        fused = run_network(net, [b, a], self.device, min_size=2)
         return np.stack([min_max_stretch(image) for image in fused]) / np.float32(255)

@@ -86,9 +86,9 @@ class WindowAttention(nn.Module):
     """Window attention with window size 1, as published (8 heads, dim 16).
 
     A window holds one token, so the softmax over its single key is exactly 1 and the
-    output is proj(v): the query, key, relative-position bias (``relative_position_
-    bias_table``, ``relative_position_index``) and mask have no effect. Only the value
-    rows of ``qkv`` are computed.
+    output is proj(v): the query, the key, the relative-position bias (kept only so the
+    published file loads) and the mask have no effect. Only the value rows of ``qkv``
+    are computed.
     """
 
     def __init__(self, dim: int, heads: int = 8) -> None:
@@ -105,6 +105,8 @@ class WindowAttention(nn.Module):
 
 
 class Mlp(nn.Module):
+    """fc1 (16 -> 64), exact GELU, fc2 (64 -> 16)."""
+
     def __init__(self, dim: int, hidden: int) -> None:
         super().__init__()
         self.fc1 = nn.Linear(dim, hidden)
@@ -136,6 +138,8 @@ class TransformerBlock(nn.Module):
 
 
 class BasicLayer(nn.Module):
+    """The three transformer blocks, on the features' memory read as 16-value tokens."""
+
     def __init__(self) -> None:
         super().__init__()
         self.blocks = nn.ModuleList(TransformerBlock() for _ in range(DEPTH))

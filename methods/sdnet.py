@@ -11,7 +11,7 @@ from torch import nn
 from mmif_bench.config import WEIGHTS_ENV
 from mmif_bench.method import Method, Option
 
-from .tf_layers import load_tf_variables, lrelu, same_conv, to_batch
+from .tf_layers import (keep_freed_memory, load_tf_variables, lrelu, same_conv, run_network)
 from .torchnet import DEVICE_OPTION, min_max_stretch, resolve_device
 
 WEIGHTS_FILE = "SDNet-Medical/Medical.model-29.index"
@@ -48,31 +48,34 @@ class SDNetFusion(nn.Module):
                 for scope, suffix in scopes
                 for param, letter in (("weight", "w"), ("bias", "b"))}
 
-    def branch(self, x: torch.Tensor, source: str) -> torch.Tensor:
-        """The four feature maps of one source's dense branch, [l1, l2, l3, l4]: each
-        layer reads all earlier ones (a prefix of the buffer), oldest first."""
-        n, _, h, w = x.shape
-        features = x.new_empty(n, sum(o for _, _, o, _ in BRANCH), h, w)
-        start = 0
-        for layer, _, out, _ in BRANCH:
+    def branch(self, x: torch.Tensor, source: str) -> list[torch.Tensor]:
+        """The four feature maps [l1, l2, l3, l4] of one source's dense branch."""
+        features: list[torch.Tensor] = []
+        for layer, _, _, _ in BRANCH:
             conv = getattr(self, f"{layer}_{source}")
-            inputs = features[:, :start] if start else x
-            features[:, start:start + out] = lrelu(conv(inputs))
-            start += out
+            out = conv_of_concatenation(features or [x], conv)
+            features.append(lrelu(out).contiguous(memory_format=torch.channels_last))
         return features
 
     def forward(self, functional: torch.Tensor, mri: torch.Tensor) -> torch.Tensor:
-        """N x 1 x H x W sources in [-1, 1] -> fused N x 1 x H x W in [-1, 1].
+        """N x 1 x H x W sources in [-1, 1] -> fused N x 1 x H x W in [-1, 1]."""
+        pairs = zip(self.branch(functional, "ir"), self.branch(mri, "vi"))
+        interleaved = [features for pair in pairs for features in pair]
+        return torch.tanh(conv_of_concatenation(interleaved, self.layer5_fuse))
 
-        layer5_fuse is a 1 x 1 convolution, so on the interleaved maps it equals the sum
-        of its weights' ``ir`` and ``vi`` columns applied to each branch's maps.
-        """
-        weight = self.layer5_fuse.weight.view(1, len(BRANCH), len(SOURCES), -1, 1, 1)
-        fused = self.layer5_fuse.bias.view(1, -1, 1, 1)
-        for k, (source, x) in enumerate(zip(SOURCES, (functional, mri))):
-            columns = weight[:, :, k].reshape(1, -1, 1, 1)
-            fused = fused + F.conv2d(self.branch(x, source), columns)
-        return torch.tanh(fused)
+
+def conv_of_concatenation(parts: list[torch.Tensor], conv: nn.Conv2d) -> torch.Tensor:
+    """``conv(torch.cat(parts, 1))`` without the concatenation: a convolution is linear
+    in its input channels, so it is the sum of each part's convolution with the matching
+    slice of the kernel (same values up to float rounding). Every part and kernel slice
+    is kept channels-last, where oneDNN's convolutions with few channels are fast."""
+    kernels = conv.weight.split([part.shape[1] for part in parts], dim=1)
+    out = None
+    for part, kernel in zip(parts, kernels):
+        term = F.conv2d(part, kernel.contiguous(memory_format=torch.channels_last),
+                        conv.bias if out is None else None, padding=conv.padding)
+        out = term if out is None else out.add_(term)
+    return out
 
 
 def grey_levels(y: np.ndarray) -> np.ndarray:
@@ -124,6 +127,7 @@ class SDNet(Method):
     """
 
     name = "sdnet"
+    version = "2"  # 2: dense inputs as sums of convolutions (isolated pixels moved by 1)
     weight_files = {"weights": WEIGHTS_FILE}
     options = {
         "weights": Option("", f"SDNet medical checkpoint .index; default ${WEIGHTS_ENV}/"
@@ -144,6 +148,7 @@ class SDNet(Method):
     def __init__(self, **config: Any) -> None:
         super().__init__(**config)
         self.device = resolve_device(self.name, str(self.config["device"]))
+        keep_freed_memory()
         net = load_tf_variables(SDNetFusion(), self.weight_path("weights"),
                                 SDNetFusion.tf_names(), self.name)
         self.net = net.to(self.device)
@@ -151,12 +156,10 @@ class SDNet(Method):
     def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
         return self.fuse_batch(a[None], b[None], modality=modality)[0]
 
-    @torch.no_grad()
     def fuse_batch(self, a: np.ndarray, b: np.ndarray, *,
                    modality: str | None = None) -> np.ndarray:
         functional = studio_levels(b) if modality in STUDIO_RANGE else grey_levels(b)
-        ir, vi = (to_batch((levels - 127.5) / 127.5, self.device)
-                  for levels in (functional, grey_levels(a)))
-        fused = self.net(ir, vi)[:, 0].cpu().numpy()
+        sources = [(levels - 127.5) / 127.5 for levels in (functional, grey_levels(a))]
+        fused = run_network(self.net, sources, self.device)
         return np.stack([min_max_stretch(image * np.float32(127.5) + np.float32(127.5))
                          for image in fused]) / np.float32(255)

@@ -10,7 +10,7 @@ from torch import nn
 from mmif_bench.config import WEIGHTS_ENV
 from mmif_bench.method import Method, Option
 
-from .tf_layers import load_tf_variables, lrelu, reflect_conv, to_batch
+from .tf_layers import (keep_freed_memory, load_tf_variables, lrelu, reflect_conv, run_network)
 from .torchnet import DEVICE_OPTION, resolve_device
 
 WEIGHTS_FILE = "U2Fusion/model.ckpt.index"
@@ -119,6 +119,7 @@ class U2Fusion(Method):
     def __init__(self, **config: Any) -> None:
         super().__init__(**config)
         self.device = resolve_device(self.name, str(self.config["device"]))
+        keep_freed_memory()
         net = load_tf_variables(U2FusionNet(), self.weight_path("weights"),
                                 U2FusionNet.tf_names(), self.name)
         self.net = net.to(self.device, memory_format=torch.channels_last)
@@ -126,9 +127,6 @@ class U2Fusion(Method):
     def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
         return self.fuse_batch(a[None], b[None])[0]
 
-    @torch.no_grad()
     def fuse_batch(self, a: np.ndarray, b: np.ndarray, *,
                    modality: str | None = None) -> np.ndarray:
-        mri, functional = (to_batch(x, self.device, channels_last=True) for x in (a, b))
-        fused = self.net(functional, mri)[:, 0].cpu().numpy()
-        return divide_by_max(fused)
+        return divide_by_max(run_network(self.net, [b, a], self.device, min_size=2))

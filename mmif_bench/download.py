@@ -100,7 +100,7 @@ def _reason(error: Exception) -> str:
 @contextmanager
 def scratch_folder() -> Iterator[Path]:
     """An empty folder in the user cache for one fetch, removed afterwards (also on errors);
-    leftovers of killed fetches are removed first."""
+    what killed fetches left there over a day ago is removed first."""
     parent = cache_root() / ".partial"
     try:
         parent.mkdir(parents=True, exist_ok=True)

@@ -99,7 +99,7 @@ class Method:
     def missing_weights(cls, **config: Any) -> list[str]:
         """One line per declared weight file that cannot be found, naming the file and its
         fetch command (empty: all found). Loads nothing."""
-        return [missing_message(cls.name, file, config.get(key) or None)
+        return [missing_message(cls.name, file, config.get(key) or None, key)
                 for key, file in cls.weight_files.items()
                 if not any(path.is_file() for path in candidates(file, config.get(key) or None))]
 
@@ -111,7 +111,7 @@ class Method:
             if given and Path(str(given)).expanduser().is_file():
                 return Path(str(given)).expanduser()
             raise MissingWeightsError(f"{self.name}: option {key}: file {given!r} not found")
-        return locate(self.weight_files[key], method=self.name, explicit=given)
+        return locate(self.weight_files[key], method=self.name, explicit=given, option=key)
 
     def resolved_options(self) -> dict[str, Any]:
         """Option values as recorded in results: a path by its file name only, so that

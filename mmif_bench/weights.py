@@ -77,20 +77,23 @@ def fetch_command(method: str, files: Iterable[str] = ()) -> str:
     return f"mmif-bench fetch weights {' '.join(names or [method])}"
 
 
-def missing_message(method: str, file: str, explicit: str | Path | None = None) -> str:
-    """One line: which file is missing, where its authors publish it, how to fetch it."""
+def missing_message(method: str, file: str, explicit: str | Path | None = None,
+                    option: str = "weights") -> str:
+    """One line: which file is missing, where its authors publish it, how to fetch it
+    (``option``: the method option that takes the file)."""
     entry = registry_entry(file)
     where = f"not found at {explicit}" if explicit else (
         f"not found in ${WEIGHTS_ENV} or the fetched store")
     source = f" (published in {entry.repository} @ {entry.commit[:7]}: {entry.path})" if entry else ""
     return (f"{method}: weights {file} {where}{source}; run '{fetch_command(method, [file])}', "
             f"set ${WEIGHTS_ENV} to a folder holding "
-            f"{file}, or pass the file as an option ('-o {method}:weights=PATH')")
+            f"{file}, or pass the file as an option ('-o {method}:{option}=PATH')")
 
 
-def locate(file: str, *, method: str, explicit: str | Path | None = None) -> Path:
+def locate(file: str, *, method: str, explicit: str | Path | None = None,
+           option: str = "weights") -> Path:
     """The path of a weight file; raise :class:`MissingWeightsError` naming the fix."""
     for path in candidates(file, explicit):
         if path.is_file():
             return path
-    raise MissingWeightsError(missing_message(method, file, explicit))
+    raise MissingWeightsError(missing_message(method, file, explicit, option))

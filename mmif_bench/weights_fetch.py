@@ -140,9 +140,16 @@ def _stage(group: list[WeightFile], source: str | None, scratch: Path) -> dict[s
 
 
 def _in_store(group: list[WeightFile]) -> bool:
-    """Whether every file of the group is in the store and matches its sha256."""
-    return all(entry.sha256 and (store_dir() / entry.file).is_file()
-               and file_sha256(store_dir() / entry.file) == entry.sha256 for entry in group)
+    """Whether every file of the group is in the store and verifies (sha256, or the git
+    blob id of a whole published file)."""
+    def verified(entry: WeightFile) -> bool:
+        path = store_dir() / entry.file
+        try:
+            _verify(path, entry, not entry.member, str(path))
+        except (FetchError, OSError):
+            return False
+        return True
+    return all(verified(entry) for entry in group)
 
 
 def fetch_weights(names: list[str], source: str | None = None, log: Log = print) -> list[str]:

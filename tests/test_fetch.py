@@ -168,9 +168,12 @@ def test_weights_are_verified_by_git_blob_id_and_archive_members(served, cache) 
     assert fetch_files(entries, url, log=lambda m: None) == []
     assert (store_dir() / "Toy/model.pth").read_bytes() == plain.read_bytes()
     assert (store_dir() / "Toy-zip/model.data").read_bytes() == members["ckpt/model.data"]
+    assert fetch_files(entries, url, log=lambda m: None) == []  # verified in the store: kept
+    (store_dir() / "Toy/model.pth").unlink()
     plain.write_bytes(b"tampered")
     errors = fetch_files(entries[:1], url, log=lambda m: None)
     assert len(errors) == 1 and "git blob" in errors[0] and "refused" in errors[0]
+    assert not (store_dir() / "Toy/model.pth").exists()
 
 
 def test_git_blob_id_is_the_id_git_gives_the_file(tmp_path) -> None:

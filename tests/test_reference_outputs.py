@@ -12,11 +12,15 @@ from mmif_bench import create_method
 from mmif_bench.fusion import prepare
 from mmif_bench.imageio import read_image
 
-# method -> reference pairs checked in CI (MUFusion, at ~3 s a pair: one per pair type)
+# method -> reference pairs checked in CI (None: all; the slow ones one per pair type)
+ONE_PER_PAIR_TYPE = ("MRI-CT_16010", "MRI-PET_25022", "MRI-SPECT_11010")
 PORTS = {
     "almfnet": None,
     "matr": None,
-    "mufusion": ("MRI-CT_16010", "MRI-PET_25022", "MRI-SPECT_11010"),
+    "mufusion": ONE_PER_PAIR_TYPE,
+    "u2fusion": ONE_PER_PAIR_TYPE,  # ~2.5 s a pair
+    "emfusion": None,  # its CT-MRI model: the two MRI-CT references
+    "sdnet": None,
 }
 
 

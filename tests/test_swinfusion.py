@@ -151,12 +151,13 @@ def test_a_file_that_does_not_fit_names_the_first_mismatching_key(authors_ckpt, 
 def test_both_files_are_needed(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("MMIF_BENCH_WEIGHTS", str(tmp_path / "none"))
     monkeypatch.setenv("MMIF_BENCH_CACHE", str(tmp_path / "cache"))
-    assert set(missing_weights("swinfusion")) == {"SwinFusion-CT-MRI/10000_E.pth",
-                                                  "SwinFusion-PET-MRI/10000_E.pth"}
+    ct, pet = missing_weights("swinfusion")  # one line per file, naming it and its option
+    assert "SwinFusion-CT-MRI/10000_E.pth" in ct and "-o swinfusion:weights_ct=PATH" in ct
+    assert "SwinFusion-PET-MRI/10000_E.pth" in pet and "-o swinfusion:weights_pet=PATH" in pet
     ct_only = tmp_path / "10000_E.pth"
     ct_only.write_bytes(b"")  # only looked for: the PET-MRI file is found missing first
-    assert set(missing_weights("swinfusion", weights_ct=str(ct_only))) == {
-        "SwinFusion-PET-MRI/10000_E.pth"}
+    [missing] = missing_weights("swinfusion", weights_ct=str(ct_only))
+    assert "SwinFusion-PET-MRI/10000_E.pth" in missing
     with pytest.raises(MissingWeightsError, match=r"SwinFusion-PET-MRI/10000_E\.pth.*"
                                                   "mmif-bench fetch weights swinfusion"):
         create_method("swinfusion", weights_ct=str(ct_only))

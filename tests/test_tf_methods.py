@@ -1,57 +1,30 @@
-"""U2Fusion, EMFusion and SDNet (ported from their authors' TF1 code): they reproduce
-the fused images the authors' scripts write (../shared/weights/reference_outputs), and
-behave as method plugins (weights lookup, wrong files, batching, modalities)."""
+"""U2Fusion, EMFusion and SDNet (ported from their authors' TF1 code) as method plugins:
+weights lookup, wrong files, batching, modalities, luma. That they reproduce the
+authors' fused images is checked in test_reference_outputs.py."""
 from __future__ import annotations
 
+import resource
 from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from mmif_bench import create_method
-from mmif_bench.dataset import FolderDataset
-from mmif_bench.fusion import prepare
-from mmif_bench.imageio import read_image
+from mmif_bench.methods.tf_layers import keep_freed_memory
 from mmif_bench.registry import get
 from mmif_bench.weights import MissingWeightsError
+
+from test_torchnets import one_thread  # noqa: F401 (autouse fixture: one torch thread)
 
 WEIGHTS = {"u2fusion": "U2Fusion/model.ckpt.index",
            "emfusion": "EMFusion-CT-MRI/3200.ckpt.index",
            "sdnet": "SDNet-Medical/Medical.model-29.index"}
-# tolerance of the issue: at most 0.1 % of pixels more than 2 grey levels off, mean <= 0.5
-MAX_SHARE_OVER_2 = 0.001
-MAX_MEAN_DIFF = 0.5
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
 def methods(weights_dir: Path) -> dict:
     return {name: create_method(name, weights=str(weights_dir / file))
             for name, file in WEIGHTS.items()}
-
-
-@pytest.mark.parametrize("name", sorted(WEIGHTS))
-def test_reproduces_the_authors_outputs(methods, weights_dir, harvard_root, name) -> None:
-    references = sorted((weights_dir / "reference_outputs" / name).glob("*.png"))
-    if not references:
-        pytest.skip(f"no reference outputs for {name} under {weights_dir}")
-    pairs = {f"{p.pair_type}_{p.name}": p for p in FolderDataset(harvard_root).list_pairs("test").pairs}
-    for reference in references:
-        pair = pairs[reference.stem]
-        prepared = prepare(*(image.pixels for image in pair.load()), pair.modalities[1])
-        fused = methods[name].fuse(prepared.a, prepared.b, modality=prepared.modality)
-        ours = np.round(fused * 255).astype(int)
-        diff = np.abs(ours - read_image(reference).pixels.astype(int))
-        assert (diff > 2).mean() <= MAX_SHARE_OVER_2, reference.name
-        assert diff.mean() <= MAX_MEAN_DIFF, reference.name
 
 
 @pytest.mark.parametrize("name", sorted(WEIGHTS))
@@ -124,3 +97,16 @@ def test_bibtex_and_device_option(name) -> None:
     assert method_class.bibtex.startswith("@article{") and "year" in method_class.bibtex
     with pytest.raises(ValueError, match="device must be one of cpu, cuda, auto"):
         method_class(device="tpu")
+
+
+def test_forward_passes_reuse_freed_memory(methods) -> None:
+    """After keep_freed_memory (glibc), a repeated forward pass does not page-fault its
+    working set again (about 13,000 faults per SDNet pass without it)."""
+    if not keep_freed_memory():
+        pytest.skip("the C library has no mallopt (not glibc)")
+    a, b = np.random.default_rng(3).random((2, 256, 256), dtype=np.float32)
+    for _ in range(2):
+        methods["sdnet"].fuse(a, b)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    methods["sdnet"].fuse(a, b)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before < 3000
