@@ -13,6 +13,7 @@ import hashlib
 import inspect
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, ClassVar
 
@@ -144,12 +145,24 @@ class Method:
             if path is not None and path.is_file():
                 given = self.config.get(key) or key not in self.weight_files
                 record[key] = {"file": path.name if given else self.weight_files[key],
-                               "sha256": file_sha256(path)}
+                               "sha256": weight_file_sha256(path)}
         return record
 
     def weights_hashes(self) -> dict[str, str]:
         """sha256 of every existing file given as a ``path`` option."""
         return {key: entry["sha256"] for key, entry in self.weights_record().items()}
+
+
+def weight_file_sha256(path: Path) -> str:
+    """sha256 of a weight file, hashed once per process while its size and modification
+    time stay the same (a run's fingerprint and its results record both ask for it)."""
+    stat = path.stat()
+    return _sha256_of(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=64)
+def _sha256_of(path: str, size: int, mtime_ns: int) -> str:
+    return file_sha256(path)
 
 
 def accepts_modality(fuse: Callable[..., Any]) -> bool:
