@@ -64,7 +64,8 @@ class EMFusion(Method):
     ``modalities = ("CT",)``: MRI-PET and MRI-SPECT pairs are not applicable. The
     authors also publish PET-MRI and SPECT-MRI models (``PET-MRI.zip``,
     ``SPECT-MRI.zip``); given as ``weights_pet`` / ``weights_spect`` (their
-    ``3200.ckpt.index``), ``fuse(..., modality="PET")`` uses them, on the luma of the
+    ``3200.ckpt.index``), those pair types apply too and ``fuse(..., modality="PET")``
+    uses them, on the luma of the
     functional image, if they hold the same ``fnet/fuse`` variables (refused, naming the
     file, otherwise). Those models and their test scripts were not available to check.
 
@@ -122,6 +123,7 @@ class EMFusion(Method):
             for modality, key in MODEL_OPTIONS.items()
             if key == "weights" or self.config[key]
         }
+        self.modalities = tuple(self.nets)  # the pair types whose models were given
 
     def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
         return self.fuse_batch(a[None], b[None], modality=modality)[0]

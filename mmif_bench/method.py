@@ -91,10 +91,11 @@ class Method:
         """Fuse N x H x W stacks of one modality; the default loops over :meth:`fuse`."""
         return np.stack([call_fuse(self.fuse, x, y, modality) for x, y in zip(a, b)])
 
-    @classmethod
-    def applies_to(cls, modality: str | None) -> bool:
-        """Whether the method has a model for pairs whose second image is ``modality``."""
-        return cls.modalities is None or modality is None or modality in cls.modalities
+    def applies_to(self, modality: str | None) -> bool:
+        """Whether the method has a model for pairs whose second image is ``modality``
+        (an instance may narrow or widen its class's ``modalities`` by the models it
+        loaded)."""
+        return self.modalities is None or modality is None or modality in self.modalities
 
     @classmethod
     def missing_weights(cls, **config: Any) -> list[str]:

@@ -34,7 +34,7 @@ from .fusion import FuseTask, fused_key, run_fuse_task
 from .imageio import atomic_write_bytes, decode_png, gray_of
 from .metric import Metric
 from .method import method_fingerprint, method_options, method_weight_files
-from .registry import (PluginSpec, create_dataset, create_method, get, list_methods, load_all,
+from .registry import (PluginSpec, create_dataset, create_method, list_methods, load_all,
                        load_errors, method_spec, missing_weights)
 from .results import Score, fused_image_path, write_run_info, write_scores
 from .weights import MissingWeightsError
@@ -113,6 +113,7 @@ class PlannedMethod:
     fingerprint: str
     info: dict[str, Any]
     refresh: bool = False
+    applies_to: Callable[[str], bool] = lambda modality: True  # its model's pair types
 
 
 @dataclass
@@ -191,7 +192,8 @@ def _plan_method(name: str, options: dict[str, Any], refresh: bool) -> PlannedMe
     info = {"options": method_options(method), "weights": method_weight_files(method),
             "fingerprint": fingerprint,
             "deterministic": bool(getattr(method, "deterministic", True))}
-    return PlannedMethod(name, method_spec(name), options, fingerprint, info, refresh)
+    return PlannedMethod(name, method_spec(name), options, fingerprint, info, refresh,
+                         getattr(method, "applies_to", lambda modality: True))
 
 
 def _importable_methods(log: Log) -> list[str]:
@@ -288,8 +290,7 @@ def load_inputs(dataset: Dataset, split: str, metrics: list[Metric], log: Log) -
 def _applicable(method: PlannedMethod, inputs: Inputs, summary: RunSummary) -> list[LoadedPair]:
     """The pairs the method has a model for (``Method.applies_to`` the second modality);
     the pair types of the others are recorded as "not applicable" in ``summary``."""
-    applies = getattr(get("methods", method.name), "applies_to", None)
-    targets = [lp for lp in inputs.loaded if not callable(applies) or applies(lp.pair.modalities[1])]
+    targets = [lp for lp in inputs.loaded if method.applies_to(lp.pair.modalities[1])]
     left_out = {lp.pair.pair_type for lp in inputs.loaded} - {lp.pair.pair_type for lp in targets}
     if left_out:
         summary.not_applicable[method.name] = sorted(left_out)

@@ -63,6 +63,21 @@ def test_emfusion_loads_a_pet_model_given_as_an_option(weights_dir) -> None:
     a, b = np.random.default_rng(2).random((2, 16, 16), dtype=np.float32)
     np.testing.assert_array_equal(method.fuse(a, b, modality="PET"),
                                   method.fuse(a, b, modality="CT"))
+    assert method.modalities == ("CT", "PET") and not method.applies_to("SPECT")
+
+
+def test_a_run_fuses_the_pair_types_whose_models_were_given(weights_dir, small_harvard,
+                                                             tmp_path) -> None:
+    from mmif_bench.runner import RunConfig, run
+
+    ct = str(weights_dir / WEIGHTS["emfusion"])
+    summary = run(RunConfig(dataset=str(small_harvard), methods=["emfusion"],
+                            method_options={"emfusion": {"weights": ct, "weights_pet": ct}},
+                            metrics=["EN"], out=tmp_path / "out", report=False),
+                  log=lambda message: None)
+    assert summary.not_applicable == {"emfusion": ["MRI-SPECT"]}
+    fused = sorted(p.parent.name for p in (tmp_path / "out" / "fused" / "emfusion").rglob("*.png"))
+    assert fused == ["MRI-CT", "MRI-CT", "MRI-PET", "MRI-PET"]
 
 
 @pytest.mark.parametrize("name", sorted(WEIGHTS))
