@@ -5,7 +5,7 @@ Filters are correlations (no kernel flip); the symmetric windows used by the met
 make correlation and convolution coincide, and the Sobel helpers state their sign.
 
 Public, stable names: :func:`filter3x3`, :func:`sobel`, :func:`gaussian_taps`, :func:`filter_valid`,
-:func:`box_valid`, :func:`valid_region`, :func:`window_means`, :class:`WindowMeans`,
+:func:`box_valid`, :func:`window_means`, :class:`WindowMeans`,
 :func:`halve`.
 """
 from __future__ import annotations
@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+
+from .jit import kernel
 
 _BORDERS = {"constant": cv2.BORDER_CONSTANT, "reflect101": cv2.BORDER_REFLECT_101,
             "replicate": cv2.BORDER_REPLICATE}
@@ -87,14 +89,68 @@ def gaussian_taps(size: int, sigma: float) -> np.ndarray:
     return taps / taps.sum()
 
 
-def _filter_tall(x: np.ndarray, taps: np.ndarray) -> np.ndarray:
-    """Correlate every image of a stack with ``outer(taps, taps)`` in one OpenCV call.
+@kernel
+def _vertical(image: np.ndarray, row: int, taps: np.ndarray, out: np.ndarray) -> None:
+    """``out[c] = sum_j taps[j] image[row + j, c]``, four taps per pass over the row."""
+    n, width = len(taps), image.shape[1]
+    out[:] = 0.0
+    j = 0
+    while j + 4 <= n:
+        r0, r1, r2, r3 = image[row + j], image[row + j + 1], image[row + j + 2], image[row + j + 3]
+        t0, t1, t2, t3 = taps[j], taps[j + 1], taps[j + 2], taps[j + 3]
+        for c in range(width):
+            out[c] += t0 * r0[c] + t1 * r1[c] + t2 * r2[c] + t3 * r3[c]
+        j += 4
+    for j in range(j, n):
+        r0, t0 = image[row + j], taps[j]
+        for c in range(width):
+            out[c] += t0 * r0[c]
 
-    The stack is laid out as one tall (N*H) x W image; the result is N x H x W, but only
-    each image's 'valid' region (:func:`valid_region`) is its filtered image: the other
-    rows and columns mix in the neighbouring image or a mirrored border. Uniform taps use
-    OpenCV's running-sum box filter (the same means up to rounding, about 1e-13
-    relative on 0..255 data).
+
+@kernel
+def _horizontal(line: np.ndarray, taps: np.ndarray, out: np.ndarray) -> None:
+    """``out[c] = sum_j taps[j] line[c + j]``, four taps per pass."""
+    n = len(taps)
+    out[:] = 0.0
+    j = 0
+    while j + 4 <= n:
+        t0, t1, t2, t3 = taps[j], taps[j + 1], taps[j + 2], taps[j + 3]
+        for c in range(len(out)):
+            out[c] += t0 * line[c + j] + t1 * line[c + j + 1] + t2 * line[c + j + 2] \
+                + t3 * line[c + j + 3]
+        j += 4
+    for j in range(j, n):
+        t0 = taps[j]
+        for c in range(len(out)):
+            out[c] += t0 * line[c + j]
+
+
+@kernel
+def _separable_valid(x: np.ndarray, taps: np.ndarray, step: int, out: np.ndarray) -> None:
+    """Every ``step``-th row and column of each image's 'valid' correlation with
+    ``outer(taps, taps)``: a vertical pass per output row into a scratch line (it stays
+    in the L1 cache), then the horizontal pass from it (all columns: unit strides
+    vectorise), keeping every ``step``-th."""
+    width = x.shape[2] - len(taps) + 1
+    line, filtered = np.empty(x.shape[2]), np.empty(width)
+    for p in range(x.shape[0]):
+        for r in range(out.shape[1]):
+            _vertical(x[p], step * r, taps, line)
+            if step == 1:
+                _horizontal(line, taps, out[p, r])
+            else:
+                _horizontal(line, taps, filtered)
+                out[p, r] = filtered[::step]
+
+
+def filter_valid(x: np.ndarray, taps: np.ndarray, step: int = 1) -> np.ndarray:
+    """Correlate each image with ``outer(taps, taps)``, keeping the 'valid' region.
+
+    Equal (to rounding, about 1e-15 relative) to
+    ``scipy.signal.correlate2d(image, outer(taps, taps), mode='valid')[::step, ::step]``
+    per image; output N x ceil((H-k+1)/step) x ceil((W-k+1)/step) for k taps (k odd).
+    Separable passes in a compiled kernel (:mod:`metrics.jit`); with ``step`` > 1 only
+    the kept rows and columns are computed.
     """
     n, h, w = x.shape
     k = len(taps)
@@ -102,37 +158,16 @@ def _filter_tall(x: np.ndarray, taps: np.ndarray) -> np.ndarray:
         raise ValueError("the window needs an odd number of taps")
     if h < k or w < k:
         raise ValueError(f"{h}x{w} images are smaller than the {k}x{k} window")
-    tall = np.ascontiguousarray(x, dtype=np.float64).reshape(n * h, w)
-    taps = np.asarray(taps, dtype=np.float64)
-    if np.all(taps == taps[0]):
-        out = cv2.boxFilter(tall, cv2.CV_64F, (k, k), normalize=True,
-                            borderType=cv2.BORDER_REFLECT_101)
-    else:
-        out = cv2.sepFilter2D(tall, cv2.CV_64F, taps, taps, borderType=cv2.BORDER_REFLECT_101)
-    return out.reshape(n, h, w)
-
-
-def valid_region(height: int, width: int, size: int) -> tuple:
-    """Index of the pixels at least ``size // 2`` from the border (the 'valid' region of a
-    ``size x size`` window), for arrays ``... x height x width``."""
-    r = size // 2
-    return (..., slice(r, height - r), slice(r, width - r))
-
-
-def filter_valid(x: np.ndarray, taps: np.ndarray) -> np.ndarray:
-    """Correlate each image with ``outer(taps, taps)``, keeping the 'valid' region.
-
-    Equal to ``scipy.signal.correlate2d(image, outer(taps, taps), mode='valid')`` per
-    image; output N x (H-k+1) x (W-k+1) for k taps (k odd).
-    """
-    return _filter_tall(x, taps)[valid_region(x.shape[1], x.shape[2], len(taps))]
+    out = np.empty((n, -(-(h - k + 1) // step), -(-(w - k + 1) // step)))
+    _separable_valid(np.ascontiguousarray(x, dtype=np.float64),
+                     np.asarray(taps, dtype=np.float64), step, out)
+    return out
 
 
 def box_valid(x: np.ndarray, size: int) -> np.ndarray:
     """Local means over ``size x size`` windows, 'valid' region (size odd).
 
-    OpenCV's running-sum box filter: the same means as :func:`filter_valid` with
-    uniform taps up to rounding (about 1e-13 relative on 0..255 data).
+    :func:`filter_valid` with uniform taps.
     """
     return filter_valid(x, np.full(size, 1.0 / size))
 
@@ -141,12 +176,10 @@ def box_valid(x: np.ndarray, size: int) -> np.ndarray:
 class WindowMeans:
     """Windowed means of x, y, x^2, y^2 and xy over a window (raw, not central).
 
-    Arrays K x N x H x W: the stack given once (``x``) has K = 1, the other K planes
-    per image (see :func:`window_means`). They span the whole image so that per-pixel
-    arithmetic runs on contiguous memory; only ``array[valid]``, the 'valid' region,
-    holds window means, the border is finite but meaningless. Fresh arrays: callers may
-    overwrite them (the metrics reuse them as scratch space, one source plane at a time,
-    which keeps the working set of one 256 x 256 image in the L2 cache).
+    Arrays K x N x h x w over the 'valid' region (h = H - k + 1 for k taps): the stack
+    given once (``x``) has K = 1, the other K planes per image (see
+    :func:`window_means`). Fresh arrays: callers may overwrite them (the metrics reuse
+    them as scratch space).
     """
 
     x: np.ndarray
@@ -154,7 +187,6 @@ class WindowMeans:
     xx: np.ndarray
     yy: np.ndarray
     xy: np.ndarray
-    valid: tuple
 
 
 def window_means(x: np.ndarray, y: np.ndarray, taps: np.ndarray) -> WindowMeans:
@@ -162,7 +194,7 @@ def window_means(x: np.ndarray, y: np.ndarray, taps: np.ndarray) -> WindowMeans:
 
     ``x`` holds N images, ``y`` K * N: image i of x pairs with images i, N + i, ... of y
     (one fused stack F against the sources [A, B]); x and x^2 are filtered once. All
-    2 + 3K planes go through one OpenCV call (:func:`_filter_tall`).
+    2 + 3K planes go through one :func:`filter_valid` call.
     """
     n, (ky, rest) = len(x), divmod(len(y), len(x))
     if rest:
@@ -176,10 +208,10 @@ def window_means(x: np.ndarray, y: np.ndarray, taps: np.ndarray) -> WindowMeans:
     for k in range(ky):  # one image plane per operation: cache-sized
         np.multiply(ys[k], ys[k], out=planes[2 + ky + k])
         np.multiply(xs[0], ys[k], out=planes[2 + 2 * ky + k])
-    filtered = _filter_tall(planes.reshape(-1, h, w), taps).reshape(planes.shape)
+    filtered = filter_valid(planes.reshape(-1, h, w), taps)
+    filtered = filtered.reshape(planes.shape[:2] + filtered.shape[1:])
     return WindowMeans(filtered[:1], filtered[1:1 + ky], filtered[1 + ky:2 + ky],
-                       filtered[2 + ky:2 + 2 * ky], filtered[2 + 2 * ky:],
-                       valid_region(h, w, len(taps)))
+                       filtered[2 + ky:2 + 2 * ky], filtered[2 + 2 * ky:])
 
 
 def halve(x: np.ndarray) -> np.ndarray:

@@ -61,7 +61,7 @@ def ssim_maps(x: np.ndarray, y: np.ndarray, taps: np.ndarray, correction: float 
         mu_y += mu_x_c1
         product /= mu_y
         np.multiply(product, cs, out=denominator)
-    return m.yy[m.valid], m.xy[m.valid]
+    return m.yy, m.xy
 
 
 @checked("SSIM", SSIM_WINDOW)

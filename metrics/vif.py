@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .filters import WindowMeans, filter_valid, gaussian_taps, window_means
+from .filters import filter_valid, gaussian_taps, window_means
+from .jit import kernel, log10_product, times
 from .validation import checked
 
 SCALES = 4
@@ -41,72 +42,57 @@ def vifp(reference: np.ndarray, distorted: np.ndarray) -> np.ndarray:
     """
     n = len(distorted)
     sources = len(reference) // n
-    numerator = np.zeros((sources, n))
-    denominator = np.zeros_like(numerator)
+    sums = np.zeros((sources, n, 2))  # numerator, denominator
     for scale in range(1, SCALES + 1):
         taps = scale_taps(scale)
         if scale > 1:
-            both = filter_valid(np.concatenate([reference, distorted]), taps)[:, ::2, ::2]
+            both = filter_valid(np.concatenate([reference, distorted]), taps, step=2)
             reference, distorted = both[:len(reference)], both[len(reference):]
         m = window_means(distorted, reference, taps)
-        s2_noise, keep = _distorted_terms(m)
-        for k in range(sources):  # one image plane per operation: the working set fits L2
-            num, den = _scale_sums(m, k, s2_noise, keep)
-            numerator[k] += num
-            denominator[k] += den
+        _scale_sums(m.x, m.xx, m.y, m.yy, m.xy, sums)
+    numerator, denominator = sums[..., 0], sums[..., 1]
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = numerator / denominator
     return np.where(np.isnan(ratio), 1.0, ratio).reshape(-1)
 
 
-def _distorted_terms(m: WindowMeans) -> tuple[np.ndarray, np.ndarray]:
-    """``s2 + sigma_n^2`` (written into ``m.xx``) and the 0/1 mask ``s2 >= eps``.
+@kernel
+def _scale_sums(x: np.ndarray, xx: np.ndarray, y: np.ndarray, yy: np.ndarray,
+                xy: np.ndarray, sums: np.ndarray) -> None:
+    """Add one scale's numerator and denominator sums to ``sums`` (K x N x 2).
 
-    s2 is not clamped at 0: where it is negative the mask zeroes s12, so the noise term
-    ``max(s2 + sigma_n^2 - g s12, eps + sigma_n^2)`` is ``eps + sigma_n^2``, as with the
-    reference's clamped s2 (``max(sv, eps) + sigma_n^2`` up to rounding).
+    Arrays as :class:`~metrics.filters.WindowMeans` (x, xx: 1 x N x h x w; y, yy, xy:
+    K x N x h x w, the 'valid' region). Per pixel,
+    in the reference's order: ``s2 = xx - x^2`` (not clamped: where it is below eps s12
+    is zeroed, and the noise term ``max(s2 + sigma_n^2 - g s12, eps + sigma_n^2)``
+    equals the reference's ``max(sv, eps) + sigma_n^2`` up to rounding); ``s1 = yy -
+    mu^2``, 0 below eps; ``s12 = max(xy - mu x, 0)``, 0 where s2 < eps; then
+    ``g = s12 / (s1 + eps)`` and the terms ``log10(1 + g s1 g / sv)`` and
+    ``log10(1 + s1 / sigma_n^2)``. The reference's masking sequence leaves a zero
+    numerator term unless s1 >= eps, s2 >= eps and g > 0, which these zeroings give
+    without masks. Logarithms are summed as running products (:func:`metrics.jit.times`).
     """
-    s2 = m.xx[0]
-    s2 -= np.square(m.x[0])
-    keep = (s2 >= EPS).astype(np.float64)
-    s2 += NOISE_VARIANCE
-    return s2, keep
-
-
-def _scale_sums(m: WindowMeans, k: int, s2_noise: np.ndarray,
-                keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-image numerator and denominator sums of one scale for reference plane k.
-
-    The reference's masking sequence leaves a zero numerator term unless s1 >= eps,
-    s2 >= eps and g > 0; there sv = max(s2 - g s12, eps). Zeroing s1 < eps (as the
-    reference does for the denominator) and s12 where s2 < eps or s12 < 0 gives the same
-    terms without masks; ``g s1`` is taken first, 0 where s1 = 0 even for a huge g.
-    Overwrites the planes ``m.y[k]``, ``m.yy[k]`` and ``m.xy[k]``.
-    """
-    mu, s1, s12 = m.y[k], m.yy[k], m.xy[k]
-    scratch = np.multiply(mu, mu)
-    s1 -= scratch
-    s1 *= s1 >= EPS
-    s12 -= np.multiply(mu, m.x[0], out=scratch)
-    np.maximum(s12, 0.0, out=s12)
-    s12 *= keep
-    g = np.add(s1, EPS, out=mu)
-    np.divide(s12, g, out=g)
-    sv = np.multiply(g, s12, out=s12)
-    np.subtract(s2_noise, sv, out=sv)
-    np.maximum(sv, EPS + NOISE_VARIANCE, out=sv)
-    gain = np.multiply(g, s1, out=scratch)
-    gain *= g
-    gain /= sv
-    s1 /= NOISE_VARIANCE
-    return _sum_log10_1p(gain, m.valid), _sum_log10_1p(s1, m.valid)
-
-
-def _sum_log10_1p(x: np.ndarray, region: tuple) -> np.ndarray:
-    """Per-image sums of ``log10(1 + x[region])`` (the region of x is overwritten)."""
-    x = x[region]
-    x += 1.0
-    return np.log10(x, out=x).sum(axis=(-2, -1))
+    sources, images = y.shape[0], y.shape[1]
+    for i in range(images):
+        for k in range(sources):
+            num, num_exp, den, den_exp = 1.0, 0, 1.0, 0
+            for r in range(y.shape[2]):
+                for c in range(y.shape[3]):
+                    mx = x[0, i, r, c]
+                    s2 = xx[0, i, r, c] - mx * mx
+                    mu = y[k, i, r, c]
+                    s1 = yy[k, i, r, c] - mu * mu
+                    if s1 < EPS:
+                        s1 = 0.0
+                    s12 = xy[k, i, r, c] - mu * mx
+                    if s12 < 0.0 or s2 < EPS:
+                        s12 = 0.0
+                    g = s12 / (s1 + EPS)
+                    sv = max((s2 + NOISE_VARIANCE) - g * s12, EPS + NOISE_VARIANCE)
+                    num, num_exp = times(num, num_exp, 1.0 + g * s1 * g / sv)
+                    den, den_exp = times(den, den_exp, 1.0 + s1 / NOISE_VARIANCE)
+            sums[k, i, 0] += log10_product(num, num_exp)
+            sums[k, i, 1] += log10_product(den, den_exp)
 
 
 @checked("VIF", MIN_SIZE)
