@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .filters import SOBEL_X, SOBEL_Y, filter3x3, sobel
+from .filters import sobel
+from .jit import kernel
 from .validation import checked
 
 HALF_PI = np.pi / 2.0
@@ -27,15 +28,6 @@ def _magnitude(gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
     return np.sqrt(g, out=g)
 
 
-def _qabf_orientation(gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
-    """``arctan(gy / gx)``, and ``pi/2`` where ``gx = 0`` (reference code)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        angle = np.divide(gy, gx)
-    np.arctan(angle, out=angle)
-    np.copyto(angle, HALF_PI, where=gx == 0)
-    return angle
-
-
 # Q_XF = 0.9994 / (1 + e^(-15 (G - 0.5))) * 0.9879 / (1 + e^(-22 (Aor - 0.8))) with
 # Aor = 1 - |aX - aF| / (pi/2): the exponents as 7.5 - 15 G and 22/(pi/2) |aX - aF| - 4.4.
 QABF_GAIN = 0.9994 * 0.9879
@@ -43,30 +35,56 @@ QABF_STRENGTH = (-15.0, 15.0 * 0.5)            # slope, offset of the exponent i
 QABF_ALIGNMENT = (22.0 / HALF_PI, -22.0 * 0.2)  # slope, offset in |aX - aF|
 
 
-def _qabf_weighted_sum(g_x: np.ndarray, a_x: np.ndarray, g_f: np.ndarray,
-                       a_f: np.ndarray) -> np.ndarray:
-    """Per-image ``sum(Q_XF gX)`` with the reference code's ratio (gF where gX == gF).
+@kernel
+def _qabf_edges(padded: np.ndarray, strength: np.ndarray, slope: np.ndarray) -> None:
+    """Sobel strength ``g`` and slope ``gy / gx`` (+inf where gx = 0) of each image,
+    given the images with one row and column of zeros around them.
 
-    Arrays N x H x W of one source (one image plane per operation); the constant
-    factor of Q_XF multiplies the sums.
+    ``gx = conv2(x, [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], 'same')`` and ``gy`` with
+    ``[[1, 2, 1], [0, 0, 0], [-1, -2, -1]]``, their nonzero terms added to +0 in the
+    order of ``scipy.signal.convolve2d`` (the products by 1 and 2 are exact), so that
+    equal responses stay equal as in the reference code; ``g = sqrt(gx^2 + gy^2)``.
     """
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.minimum(g_x, g_f)
-        ratio /= np.maximum(g_x, g_f)
-    np.copyto(ratio, g_f, where=g_x == g_f)
-    ratio *= QABF_STRENGTH[0]
-    ratio += QABF_STRENGTH[1]
-    strength = np.exp(ratio, out=ratio)
-    strength += 1.0
-    alignment = np.subtract(a_x, a_f)
-    np.abs(alignment, out=alignment)
-    alignment *= QABF_ALIGNMENT[0]
-    alignment += QABF_ALIGNMENT[1]
-    np.exp(alignment, out=alignment)
-    alignment += 1.0
-    alignment *= strength
-    np.divide(g_x, alignment, out=alignment)
-    return QABF_GAIN * alignment.sum(axis=(1, 2))
+    images, height, width = strength.shape
+    for i in range(images):
+        for r in range(height):
+            below, row, above = padded[i, r + 2], padded[i, r + 1], padded[i, r]
+            for c in range(width):  # x[r + 1 - a, c + 1 - b] is padded[r + 2 - a, c + 2 - b]
+                gx = 0.0 + -1.0 * below[c + 2] + 1.0 * below[c] + -2.0 * row[c + 2] \
+                    + 2.0 * row[c] + -1.0 * above[c + 2] + 1.0 * above[c]
+                gy = 0.0 + 1.0 * below[c + 2] + 2.0 * below[c + 1] + 1.0 * below[c] \
+                    + -1.0 * above[c + 2] + -2.0 * above[c + 1] + -1.0 * above[c]
+                strength[i, r, c] = np.sqrt(gx * gx + gy * gy)
+                slope[i, r, c] = gy / gx if gx != 0.0 else np.inf
+
+
+@kernel
+def _qabf_exponents(g_x: np.ndarray, a_x: np.ndarray, g_f: np.ndarray, a_f: np.ndarray,
+                    out: np.ndarray) -> None:
+    """The two exponents of Q_XF per pixel into ``out`` (2 x N x H x W): of the strength
+    ratio ``G`` (``gF`` where gX == gF, the reference code's quirk) and of the
+    orientation difference."""
+    images, height, width = g_x.shape
+    for i in range(images):
+        for r in range(height):
+            for c in range(width):
+                gx, gf = g_x[i, r, c], g_f[i, r, c]
+                ratio = gf if gx == gf else min(gx, gf) / max(gx, gf)
+                out[0, i, r, c] = ratio * QABF_STRENGTH[0] + QABF_STRENGTH[1]
+                out[1, i, r, c] = (abs(a_x[i, r, c] - a_f[i, r, c]) * QABF_ALIGNMENT[0]
+                                   + QABF_ALIGNMENT[1])
+
+
+@kernel
+def _qabf_terms(g_x: np.ndarray, powers: np.ndarray) -> None:
+    """``gX / ((1 + e^s)(1 + e^a))`` per pixel, written over ``powers[0]`` (the
+    exponentials from :func:`_qabf_exponents`)."""
+    images, height, width = g_x.shape
+    for i in range(images):
+        for r in range(height):
+            for c in range(width):
+                powers[0, i, r, c] = g_x[i, r, c] / (
+                    (powers[1, i, r, c] + 1.0) * (powers[0, i, r, c] + 1.0))
 
 
 @checked("Qabf")
@@ -81,24 +99,33 @@ def fusion_qabf(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
     reference code's quirk), ``Aor = 1 - |aX - aF| / (pi/2)``,
     ``Q_XF = 0.9994 / (1 + exp(-15 (G - 0.5))) * 0.9879 / (1 + exp(-22 (Aor - 0.8)))``.
     ``Qabf = sum(Q_AF gA + Q_BF gB) / sum(gA + gB)``; 0 where both sources have no edge
-    at all (the reference code gives 0/0 there).
+    at all (the reference code gives 0/0 there). Per-pixel steps are compiled kernels;
+    ``arctan`` and ``exp`` are numpy's (vectorised).
 
     References
     ----------
     .. [1] C. S. Xydeas, V. Petrovic, "Objective image fusion performance measure",
        Electron. Lett. 36(4), 308-309, 2000.
     """
-    # conv2(x, h) is the rotation by 180 degrees of the correlation of the rotated image
-    # (bitwise, see filter3x3); Qabf sums over pixels, so the rotated maps serve as they are.
-    edges = []
-    for x in (A, B, F):  # one image plane per operation: the working set fits L2
-        rotated = x[:, ::-1, ::-1]
-        gx, gy = filter3x3(rotated, SOBEL_X), filter3x3(rotated, -SOBEL_Y)
-        edges.append((_magnitude(gx, gy), _qabf_orientation(gx, gy)))
-    (g_a, a_a), (g_b, a_b), (g_f, a_f) = edges
-    numerator = _qabf_weighted_sum(g_a, a_a, g_f, a_f) + _qabf_weighted_sum(g_b, a_b, g_f, a_f)
-    denominator = g_a.sum(axis=(1, 2)) + g_b.sum(axis=(1, 2))
-    return np.divide(numerator, denominator, out=np.zeros(len(F)), where=denominator > 0)
+    n = len(F)
+    _, h, w = F.shape
+    padded = np.zeros((3, n, h + 2, w + 2))
+    for image, x in zip(padded, (A, B, F)):
+        image[:, 1:-1, 1:-1] = x
+    strength, angle = np.empty((2, 3) + F.shape)
+    _qabf_edges(padded.reshape(3 * n, h + 2, w + 2), strength.reshape(3 * n, h, w),
+                angle.reshape(3 * n, h, w))
+    np.arctan(angle, out=angle)
+    g_f, a_f = strength[2], angle[2]
+    numerator = np.zeros(n)
+    powers = np.empty((2,) + F.shape)
+    for k in range(2):
+        _qabf_exponents(strength[k], angle[k], g_f, a_f, powers)
+        np.exp(powers, out=powers)
+        _qabf_terms(strength[k], powers)
+        numerator += QABF_GAIN * powers[0].sum(axis=(1, 2))
+    denominator = strength[0].sum(axis=(1, 2)) + strength[1].sum(axis=(1, 2))
+    return np.divide(numerator, denominator, out=np.zeros(n), where=denominator > 0)
 
 
 # Petrovic-Xydeas parameters as in B. K. Shreyamsha Kumar's objective_fusion_perform_fn.

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .jit import kernel
+from .jit import fma_kernel
 
 _BORDERS = {"constant": cv2.BORDER_CONSTANT, "reflect101": cv2.BORDER_REFLECT_101,
             "replicate": cv2.BORDER_REPLICATE}
@@ -89,7 +89,7 @@ def gaussian_taps(size: int, sigma: float) -> np.ndarray:
     return taps / taps.sum()
 
 
-@kernel
+@fma_kernel
 def _vertical(image: np.ndarray, row: int, taps: np.ndarray, out: np.ndarray) -> None:
     """``out[c] = sum_j taps[j] image[row + j, c]``, four taps per pass over the row."""
     n, width = len(taps), image.shape[1]
@@ -107,7 +107,7 @@ def _vertical(image: np.ndarray, row: int, taps: np.ndarray, out: np.ndarray) ->
             out[c] += t0 * r0[c]
 
 
-@kernel
+@fma_kernel
 def _horizontal(line: np.ndarray, taps: np.ndarray, out: np.ndarray) -> None:
     """``out[c] = sum_j taps[j] line[c + j]``, four taps per pass."""
     n = len(taps)
@@ -125,7 +125,7 @@ def _horizontal(line: np.ndarray, taps: np.ndarray, out: np.ndarray) -> None:
             out[c] += t0 * line[c + j]
 
 
-@kernel
+@fma_kernel
 def _separable_valid(x: np.ndarray, taps: np.ndarray, step: int, out: np.ndarray) -> None:
     """Every ``step``-th row and column of each image's 'valid' correlation with
     ``outer(taps, taps)``: a vertical pass per output row into a scratch line (it stays
