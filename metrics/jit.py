@@ -8,7 +8,9 @@ order as the numpy expression it replaces, without fast-math: the same roundings
 where the numpy code compares values for equality the kernel decides alike. Linear
 filters use :data:`fma_kernel`, which may fuse a multiply and an add into one FMA
 instruction (one rounding instead of two: about 1e-16 relative per tap, and the
-filter runs about 15 % faster). Compiled code
+filter runs about 15 % faster); image sums use :data:`sum_kernel`, which may
+reassociate additions, so that a sum over pixels runs as several vector lanes (like
+numpy's pairwise sums, a different order of the same terms). Compiled code
 is cached on disk (``cache=True``, numba's cache next to this package or in the user
 cache), so only the first process on a machine pays the compilation (a few seconds).
 
@@ -29,6 +31,7 @@ import numba
 
 kernel = numba.njit(cache=True, nogil=True, boundscheck=False)
 fma_kernel = numba.njit(cache=True, nogil=True, boundscheck=False, fastmath={"contract"})
+sum_kernel = numba.njit(cache=True, nogil=True, boundscheck=False, fastmath={"reassoc"})
 
 _RENORMALISE = 2.0 ** 600  # a product above this is split into mantissa and exponent
 _LOG10_2 = math.log10(2.0)
