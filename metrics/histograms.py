@@ -5,24 +5,28 @@ Public, stable names: :func:`gray_histograms`, :func:`entropy`, :func:`value_cod
 """
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
-EXACT_FLOAT32_COUNTS = 1 << 24  # OpenCV histograms count in float32: exact below 2^24
+from .jit import kernel
 
 
-def _byte_histograms(x: np.ndarray, y: np.ndarray | None = None) -> np.ndarray | None:
-    """Counts of the uint8 images x (N x 256), or joint counts of (x, y) image pairs
-    (N x 256*256, x value major) with x repeated when y is K times longer; OpenCV
-    ``calcHist`` (float32 counts). None where float32 counts could be inexact."""
-    if x[0].size >= EXACT_FLOAT32_COUNTS:
-        return None
-    if y is None:
-        rows = [cv2.calcHist([image], [0], None, [256], [0, 256]) for image in x]
-    else:
-        rows = [cv2.calcHist([x[i % len(x)], image], [0, 1], None, [256, 256], [0, 256, 0, 256])
-                for i, image in enumerate(y)]
-    return np.stack(rows).reshape(len(rows), -1)
+@kernel
+def _rounded_counts(x: np.ndarray, bins: int, counts: np.ndarray) -> None:
+    """Counts (N x bins) of each row of x rounded half to even and clipped to
+    ``0..bins-1``; a run of equal values is counted at once (image backgrounds are long
+    runs, which would otherwise serialise the increments of one bin)."""
+    for i in range(x.shape[0]):
+        row, last, run = x[i], -1, 0
+        for p in range(row.shape[0]):
+            value = int(min(max(np.rint(row[p]), 0.0), bins - 1.0))
+            if value == last:
+                run += 1
+                continue
+            if run:
+                counts[i, last] += run
+            last, run = value, 1
+        if run:
+            counts[i, last] += run
 
 
 def gray_histograms(x: np.ndarray, bins: int = 256) -> np.ndarray:
@@ -30,13 +34,9 @@ def gray_histograms(x: np.ndarray, bins: int = 256) -> np.ndarray:
 
     Values are rounded half to even (``numpy.round``) and clipped to ``0..bins-1``.
     """
-    n = len(x)
-    values = np.clip(np.round(x), 0, bins - 1)
-    if bins == 256 and (counts := _byte_histograms(values.astype(np.uint8))) is not None:
-        return counts.astype(np.int64)
-    values = values.reshape(n, -1).astype(np.int64)
-    values += (np.arange(n, dtype=np.int64) * bins)[:, None]
-    return np.bincount(values.ravel(), minlength=n * bins).reshape(n, bins)
+    counts = np.zeros((len(x), bins), dtype=np.int64)
+    _rounded_counts(np.ascontiguousarray(x, dtype=np.float64).reshape(len(x), -1), bins, counts)
+    return counts
 
 
 def entropy(counts: np.ndarray, base: float = 2.0) -> np.ndarray:
@@ -71,15 +71,59 @@ def value_codes(x: np.ndarray) -> tuple[np.ndarray, int]:
     return codes, count
 
 
+@kernel
+def _byte_mutual_information(x: np.ndarray, y: np.ndarray, out: np.ndarray) -> bool:
+    """:func:`mutual_information` of byte-valued rows (x: M x P, y: N x P; row j of y
+    pairs with row j % M of x) from dense 256 x 256 joint counts, into ``out``; False
+    (``out`` incomplete) as soon as a value is not an integer in 0..255. A run of equal
+    value pairs is counted at once (image backgrounds are long runs, which would
+    otherwise serialise the increments of one bin)."""
+    pixels = x.shape[1]
+    joint = np.empty((256, 256), dtype=np.int32)
+    px, py = np.empty(256), np.empty(256)
+    for j in range(y.shape[0]):
+        xs, ys = x[j % x.shape[0]], y[j]
+        joint[:] = 0
+        last_x, last_y, vx, vy, run = -1.0, -1.0, 0, 0, 0
+        for p in range(pixels):
+            if xs[p] == last_x and ys[p] == last_y:
+                run += 1
+                continue
+            joint[vx, vy] += run
+            last_x, last_y, run = xs[p], ys[p], 1
+            if not (0.0 <= last_x <= 255.0 and 0.0 <= last_y <= 255.0):
+                return False
+            vx, vy = int(last_x), int(last_y)
+            if vx != last_x or vy != last_y:
+                return False
+        joint[vx, vy] += run
+        py[:] = 0.0
+        for i in range(256):
+            row_sum = 0
+            for k in range(256):
+                row_sum += joint[i, k]
+                py[k] += joint[i, k]
+            px[i] = row_sum
+        total = 0.0
+        for i in range(256):
+            for k in range(256):
+                count = joint[i, k]
+                if count:
+                    total += count * np.log(count * pixels / (px[i] * py[k]))
+        out[j] = max(total / pixels, 0.0)
+    return True
+
+
 def mutual_information(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Mutual information in nats between the exact pixel values of x and y, per image.
 
     ``I = sum p(i,j) log(p(i,j) / (p(i) p(j)))`` over the joint histogram with one bin
     per distinct value; this is scikit-learn's ``mutual_info_score`` on the flattened
-    images. Only occupied joint bins are visited (dense bincount for 8-bit values,
-    sorting otherwise). Clipped at 0 (rounding can give -1e-16 on independent images).
-    x may be shorter than y, its length dividing y's: it is then repeated (one fused
-    stack F against the sources [A, B], coded once).
+    images. Byte-valued images (integers 0..255) take a compiled kernel over dense
+    256 x 256 counts; others visit only the occupied joint bins (sorting). Clipped at
+    0 (rounding can give -1e-16 on independent images). x may be shorter than y, its
+    length dividing y's: it is then repeated (one fused stack F against the sources
+    [A, B], coded once).
 
     References
     ----------
@@ -87,21 +131,21 @@ def mutual_information(x: np.ndarray, y: np.ndarray) -> np.ndarray:
        Wiley, 2006, ch. 2.
     """
     n, m = len(y), len(x)
+    fx = np.ascontiguousarray(x, dtype=np.float64).reshape(m, -1)
+    fy = np.ascontiguousarray(y, dtype=np.float64).reshape(n, -1)
+    out = np.empty(n)
+    if _byte_mutual_information(fx, fy, out):
+        return out
     cx, kx = value_codes(x)
     cy, ky = value_codes(y)
     pixels = cx.shape[1]
-    table = None
-    if kx == ky == 256:  # 8-bit values: OpenCV joint histograms
-        table = _byte_histograms(cx, cy)
-    if table is None:
-        joint = cy.reshape(n // m, m, pixels).astype(np.intp) + cx.astype(np.intp) * ky
-        # image k * m + i pairs x[i] with y[k * m + i]
-        joint += (np.arange(n, dtype=np.intp) * (kx * ky)).reshape(n // m, m, 1)
-        if n * kx * ky <= 1 << 26:
-            table = np.bincount(joint.ravel(), minlength=n * kx * ky)
-    if table is not None:
+    joint = cy.reshape(n // m, m, pixels).astype(np.intp) + cx.astype(np.intp) * ky
+    # image k * m + i pairs x[i] with y[k * m + i]
+    joint += (np.arange(n, dtype=np.intp) * (kx * ky)).reshape(n // m, m, 1)
+    if n * kx * ky <= 1 << 26:
+        table = np.bincount(joint.ravel(), minlength=n * kx * ky)
         codes = np.flatnonzero(table > 0)
-        counts = table.ravel()[codes]
+        counts = table[codes]
     else:
         codes, counts = np.unique(joint, return_counts=True)
     owner = codes // (kx * ky)
