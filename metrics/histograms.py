@@ -16,17 +16,17 @@ def _rounded_counts(x: np.ndarray, bins: int, counts: np.ndarray) -> None:
     ``0..bins-1``; a run of equal values is counted at once (image backgrounds are long
     runs, which would otherwise serialise the increments of one bin)."""
     for i in range(x.shape[0]):
-        row, last, run = x[i], -1, 0
+        row, last, value, run = x[i], 0.0, 0, 0
         for p in range(row.shape[0]):
-            value = int(min(max(np.rint(row[p]), 0.0), bins - 1.0))
-            if value == last:
+            if run and row[p] == last:
                 run += 1
                 continue
             if run:
-                counts[i, last] += run
-            last, run = value, 1
+                counts[i, value] += run
+            last, run = row[p], 1
+            value = int(min(max(np.rint(last), 0.0), bins - 1.0))
         if run:
-            counts[i, last] += run
+            counts[i, value] += run
 
 
 def gray_histograms(x: np.ndarray, bins: int = 256) -> np.ndarray:

@@ -15,33 +15,26 @@ def _flat(x: np.ndarray) -> np.ndarray:
     return x.reshape(len(x), -1)
 
 
-# Columns of pixel_moments: the fused image's maximum and squared errors, then sums of
-# products of centred values (d1 = F - B, d2 = F - A).
-MAX_F, SE_A, SE_B, AA, BB, FF, AF, BF, A_D1, D1D1, B_D2, D2D2 = range(12)
+# Columns of pixel_moments: sums of products of centred values (d1 = F - B, d2 = F - A).
+AA, BB, FF, AF, BF, A_D1, D1D1, B_D2, D2D2 = range(9)
 
 
 @sum_kernel
 def _pixel_moments(F: np.ndarray, A: np.ndarray, B: np.ndarray, out: np.ndarray) -> None:
-    """Per image (rows of N x P flattened stacks) the 12 sums named by the column
-    constants, two passes: means first, then sums over the centred values
+    """Per image (rows of N x P flattened stacks) the 9 sums named by the column
+    constants, in two passes: means first, then sums over the centred values
     (``sum((x - mean x)(y - mean y))``, as :func:`correlation`)."""
     images, pixels = F.shape
     for i in range(images):
         f, a, b = F[i], A[i], B[i]
-        mf, ma, mb, se_a, se_b, peak = 0.0, 0.0, 0.0, 0.0, 0.0, f[0]
+        mf, ma, mb, m1, m2 = 0.0, 0.0, 0.0, 0.0, 0.0
         for p in range(pixels):
-            peak = max(peak, f[p])
             mf += f[p]
             ma += a[p]
             mb += b[p]
-            se_a += (a[p] - f[p]) * (a[p] - f[p])
-            se_b += (b[p] - f[p]) * (b[p] - f[p])
-        mf, ma, mb = mf / pixels, ma / pixels, mb / pixels
-        m1, m2 = 0.0, 0.0
-        for p in range(pixels):
             m1 += f[p] - b[p]
             m2 += f[p] - a[p]
-        m1, m2 = m1 / pixels, m2 / pixels
+        mf, ma, mb, m1, m2 = mf / pixels, ma / pixels, mb / pixels, m1 / pixels, m2 / pixels
         aa, bb, ff, af, bf, ad1, d1d1, bd2, d2d2 = 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
         for p in range(pixels):
             da, db, df = a[p] - ma, b[p] - mb, f[p] - mf
@@ -55,14 +48,38 @@ def _pixel_moments(F: np.ndarray, A: np.ndarray, B: np.ndarray, out: np.ndarray)
             d1d1 += d1 * d1
             bd2 += db * d2
             d2d2 += d2 * d2
-        out[i, MAX_F], out[i, SE_A], out[i, SE_B] = peak, se_a, se_b
         out[i, AA], out[i, BB], out[i, FF], out[i, AF], out[i, BF] = aa, bb, ff, af, bf
         out[i, A_D1], out[i, D1D1], out[i, B_D2], out[i, D2D2] = ad1, d1d1, bd2, d2d2
 
 
+@sum_kernel
+def _centred_square_sums(x: np.ndarray, out: np.ndarray) -> None:
+    """``sum((x - mean x)^2)`` of each row of x (two passes)."""
+    for i in range(x.shape[0]):
+        row, mean, total = x[i], 0.0, 0.0
+        for p in range(row.shape[0]):
+            mean += row[p]
+        mean /= row.shape[0]
+        for p in range(row.shape[0]):
+            total += (row[p] - mean) * (row[p] - mean)
+        out[i] = total
+
+
+@sum_kernel
+def _squared_errors(F: np.ndarray, A: np.ndarray, B: np.ndarray, out: np.ndarray) -> None:
+    """Per row of the flattened stacks: ``sum((A - F)^2)`` and ``sum((B - F)^2)``."""
+    for i in range(F.shape[0]):
+        f, a, b = F[i], A[i], B[i]
+        se_a, se_b = 0.0, 0.0
+        for p in range(f.shape[0]):
+            se_a += (a[p] - f[p]) * (a[p] - f[p])
+            se_b += (b[p] - f[p]) * (b[p] - f[p])
+        out[i, 0], out[i, 1] = se_a, se_b
+
+
 def pixel_moments(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """The N x 12 sums of :func:`_pixel_moments` (columns ``MAX_F`` ... ``D2D2``)."""
-    out = np.empty((len(F), 12))
+    """The N x 9 sums of :func:`_pixel_moments` (columns ``AA`` ... ``D2D2``)."""
+    out = np.empty((len(F), 9))
     _pixel_moments(_flat(F), _flat(A), _flat(B), out)
     return out
 
@@ -93,7 +110,9 @@ def standard_deviation(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarra
     ----------
     .. [1] Y.-J. Rao, "In-fibre Bragg grating sensors", Meas. Sci. Technol. 8(4), 1997.
     """
-    return np.sqrt(pixel_moments(F, A, B)[:, FF] / F[0].size)
+    sums = np.empty(len(F))
+    _centred_square_sums(_flat(F), sums)
+    return np.sqrt(sums / F[0].size)
 
 
 @sum_kernel
@@ -228,9 +247,10 @@ def peak_signal_to_noise_ratio(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> n
     .. [1] P. Jagalingam, A. V. Hegde, "A review of quality metrics for fused image",
        Aquatic Procedia 4, 2015.
     """
-    m = pixel_moments(F, A, B)
-    mse = (m[:, SE_A] / F[0].size + m[:, SE_B] / F[0].size) / 2.0
-    peak = m[:, MAX_F]
+    sums = np.empty((len(F), 2))
+    _squared_errors(_flat(F), _flat(A), _flat(B), sums)
+    mse = (sums[:, 0] / F[0].size + sums[:, 1] / F[0].size) / 2.0
+    peak = np.max(F, axis=(1, 2))
     with np.errstate(divide="ignore", invalid="ignore"):
         value = 10.0 * np.log10(peak * peak / mse)
     return np.where(mse == 0, np.inf, value)

@@ -93,6 +93,20 @@ def _add_row(xr: np.ndarray, yr: np.ndarray, sign: float, columns: np.ndarray) -
 
 
 @kernel
+def _ssim_row(sx: np.ndarray, sxx: np.ndarray, sy: np.ndarray, syy: np.ndarray,
+              sxy: np.ndarray, mean: float, c1: float, c2: float, correction: float,
+              out: np.ndarray) -> None:
+    """SSIM of one row of pixels from their window sums (scikit-image's order)."""
+    for c in range(out.shape[0]):
+        mx, my = sx[c] * mean, sy[c] * mean
+        vx = correction * (sxx[c] * mean - mx * mx)
+        vy = correction * (syy[c] * mean - my * my)
+        vxy = correction * (sxy[c] * mean - mx * my)
+        out[c] = ((2.0 * mx * my + c1) * (2.0 * vxy + c2)
+                  / ((mx * mx + my * my + c1) * (vx + vy + c2)))
+
+
+@kernel
 def _ssim_box_means(x: np.ndarray, y: np.ndarray, size: int, c1: float, c2: float,
                     correction: float, out: np.ndarray) -> None:
     """Mean SSIM over the 'valid' region with a ``size x size`` uniform window, into
@@ -121,13 +135,8 @@ def _ssim_box_means(x: np.ndarray, y: np.ndarray, size: int, c1: float, c2: floa
                 continue
             _box_row_sums(columns, size, sums)
             for k in range(sources):
-                for c in range(ssim.shape[0]):
-                    mx, my = sums[0, c] * mean, sums[2 + 3 * k, c] * mean
-                    vx = correction * (sums[1, c] * mean - mx * mx)
-                    vy = correction * (sums[3 + 3 * k, c] * mean - my * my)
-                    vxy = correction * (sums[4 + 3 * k, c] * mean - mx * my)
-                    ssim[c] = ((2.0 * mx * my + c1) * (2.0 * vxy + c2)
-                               / ((mx * mx + my * my + c1) * (vx + vy + c2)))
+                _ssim_row(sums[0], sums[1], sums[2 + 3 * k], sums[3 + 3 * k], sums[4 + 3 * k],
+                          mean, c1, c2, correction, ssim)
                 total[k] += ssim.sum()
         pixels = (height - size + 1) * ssim.shape[0]
         for k in range(sources):

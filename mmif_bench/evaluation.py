@@ -46,7 +46,7 @@ def score_255_batch(fused: np.ndarray, a: np.ndarray, b: np.ndarray,
     if too_big:
         raise ValueError(f"{height}x{width} images are too small for {', '.join(too_big)}; "
                          f"drop these metrics with metrics=... or use larger images")
-    return {metric.name: np.asarray(metric.compute(F, A, B), dtype=np.float64)
+    return {metric.name: np.asarray(metric.compute_checked(F, A, B), dtype=np.float64)
             for metric in chosen}
 
 
