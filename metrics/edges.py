@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .filters import sobel
-from .jit import kernel
+from .jit import kernel, sum_kernel
 from .validation import checked
 
 HALF_PI = np.pi / 2.0
@@ -49,42 +49,39 @@ def _qabf_edges(padded: np.ndarray, strength: np.ndarray, slope: np.ndarray) -> 
     for i in range(images):
         for r in range(height):
             below, row, above = padded[i, r + 2], padded[i, r + 1], padded[i, r]
+            g, t = strength[i, r], slope[i, r]
             for c in range(width):  # x[r + 1 - a, c + 1 - b] is padded[r + 2 - a, c + 2 - b]
                 gx = 0.0 + -1.0 * below[c + 2] + 1.0 * below[c] + -2.0 * row[c + 2] \
                     + 2.0 * row[c] + -1.0 * above[c + 2] + 1.0 * above[c]
                 gy = 0.0 + 1.0 * below[c + 2] + 2.0 * below[c + 1] + 1.0 * below[c] \
                     + -1.0 * above[c + 2] + -2.0 * above[c + 1] + -1.0 * above[c]
-                strength[i, r, c] = np.sqrt(gx * gx + gy * gy)
-                slope[i, r, c] = gy / gx if gx != 0.0 else np.inf
+                g[c] = np.sqrt(gx * gx + gy * gy)
+                t[c] = gy / gx if gx != 0.0 else np.inf
 
 
 @kernel
 def _qabf_exponents(g_x: np.ndarray, a_x: np.ndarray, g_f: np.ndarray, a_f: np.ndarray,
-                    out: np.ndarray) -> None:
-    """The two exponents of Q_XF per pixel into ``out`` (2 x N x H x W): of the strength
-    ratio ``G`` (``gF`` where gX == gF, the reference code's quirk) and of the
-    orientation difference."""
-    images, height, width = g_x.shape
-    for i in range(images):
-        for r in range(height):
-            for c in range(width):
-                gx, gf = g_x[i, r, c], g_f[i, r, c]
-                ratio = gf if gx == gf else min(gx, gf) / max(gx, gf)
-                out[0, i, r, c] = ratio * QABF_STRENGTH[0] + QABF_STRENGTH[1]
-                out[1, i, r, c] = (abs(a_x[i, r, c] - a_f[i, r, c]) * QABF_ALIGNMENT[0]
-                                   + QABF_ALIGNMENT[1])
+                    strength: np.ndarray, alignment: np.ndarray) -> None:
+    """The two exponents of Q_XF per pixel (flattened images): of the strength ratio
+    ``G`` (``gF`` where gX == gF, the reference code's quirk) and of the orientation
+    difference."""
+    for p in range(g_x.shape[0]):
+        gx, gf = g_x[p], g_f[p]
+        smaller, larger = (gx, gf) if gx < gf else (gf, gx)
+        quotient = smaller / larger  # NaN where both are 0: then gx == gf
+        ratio = gf if gx == gf else quotient
+        strength[p] = ratio * QABF_STRENGTH[0] + QABF_STRENGTH[1]
+        alignment[p] = abs(a_x[p] - a_f[p]) * QABF_ALIGNMENT[0] + QABF_ALIGNMENT[1]
 
 
-@kernel
-def _qabf_terms(g_x: np.ndarray, powers: np.ndarray) -> None:
-    """``gX / ((1 + e^s)(1 + e^a))`` per pixel, written over ``powers[0]`` (the
-    exponentials from :func:`_qabf_exponents`)."""
-    images, height, width = g_x.shape
-    for i in range(images):
-        for r in range(height):
-            for c in range(width):
-                powers[0, i, r, c] = g_x[i, r, c] / (
-                    (powers[1, i, r, c] + 1.0) * (powers[0, i, r, c] + 1.0))
+@sum_kernel
+def _qabf_sum(g_x: np.ndarray, strength: np.ndarray, alignment: np.ndarray) -> float:
+    """``sum(gX / ((1 + e^s)(1 + e^a)))`` over the exponentials of
+    :func:`_qabf_exponents` (flattened images)."""
+    total = 0.0
+    for p in range(g_x.shape[0]):
+        total += g_x[p] / ((alignment[p] + 1.0) * (strength[p] + 1.0))
+    return total
 
 
 @checked("Qabf")
@@ -107,25 +104,25 @@ def fusion_qabf(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
     .. [1] C. S. Xydeas, V. Petrovic, "Objective image fusion performance measure",
        Electron. Lett. 36(4), 308-309, 2000.
     """
-    n = len(F)
-    _, h, w = F.shape
-    padded = np.zeros((3, n, h + 2, w + 2))
-    for image, x in zip(padded, (A, B, F)):
-        image[:, 1:-1, 1:-1] = x
-    strength, angle = np.empty((2, 3) + F.shape)
-    _qabf_edges(padded.reshape(3 * n, h + 2, w + 2), strength.reshape(3 * n, h, w),
-                angle.reshape(3 * n, h, w))
+    n, h, w = F.shape
+    padded = np.zeros((3 * n, h + 2, w + 2))
+    for k, x in enumerate((A, B, F)):
+        padded[k * n:(k + 1) * n, 1:-1, 1:-1] = x
+    g, angle = np.empty((2, 3 * n, h, w))
+    _qabf_edges(padded, g, angle)
     np.arctan(angle, out=angle)
-    g_f, a_f = strength[2], angle[2]
-    numerator = np.zeros(n)
-    powers = np.empty((2,) + F.shape)
-    for k in range(2):
-        _qabf_exponents(strength[k], angle[k], g_f, a_f, powers)
-        np.exp(powers, out=powers)
-        _qabf_terms(strength[k], powers)
-        numerator += QABF_GAIN * powers[0].sum(axis=(1, 2))
-    denominator = strength[0].sum(axis=(1, 2)) + strength[1].sum(axis=(1, 2))
-    return np.divide(numerator, denominator, out=np.zeros(n), where=denominator > 0)
+    g, angle = g.reshape(3, n, -1), angle.reshape(3, n, -1)
+    powers = np.empty((2, h * w))
+    value = np.zeros(n)
+    for i in range(n):
+        weighted = 0.0
+        for k in range(2):
+            _qabf_exponents(g[k, i], angle[k, i], g[2, i], angle[2, i], powers[0], powers[1])
+            np.exp(powers, out=powers)
+            weighted += _qabf_sum(g[k, i], powers[0], powers[1])
+        total = g[0, i].sum() + g[1, i].sum()
+        value[i] = QABF_GAIN * weighted / total if total > 0 else 0.0
+    return value
 
 
 # Petrovic-Xydeas parameters as in B. K. Shreyamsha Kumar's objective_fusion_perform_fn.

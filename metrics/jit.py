@@ -14,6 +14,8 @@ numpy's pairwise sums, a different order of the same terms). Compiled code
 is cached on disk (``cache=True``, numba's cache next to this package or in the user
 cache), so only the first process on a machine pays the compilation (a few seconds).
 
+Division follows IEEE 754 as numpy does (``error_model="numpy"``: x / 0 is inf or
+NaN, no exception and no zero test in the loop, which would keep it from vectorising).
 Transcendental functions stay with numpy where they dominate (its ``exp``, ``arctan``
 and ``log10`` are vectorised; numba calls the scalar C library): :func:`times` and
 :func:`log10_product` sum logarithms as a running product with one logarithm at the end.
@@ -29,9 +31,10 @@ import math
 
 import numba
 
-kernel = numba.njit(cache=True, nogil=True, boundscheck=False)
-fma_kernel = numba.njit(cache=True, nogil=True, boundscheck=False, fastmath={"contract"})
-sum_kernel = numba.njit(cache=True, nogil=True, boundscheck=False, fastmath={"reassoc"})
+_OPTIONS = {"cache": True, "nogil": True, "boundscheck": False, "error_model": "numpy"}
+kernel = numba.njit(**_OPTIONS)
+fma_kernel = numba.njit(**_OPTIONS, fastmath={"contract"})
+sum_kernel = numba.njit(**_OPTIONS, fastmath={"reassoc"})
 
 _RENORMALISE = 2.0 ** 600  # a product above this is split into mantissa and exponent
 _LOG10_2 = math.log10(2.0)
