@@ -57,40 +57,67 @@ def vifp(reference: np.ndarray, distorted: np.ndarray) -> np.ndarray:
 
 
 @kernel
+def _row_terms(x: np.ndarray, xx: np.ndarray, y: np.ndarray, yy: np.ndarray, xy: np.ndarray,
+               numerator: np.ndarray, denominator: np.ndarray) -> None:
+    """The factors ``1 + g s1 g / sv`` and ``1 + s1 / sigma_n^2`` of one row of pixels
+    (whose logarithms VIF sums), from the row's window means (see :func:`_scale_sums`)."""
+    for c in range(x.shape[0]):
+        mx, mu = x[c], y[c]
+        s2 = xx[c] - mx * mx
+        s1 = yy[c] - mu * mu
+        s1 = s1 if s1 >= EPS else 0.0
+        s12 = xy[c] - mu * mx
+        s12 = 0.0 if s12 < 0.0 or s2 < EPS else s12
+        g = s12 / (s1 + EPS)
+        sv = max((s2 + NOISE_VARIANCE) - g * s12, EPS + NOISE_VARIANCE)
+        numerator[c] = 1.0 + g * s1 * g / sv
+        denominator[c] = 1.0 + s1 / NOISE_VARIANCE
+
+
+@kernel
+def _log10_sum(factors: np.ndarray, product: float, exponent: int) -> tuple[float, int]:
+    """Multiply ``factors`` into the running product (:func:`metrics.jit.times`) eight at
+    a time: each group's product is taken first (independent of the running product, so
+    the groups overlap in the CPU), one at a time where a group's product exceeds
+    2^400 (factors above 2^50, from images far outside 0..255)."""
+    for start in range(0, factors.shape[0], 8):
+        group = 1.0
+        for c in range(start, min(start + 8, factors.shape[0])):
+            group *= factors[c]
+        if group <= 2.0 ** 400:
+            product, exponent = times(product, exponent, group)
+        else:
+            for c in range(start, min(start + 8, factors.shape[0])):
+                product, exponent = times(product, exponent, factors[c])
+    return product, exponent
+
+
+@kernel
 def _scale_sums(x: np.ndarray, xx: np.ndarray, y: np.ndarray, yy: np.ndarray,
                 xy: np.ndarray, sums: np.ndarray) -> None:
     """Add one scale's numerator and denominator sums to ``sums`` (K x N x 2).
 
     Arrays as :class:`~metrics.filters.WindowMeans` (x, xx: 1 x N x h x w; y, yy, xy:
-    K x N x h x w, the 'valid' region). Per pixel,
-    in the reference's order: ``s2 = xx - x^2`` (not clamped: where it is below eps s12
-    is zeroed, and the noise term ``max(s2 + sigma_n^2 - g s12, eps + sigma_n^2)``
-    equals the reference's ``max(sv, eps) + sigma_n^2`` up to rounding); ``s1 = yy -
-    mu^2``, 0 below eps; ``s12 = max(xy - mu x, 0)``, 0 where s2 < eps; then
-    ``g = s12 / (s1 + eps)`` and the terms ``log10(1 + g s1 g / sv)`` and
-    ``log10(1 + s1 / sigma_n^2)``. The reference's masking sequence leaves a zero
-    numerator term unless s1 >= eps, s2 >= eps and g > 0, which these zeroings give
-    without masks. Logarithms are summed as running products (:func:`metrics.jit.times`).
+    K x N x h x w, the 'valid' region). Per pixel, in the reference's order:
+    ``s2 = xx - x^2`` (not clamped: where it is below eps s12 is zeroed, and the noise
+    term ``max(s2 + sigma_n^2 - g s12, eps + sigma_n^2)`` equals the reference's
+    ``max(sv, eps) + sigma_n^2`` up to rounding); ``s1 = yy - mu^2``, 0 below eps;
+    ``s12 = max(xy - mu x, 0)``, 0 where s2 < eps; then ``g = s12 / (s1 + eps)`` and
+    the terms ``log10(1 + g s1 g / sv)`` and ``log10(1 + s1 / sigma_n^2)``. The
+    reference's masking sequence leaves a zero numerator term unless s1 >= eps,
+    s2 >= eps and g > 0, which these zeroings give without masks. Logarithms are summed
+    as running products (:func:`metrics.jit.times`).
     """
-    sources, images = y.shape[0], y.shape[1]
+    sources, images, rows, width = y.shape
+    numerator, denominator = np.empty(width), np.empty(width)
     for i in range(images):
         for k in range(sources):
             num, num_exp, den, den_exp = 1.0, 0, 1.0, 0
-            for r in range(y.shape[2]):
-                for c in range(y.shape[3]):
-                    mx = x[0, i, r, c]
-                    s2 = xx[0, i, r, c] - mx * mx
-                    mu = y[k, i, r, c]
-                    s1 = yy[k, i, r, c] - mu * mu
-                    if s1 < EPS:
-                        s1 = 0.0
-                    s12 = xy[k, i, r, c] - mu * mx
-                    if s12 < 0.0 or s2 < EPS:
-                        s12 = 0.0
-                    g = s12 / (s1 + EPS)
-                    sv = max((s2 + NOISE_VARIANCE) - g * s12, EPS + NOISE_VARIANCE)
-                    num, num_exp = times(num, num_exp, 1.0 + g * s1 * g / sv)
-                    den, den_exp = times(den, den_exp, 1.0 + s1 / NOISE_VARIANCE)
+            for r in range(rows):
+                _row_terms(x[0, i, r], xx[0, i, r], y[k, i, r], yy[k, i, r], xy[k, i, r],
+                           numerator, denominator)
+                num, num_exp = _log10_sum(numerator, num, num_exp)
+                den, den_exp = _log10_sum(denominator, den, den_exp)
             sums[k, i, 0] += log10_product(num, num_exp)
             sums[k, i, 1] += log10_product(den, den_exp)
 
