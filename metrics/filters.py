@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .jit import fma_kernel
+from .jit import fma_kernel, kernel
 
 _BORDERS = {"constant": cv2.BORDER_CONSTANT, "reflect101": cv2.BORDER_REFLECT_101,
             "replicate": cv2.BORDER_REPLICATE}
@@ -189,6 +189,22 @@ class WindowMeans:
     xy: np.ndarray
 
 
+@kernel
+def _moment_planes(x: np.ndarray, y: np.ndarray, planes: np.ndarray) -> None:
+    """The planes x, y (K of them), x^2, y^2, xy of :func:`window_means` (flattened)."""
+    sources = y.shape[0]
+    px, pxx = planes[0], planes[1 + sources]
+    for p in range(x.shape[0]):
+        px[p] = x[p]
+        pxx[p] = x[p] * x[p]
+    for k in range(sources):
+        yk, py, pyy, pxy = y[k], planes[1 + k], planes[2 + sources + k], planes[2 + 2 * sources + k]
+        for p in range(x.shape[0]):
+            py[p] = yk[p]
+            pyy[p] = yk[p] * yk[p]
+            pxy[p] = x[p] * yk[p]
+
+
 def window_means(x: np.ndarray, y: np.ndarray, taps: np.ndarray) -> WindowMeans:
     """Means of x, y, x^2, y^2 and xy over the window ``outer(taps, taps)``, one filter call.
 
@@ -200,14 +216,10 @@ def window_means(x: np.ndarray, y: np.ndarray, taps: np.ndarray) -> WindowMeans:
     if rest:
         raise ValueError(f"stack lengths {len(x)} and {len(y)}: the second must be a multiple")
     _, h, w = x.shape
-    planes = np.empty((2 + 3 * ky, n, h, w))
-    xs, ys = planes[:1], planes[1:1 + ky]
-    xs[0] = x
-    ys[...] = y.reshape(ky, n, h, w)
-    np.multiply(xs, xs, out=planes[1 + ky:2 + ky])
-    for k in range(ky):  # one image plane per operation: cache-sized
-        np.multiply(ys[k], ys[k], out=planes[2 + ky + k])
-        np.multiply(xs[0], ys[k], out=planes[2 + 2 * ky + k])
+    planes = np.empty((2 + 3 * ky, n * h * w))
+    _moment_planes(np.ascontiguousarray(x, dtype=np.float64).reshape(-1),
+                   np.ascontiguousarray(y, dtype=np.float64).reshape(ky, -1), planes)
+    planes = planes.reshape(2 + 3 * ky, n, h, w)
     filtered = filter_valid(planes.reshape(-1, h, w), taps)
     filtered = filtered.reshape(planes.shape[:2] + filtered.shape[1:])
     return WindowMeans(filtered[:1], filtered[1:1 + ky], filtered[1 + ky:2 + ky],

@@ -17,15 +17,15 @@ from .colour import merge_fused
 from .fusion import MethodOutputError, check_output, prepare
 from .imageio import gray_of
 from .metric import Metric, as_stacks
-from .registry import get_metric, list_metrics
+from .registry import get_metrics, list_metrics
 
 
 def resolve_metrics(names: Iterable[str] | None, profile: str = "default") -> list[Metric]:
     """Metric objects for ``names`` (every metric of ``profile`` when None); names of a
     non-default profile may omit the ``profile.`` prefix."""
     keys = list_metrics(profile) if names is None else list(names)
-    return [get_metric(key if profile == "default" or "." in key else f"{profile}.{key}")
-            for key in keys]
+    return get_metrics([key if profile == "default" or "." in key else f"{profile}.{key}"
+                        for key in keys])
 
 
 def score_255_batch(fused: np.ndarray, a: np.ndarray, b: np.ndarray,

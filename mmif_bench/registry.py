@@ -19,7 +19,7 @@ import traceback
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from .dataset import Dataset, FolderDataset
 from .method import as_method, method_from_function
@@ -245,10 +245,23 @@ def method_spec(name: str) -> PluginSpec:
 
 
 def get_metric(name: str) -> Metric:
-    obj = get("metrics", name)
-    if not isinstance(obj, Metric):
-        raise TypeError(f"metric plugin {name!r} is not an mmif_bench.metric.Metric")
-    return obj
+    return get_metrics([name])[0]
+
+
+def get_metrics(names: Iterable[str]) -> list[Metric]:
+    """Metric objects by name (one registry scan for all of them)."""
+    table, found = specs("metrics"), []
+    for name in names:
+        if name not in table:
+            raise _unknown("metrics", name)
+        try:
+            obj = table[name].load()
+        except Exception as error:
+            raise ImportError(f"metric plugin {name!r} failed to import: {error}") from error
+        if not isinstance(obj, Metric):
+            raise TypeError(f"metric plugin {name!r} is not an mmif_bench.metric.Metric")
+        found.append(obj)
+    return found
 
 
 def create_dataset(name_or_path: str, data_root: str | Path | None = None) -> Dataset:
