@@ -61,28 +61,47 @@ def _qabf_edges(padded: np.ndarray, strength: np.ndarray, slope: np.ndarray) -> 
 
 
 @kernel
-def _qabf_exponents(g_x: np.ndarray, a_x: np.ndarray, g_f: np.ndarray, a_f: np.ndarray,
-                    strength: np.ndarray, alignment: np.ndarray) -> None:
-    """The two exponents of Q_XF per pixel (flattened images): of the strength ratio
-    ``G`` (``gF`` where gX == gF, the reference code's quirk) and of the orientation
-    difference."""
-    for p in range(g_x.shape[0]):
-        gx, gf = g_x[p], g_f[p]
-        smaller, larger = (gx, gf) if gx < gf else (gf, gx)
-        quotient = smaller / larger  # NaN where both are 0: then gx == gf
-        ratio = gf if gx == gf else quotient
-        strength[p] = ratio * QABF_STRENGTH[0] + QABF_STRENGTH[1]
-        alignment[p] = abs(a_x[p] - a_f[p]) * QABF_ALIGNMENT[0] + QABF_ALIGNMENT[1]
+def _padded_rows(images: tuple, top: int, count: int, out: np.ndarray) -> None:
+    """Rows ``top - 1 .. top + count`` of each image into ``out[k, :count + 2, 1:-1]``,
+    zeros beyond the image (the border columns of ``out`` stay zero)."""
+    for k in range(len(images)):
+        image = images[k]
+        height, width = image.shape
+        for r in range(count + 2):
+            source, line = top - 1 + r, out[k, r]
+            for c in range(width):
+                line[c + 1] = image[source, c] if 0 <= source < height else 0.0
+
+
+@kernel
+def _qabf_exponents(g: np.ndarray, a: np.ndarray, out: np.ndarray) -> None:
+    """The two exponents of Q_AF and of Q_BF per pixel (rows of ``out``: strength A,
+    alignment A, strength B, alignment B) from strengths and angles of A, B, F
+    (rows of g and a, flattened): of the strength ratio ``G`` (``gF`` where gX == gF,
+    the reference code's quirk) and of the orientation difference."""
+    for k in range(2):
+        g_x, a_x, g_f, a_f = g[k], a[k], g[2], a[2]
+        strength, alignment = out[2 * k], out[2 * k + 1]
+        for p in range(out.shape[1]):
+            gx, gf = g_x[p], g_f[p]
+            smaller, larger = (gx, gf) if gx < gf else (gf, gx)
+            quotient = smaller / larger  # NaN where both are 0: then gx == gf
+            ratio = gf if gx == gf else quotient
+            strength[p] = ratio * QABF_STRENGTH[0] + QABF_STRENGTH[1]
+            alignment[p] = abs(a_x[p] - a_f[p]) * QABF_ALIGNMENT[0] + QABF_ALIGNMENT[1]
 
 
 @sum_kernel
-def _qabf_sum(g_x: np.ndarray, strength: np.ndarray, alignment: np.ndarray) -> float:
-    """``sum(gX / ((1 + e^s)(1 + e^a)))`` over the exponentials of
-    :func:`_qabf_exponents` (flattened images)."""
-    total = 0.0
-    for p in range(g_x.shape[0]):
-        total += g_x[p] / ((alignment[p] + 1.0) * (strength[p] + 1.0))
-    return total
+def _qabf_sums(g: np.ndarray, powers: np.ndarray) -> tuple[float, float]:
+    """``sum(gX / ((1 + e^s)(1 + e^a)))`` over both sources, from the exponentials of
+    :func:`_qabf_exponents`, and ``sum(gA + gB)``."""
+    weighted, total = 0.0, 0.0
+    for k in range(2):
+        g_x, strength, alignment = g[k], powers[2 * k], powers[2 * k + 1]
+        for p in range(powers.shape[1]):
+            weighted += g_x[p] / ((alignment[p] + 1.0) * (strength[p] + 1.0))
+            total += g_x[p]
+    return weighted, total
 
 
 @checked("Qabf")
@@ -110,7 +129,7 @@ def fusion_qabf(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
     rows = min(h, QABF_BLOCK_ROWS)
     padded = np.zeros((3, rows + 2, w + 2))
     g, angle = np.empty((2, 3, rows, w))
-    powers = np.empty((2, rows * w))
+    powers = np.empty((4, rows * w))
     value = np.zeros(n)
     for i in range(n):
         weighted = total = 0.0
@@ -119,29 +138,14 @@ def fusion_qabf(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
             _padded_rows((A[i], B[i], F[i]), top, m, padded)
             _qabf_edges(padded[:, :m + 2], g[:, :m], angle[:, :m])
             np.arctan(angle[:, :m], out=angle[:, :m])
-            block_g, block_a = g[:, :m].reshape(3, -1), angle[:, :m].reshape(3, -1)
-            for k in range(2):
-                _qabf_exponents(block_g[k], block_a[k], block_g[2], block_a[2],
-                                powers[0, :m * w], powers[1, :m * w])
-                np.exp(powers[:, :m * w], out=powers[:, :m * w])
-                weighted += _qabf_sum(block_g[k], powers[0, :m * w], powers[1, :m * w])
-            total += block_g[:2].sum()
+            block_g = g[:, :m].reshape(3, -1)
+            _qabf_exponents(block_g, angle[:, :m].reshape(3, -1), powers[:, :m * w])
+            np.exp(powers[:, :m * w], out=powers[:, :m * w])
+            block_weighted, block_total = _qabf_sums(block_g, powers[:, :m * w])
+            weighted += block_weighted
+            total += block_total
         value[i] = QABF_GAIN * weighted / total if total > 0 else 0.0
     return value
-
-
-def _padded_rows(images: tuple[np.ndarray, ...], top: int, count: int,
-                 out: np.ndarray) -> None:
-    """Rows ``top - 1 .. top + count`` of each image into ``out[k, :count + 2, 1:-1]``,
-    zeros beyond the image (the border columns of ``out`` stay zero)."""
-    height = images[0].shape[0]
-    first, last = max(top - 1, 0), min(top + count + 1, height)
-    for k, image in enumerate(images):
-        out[k, first - (top - 1):last - (top - 1), 1:-1] = image[first:last]
-        if top == 0:
-            out[k, 0] = 0.0
-        if last < top + count + 1:
-            out[k, count + 1] = 0.0
 
 
 # Petrovic-Xydeas parameters as in B. K. Shreyamsha Kumar's objective_fusion_perform_fn.
