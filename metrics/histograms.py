@@ -72,45 +72,72 @@ def value_codes(x: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 @kernel
+def _byte_codes(x: np.ndarray, scale: int, codes: np.ndarray) -> bool:
+    """``codes += scale * x`` for a byte-valued row x; False if a value of x is not an
+    integer in 0..255 (then ``codes`` is incomplete). No early exit: the loop vectorises."""
+    bad = False
+    for p in range(x.shape[0]):
+        value = x[p]
+        inside = 0.0 <= value <= 255.0
+        level = int(value) if inside else 0
+        bad |= not inside or level != value
+        codes[p] += scale * level
+    return not bad
+
+
+@kernel
+def _joint_counts(codes: np.ndarray, joint: np.ndarray) -> None:
+    """Counts of the codes (``joint`` flattened, zeroed here); a run of equal codes is
+    counted at once (image backgrounds are long runs, which would otherwise serialise
+    the increments of one bin)."""
+    joint[:] = 0
+    last, run = codes[0], 0
+    for code in codes:
+        if code == last:
+            run += 1
+        else:
+            joint[last] += run
+            last, run = code, 1
+    joint[last] += run
+
+
+@kernel
+def _joint_information(joint: np.ndarray, pixels: int) -> float:
+    """Mutual information in nats of a 256 x 256 table of joint counts (clipped at 0)."""
+    px, py = np.empty(256), np.zeros(256)
+    for i in range(256):
+        row_sum = 0
+        for k in range(256):
+            row_sum += joint[i, k]
+            py[k] += joint[i, k]
+        px[i] = row_sum
+    total = 0.0
+    for i in range(256):
+        for k in range(256):
+            count = joint[i, k]
+            if count:
+                total += count * np.log(count * pixels / (px[i] * py[k]))
+    return max(total / pixels, 0.0)
+
+
+@kernel
 def _byte_mutual_information(x: np.ndarray, y: np.ndarray, out: np.ndarray) -> bool:
     """:func:`mutual_information` of byte-valued rows (x: M x P, y: N x P; row j of y
     pairs with row j % M of x) from dense 256 x 256 joint counts, into ``out``; False
-    (``out`` incomplete) as soon as a value is not an integer in 0..255. A run of equal
-    value pairs is counted at once (image backgrounds are long runs, which would
-    otherwise serialise the increments of one bin)."""
+    (``out`` incomplete) where a value is not an integer in 0..255."""
     pixels = x.shape[1]
     joint = np.empty((256, 256), dtype=np.int32)
-    px, py = np.empty(256), np.empty(256)
+    x_codes, codes = np.empty((x.shape[0], pixels), dtype=np.int32), np.empty(pixels, np.int32)
+    for i in range(x.shape[0]):
+        x_codes[i] = 0
+        if not _byte_codes(x[i], 256, x_codes[i]):
+            return False
     for j in range(y.shape[0]):
-        xs, ys = x[j % x.shape[0]], y[j]
-        joint[:] = 0
-        last_x, last_y, vx, vy, run = -1.0, -1.0, 0, 0, 0
-        for p in range(pixels):
-            if xs[p] == last_x and ys[p] == last_y:
-                run += 1
-                continue
-            joint[vx, vy] += run
-            last_x, last_y, run = xs[p], ys[p], 1
-            if not (0.0 <= last_x <= 255.0 and 0.0 <= last_y <= 255.0):
-                return False
-            vx, vy = int(last_x), int(last_y)
-            if vx != last_x or vy != last_y:
-                return False
-        joint[vx, vy] += run
-        py[:] = 0.0
-        for i in range(256):
-            row_sum = 0
-            for k in range(256):
-                row_sum += joint[i, k]
-                py[k] += joint[i, k]
-            px[i] = row_sum
-        total = 0.0
-        for i in range(256):
-            for k in range(256):
-                count = joint[i, k]
-                if count:
-                    total += count * np.log(count * pixels / (px[i] * py[k]))
-        out[j] = max(total / pixels, 0.0)
+        codes[:] = x_codes[j % x.shape[0]]
+        if not _byte_codes(y[j], 1, codes):
+            return False
+        _joint_counts(codes, joint.reshape(-1))
+        out[j] = _joint_information(joint, pixels)
     return True
 
 
