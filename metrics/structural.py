@@ -77,19 +77,24 @@ def _box_row_sums(columns: np.ndarray, size: int, out: np.ndarray) -> None:
 
 
 @kernel
-def _add_row(xr: np.ndarray, yr: np.ndarray, sign: float, columns: np.ndarray) -> None:
-    """Add ``sign`` times one image row's x, x^2 and per source y, y^2, xy to the
-    running column sums (planes in that order)."""
+def _slide_rows(x: np.ndarray, y: np.ndarray, new: int, old: int,
+                columns: np.ndarray) -> None:
+    """Move the running column sums of x, x^2 and per source y, y^2, xy (planes in that
+    order) down a row: add row ``new`` of x (H x W) and of each y (K x H x W), and
+    subtract row ``old`` (nothing while ``old`` < 0)."""
+    xn, xo = x[new], x[max(old, 0)]
+    keep = 1.0 if old >= 0 else 0.0
     cx, cxx = columns[0], columns[1]
-    for c in range(xr.shape[0]):
-        cx[c] += sign * xr[c]
-        cxx[c] += sign * (xr[c] * xr[c])
-    for k in range(yr.shape[0]):
-        row, cy, cyy, cxy = yr[k], columns[2 + 3 * k], columns[3 + 3 * k], columns[4 + 3 * k]
-        for c in range(xr.shape[0]):
-            cy[c] += sign * row[c]
-            cyy[c] += sign * (row[c] * row[c])
-            cxy[c] += sign * (xr[c] * row[c])
+    for c in range(xn.shape[0]):
+        cx[c] += xn[c] - keep * xo[c]
+        cxx[c] += xn[c] * xn[c] - keep * (xo[c] * xo[c])
+    for k in range(y.shape[0]):
+        yn, yo = y[k, new], y[k, max(old, 0)]
+        cy, cyy, cxy = columns[2 + 3 * k], columns[3 + 3 * k], columns[4 + 3 * k]
+        for c in range(xn.shape[0]):
+            cy[c] += yn[c] - keep * yo[c]
+            cyy[c] += yn[c] * yn[c] - keep * (yo[c] * yo[c])
+            cxy[c] += xn[c] * yn[c] - keep * (xo[c] * yo[c])
 
 
 @kernel
@@ -128,9 +133,7 @@ def _ssim_box_means(x: np.ndarray, y: np.ndarray, size: int, c1: float, c2: floa
         columns[:] = 0.0
         total = np.zeros(sources)
         for r in range(height):
-            _add_row(x[i, r], y[:, i, r], 1.0, columns)
-            if r >= size:
-                _add_row(x[i, r - size], y[:, i, r - size], -1.0, columns)
+            _slide_rows(x[i], y[:, i], r, r - size, columns)
             if r < size - 1:
                 continue
             _box_row_sums(columns, size, sums)
