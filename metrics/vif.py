@@ -46,8 +46,8 @@ def vifp(reference: np.ndarray, distorted: np.ndarray) -> np.ndarray:
     for scale in range(1, SCALES + 1):
         taps = scale_taps(scale)
         if scale > 1:
-            both = filter_valid(np.concatenate([reference, distorted]), taps, step=2)
-            reference, distorted = both[:len(reference)], both[len(reference):]
+            reference = filter_valid(reference, taps, step=2)
+            distorted = filter_valid(distorted, taps, step=2)
         m = window_means(distorted, reference, taps)
         _scale_sums(m.x, m.xx, m.y, m.yy, m.xy, sums)
     numerator, denominator = sums[..., 0], sums[..., 1]
