@@ -58,3 +58,4 @@ def times(product: float, exponent: int, factor: float) -> tuple[float, int]:
         mantissa, power = math.frexp(product)
         return mantissa, exponent + power
     return product, exponent
+

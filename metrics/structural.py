@@ -77,19 +77,19 @@ def _box_row_sums(columns: np.ndarray, size: int, out: np.ndarray) -> None:
 
 
 @kernel
-def _slide_rows(x: np.ndarray, y: np.ndarray, new: int, old: int,
+def _slide_rows(x: np.ndarray, y: tuple, i: int, new: int, old: int,
                 columns: np.ndarray) -> None:
     """Move the running column sums of x, x^2 and per source y, y^2, xy (planes in that
-    order) down a row: add row ``new`` of x (H x W) and of each y (K x H x W), and
-    subtract row ``old`` (nothing while ``old`` < 0)."""
-    xn, xo = x[new], x[max(old, 0)]
+    order) of image i down a row: add row ``new`` of x (N x H x W) and of each stack
+    in y, and subtract row ``old`` (nothing while ``old`` < 0)."""
+    xn, xo = x[i, new], x[i, max(old, 0)]
     keep = 1.0 if old >= 0 else 0.0
     cx, cxx = columns[0], columns[1]
     for c in range(xn.shape[0]):
         cx[c] += xn[c] - keep * xo[c]
         cxx[c] += xn[c] * xn[c] - keep * (xo[c] * xo[c])
-    for k in range(y.shape[0]):
-        yn, yo = y[k, new], y[k, max(old, 0)]
+    for k in range(len(y)):
+        yn, yo = y[k][i, new], y[k][i, max(old, 0)]
         cy, cyy, cxy = columns[2 + 3 * k], columns[3 + 3 * k], columns[4 + 3 * k]
         for c in range(xn.shape[0]):
             cy[c] += yn[c] - keep * yo[c]
@@ -112,28 +112,29 @@ def _ssim_row(sx: np.ndarray, sxx: np.ndarray, sy: np.ndarray, syy: np.ndarray,
 
 
 @kernel
-def _ssim_box_means(x: np.ndarray, y: np.ndarray, size: int, c1: float, c2: float,
-                    correction: float, out: np.ndarray) -> None:
+def _ssim_box_means(x: np.ndarray, y: tuple, size: int, c1: float, c2: float,
+                    correction: float, columns: np.ndarray, sums: np.ndarray,
+                    out: np.ndarray) -> None:
     """Mean SSIM over the 'valid' region with a ``size x size`` uniform window, into
-    ``out`` (K x N); x is N x H x W, y K x N x H x W (see :func:`ssim_maps`).
+    ``out`` (K x N); x is N x H x W, y a tuple of K such stacks; ``columns``
+    (2 + 3K x W) and ``sums`` (2 + 3K x W - size + 1) are scratch space.
 
     Window sums of x, x^2 and per source y, y^2, xy are running column sums (add the
     row entering the window, subtract the one leaving it) followed by a horizontal
     sum over ``size`` columns; exact on integer-valued images, where every sum is an
-    integer below 2^53. Per pixel, scikit-image's order: means ``S * (1 / size^2)``
-    (one rounding more than its division), then ``v = correction (S_xx / size^2 -
-    mu_x^2)`` and so on.
+    integer below 2^53. Per pixel, scikit-image's order: means
+    ``S * (1 / size^2)`` (one rounding more than its division), then
+    ``v = correction (S_xx / size^2 - mu_x^2)`` and so on.
     """
-    sources, images, height, width = y.shape
+    images, height, width = x.shape
+    sources = len(y)
     mean = 1.0 / (size * size)
-    planes = 2 + 3 * sources
-    columns, sums = np.empty((planes, width)), np.empty((planes, width - size + 1))
     ssim = np.empty(width - size + 1)
     for i in range(images):
         columns[:] = 0.0
         total = np.zeros(sources)
         for r in range(height):
-            _slide_rows(x[i], y[:, i], r, r - size, columns)
+            _slide_rows(x, y, i, r, r - size, columns)
             if r < size - 1:
                 continue
             _box_row_sums(columns, size, sums)
@@ -156,9 +157,10 @@ def fusion_ssim(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
     (:func:`_ssim_box_means`).
     """
     area = SSIM_WINDOW * SSIM_WINDOW
+    columns, sums = np.empty((8, F.shape[2])), np.empty((8, F.shape[2] - SSIM_WINDOW + 1))
     means = np.empty((2, len(F)))
-    _ssim_box_means(F, np.stack([A, B]), SSIM_WINDOW, (K1 * DATA_RANGE) ** 2,
-                    (K2 * DATA_RANGE) ** 2, area / (area - 1.0), means)
+    _ssim_box_means(F, (A, B), SSIM_WINDOW, (K1 * DATA_RANGE) ** 2, (K2 * DATA_RANGE) ** 2,
+                    area / (area - 1.0), columns, sums, means)
     return means.sum(axis=0)
 
 
