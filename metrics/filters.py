@@ -11,6 +11,7 @@ Public, stable names: :func:`filter3x3`, :func:`sobel`, :func:`gaussian_taps`, :
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import cv2
 import numpy as np
@@ -177,7 +178,7 @@ class WindowMeans:
     """Windowed means of x, y, x^2, y^2 and xy over a window (raw, not central).
 
     Arrays K x N x h x w over the 'valid' region (h = H - k + 1 for k taps): the stack
-    given once (``x``) has K = 1, the other K planes per image (see
+    given once (``x``) has K = 1, the others one plane per stack of ``y`` (see
     :func:`window_means`). Fresh arrays: callers may overwrite them (the metrics reuse
     them as scratch space).
     """
@@ -190,9 +191,9 @@ class WindowMeans:
 
 
 @kernel
-def _moment_planes(x: np.ndarray, y: np.ndarray, planes: np.ndarray) -> None:
+def _moment_planes(x: np.ndarray, y: tuple, planes: np.ndarray) -> None:
     """The planes x, y (K of them), x^2, y^2, xy of :func:`window_means` (flattened)."""
-    sources = y.shape[0]
+    sources = len(y)
     px, pxx = planes[0], planes[1 + sources]
     for p in range(x.shape[0]):
         px[p] = x[p]
@@ -205,23 +206,22 @@ def _moment_planes(x: np.ndarray, y: np.ndarray, planes: np.ndarray) -> None:
             pxy[p] = x[p] * yk[p]
 
 
-def window_means(x: np.ndarray, y: np.ndarray, taps: np.ndarray) -> WindowMeans:
+def window_means(x: np.ndarray, y: Sequence[np.ndarray], taps: np.ndarray) -> WindowMeans:
     """Means of x, y, x^2, y^2 and xy over the window ``outer(taps, taps)``, one filter call.
 
-    ``x`` holds N images, ``y`` K * N: image i of x pairs with images i, N + i, ... of y
-    (one fused stack F against the sources [A, B]); x and x^2 are filtered once. All
-    2 + 3K planes go through one :func:`filter_valid` call.
+    ``x`` holds N images, ``y`` is K stacks of N images each (one fused stack F against
+    the sources A and B); x and x^2 are filtered once. All 2 + 3K planes go through one
+    :func:`filter_valid` call.
     """
-    n, (ky, rest) = len(x), divmod(len(y), len(x))
-    if rest:
-        raise ValueError(f"stack lengths {len(x)} and {len(y)}: the second must be a multiple")
+    n, ky = len(x), len(y)
+    if any(stack.shape != x.shape for stack in y):
+        raise ValueError(f"stack shapes {x.shape} and {[stack.shape for stack in y]} differ")
     _, h, w = x.shape
     planes = np.empty((2 + 3 * ky, n * h * w))
-    _moment_planes(np.ascontiguousarray(x, dtype=np.float64).reshape(-1),
-                   np.ascontiguousarray(y, dtype=np.float64).reshape(ky, -1), planes)
-    planes = planes.reshape(2 + 3 * ky, n, h, w)
+    flat = tuple(np.ascontiguousarray(stack, dtype=np.float64).reshape(-1) for stack in y)
+    _moment_planes(np.ascontiguousarray(x, dtype=np.float64).reshape(-1), flat, planes)
     filtered = filter_valid(planes.reshape(-1, h, w), taps)
-    filtered = filtered.reshape(planes.shape[:2] + filtered.shape[1:])
+    filtered = filtered.reshape((2 + 3 * ky, n) + filtered.shape[1:])
     return WindowMeans(filtered[:1], filtered[1:1 + ky], filtered[1 + ky:2 + ky],
                        filtered[2 + ky:2 + 2 * ky], filtered[2 + 2 * ky:])
 

@@ -5,6 +5,8 @@ other profiles), :func:`fusion_ssim`, :func:`fusion_ms_ssim`.
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 
 from .filters import gaussian_taps, halve, window_means
@@ -19,12 +21,12 @@ MS_SSIM_WINDOW, MS_SSIM_SIGMA = 11, 1.5
 MS_SSIM_MIN_SIZE = MS_SSIM_WINDOW * 2 ** (len(MS_SSIM_WEIGHTS) - 1)  # 176, as msssim.m
 
 
-def ssim_maps(x: np.ndarray, y: np.ndarray, taps: np.ndarray, correction: float = 1.0,
+def ssim_maps(x: np.ndarray, y: Sequence[np.ndarray], taps: np.ndarray, correction: float = 1.0,
               data_range: float = DATA_RANGE) -> tuple[np.ndarray, np.ndarray]:
     """SSIM map and contrast-structure map of each image pair over the 'valid' region.
 
     Window ``outer(taps, taps)``; local variances and covariance scaled by
-    ``correction``; ``y`` may hold K times as many images as ``x`` (see
+    ``correction``; ``y`` is K stacks like ``x`` (see
     :func:`metrics.filters.window_means`): the maps are K x N x h x w. With
     ``C1 = (0.01 L)^2``, ``C2 = (0.03 L)^2``:
     ``cs = (2 s_xy + C2) / (s_x^2 + s_y^2 + C2)`` and
@@ -184,7 +186,7 @@ def fusion_ms_ssim(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
        Computers, 1398-1402, 2003.
     """
     taps = gaussian_taps(MS_SSIM_WINDOW, MS_SSIM_SIGMA)
-    x, y = F, np.concatenate([A, B])
+    x, y = F, (A, B)
     value = np.ones((2, len(F)))
     last = len(MS_SSIM_WEIGHTS) - 1
     for level, weight in enumerate(MS_SSIM_WEIGHTS):
@@ -192,5 +194,5 @@ def fusion_ms_ssim(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
         term = (ssim if level == last else cs).mean(axis=(2, 3))
         value *= np.maximum(term, 0.0) ** weight
         if level < last:
-            x, y = halve(x), halve(y)
+            x, y = halve(x), tuple(halve(stack) for stack in y)
     return value.sum(axis=0)

@@ -1,6 +1,8 @@
 """VIF of the default profile: pixel-domain VIF (VIFp) summed over the two sources."""
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 
 from .filters import filter_valid, gaussian_taps, window_means
@@ -19,7 +21,7 @@ def scale_taps(scale: int) -> np.ndarray:
     return gaussian_taps(size, size / 5.0)
 
 
-def vifp(reference: np.ndarray, distorted: np.ndarray) -> np.ndarray:
+def vifp(references: Sequence[np.ndarray], distorted: np.ndarray) -> np.ndarray:
     """Pixel-domain visual information fidelity of ``distorted`` against ``reference``.
 
     Four scales; for scale > 1 both images are first filtered with that scale's window
@@ -28,10 +30,9 @@ def vifp(reference: np.ndarray, distorted: np.ndarray) -> np.ndarray:
     g = 0 and sv = s2 and s1 = 0 where s1 < 1e-10; g = 0 and sv = 0 where s2 < 1e-10;
     sv = s2 and g = 0 where g < 0; sv = max(sv, 1e-10).
     ``VIFp = sum log10(1 + g^2 s1 / (sv + 2)) / sum log10(1 + s1 / 2)`` over all scales,
-    and 1.0 where that is 0/0 (no reference detail at any scale). ``reference`` may hold
-    K times as many images as ``distorted`` (the sources [A, B] against one F): image i
-    of ``distorted`` pairs with images i, N + i, ... and is filtered once. Returns one
-    value per reference image.
+    and 1.0 where that is 0/0 (no reference detail at any scale). ``references`` are K
+    stacks like ``distorted`` (the sources A and B against one F, which is filtered
+    once); returns K x N values.
 
     References
     ----------
@@ -40,20 +41,18 @@ def vifp(reference: np.ndarray, distorted: np.ndarray) -> np.ndarray:
     .. [2] Y. Han, Y. Cai, Y. Cao, X. Xu, "A new image fusion performance metric based
        on visual information fidelity", Inf. Fusion 14(2), 127-135, 2013.
     """
-    n = len(distorted)
-    sources = len(reference) // n
-    sums = np.zeros((sources, n, 2))  # numerator, denominator
+    sums = np.zeros((len(references), len(distorted), 2))  # numerator, denominator
     for scale in range(1, SCALES + 1):
         taps = scale_taps(scale)
         if scale > 1:
-            reference = filter_valid(reference, taps, step=2)
+            references = [filter_valid(stack, taps, step=2) for stack in references]
             distorted = filter_valid(distorted, taps, step=2)
-        m = window_means(distorted, reference, taps)
+        m = window_means(distorted, references, taps)
         _scale_sums(m.x, m.xx, m.y, m.yy, m.xy, sums)
     numerator, denominator = sums[..., 0], sums[..., 1]
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = numerator / denominator
-    return np.where(np.isnan(ratio), 1.0, ratio).reshape(-1)
+    return np.where(np.isnan(ratio), 1.0, ratio)
 
 
 @kernel
@@ -125,6 +124,4 @@ def _scale_sums(x: np.ndarray, xx: np.ndarray, y: np.ndarray, yy: np.ndarray,
 @checked("VIF", MIN_SIZE)
 def fusion_vif(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
     """VIF: ``VIFp(A, F) + VIFp(B, F)`` (sum over the sources), see :func:`vifp`."""
-    n = len(F)
-    both = vifp(np.concatenate([A, B]), F)
-    return both[:n] + both[n:]
+    return vifp((A, B), F).sum(axis=0)

@@ -264,7 +264,7 @@ def ssim(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
     Z. Wang, A. C. Bovik, H. R. Sheikh, E. P. Simoncelli, IEEE TIP 13(4), 600-612, 2004.
     """
     F, A, B = _u8(F, A, B)
-    ssim_map, _ = ssim_maps(F, np.concatenate([A, B]), gaussian_taps(11, 1.5))
+    ssim_map, _ = ssim_maps(F, (A, B), gaussian_taps(11, 1.5))
     return ssim_map.mean(axis=(2, 3)).sum(axis=0)
 
 
