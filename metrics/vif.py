@@ -5,7 +5,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .filters import filter_valid, gaussian_taps, window_means
+from .filters import _horizontal, _vertical, filter_valid, gaussian_taps
 from .jit import kernel, log10_product, times
 from .validation import checked
 
@@ -13,6 +13,7 @@ SCALES = 4
 NOISE_VARIANCE = 2.0  # sigma_n^2 of the HVS noise model
 EPS = 1e-10
 MIN_SIZE = 41  # smallest side for which all four 'valid' scales are non-empty
+VIF_BLOCK_ROWS = 48  # output rows whose moment planes are built at a time (about 1 MB)
 
 
 def scale_taps(scale: int) -> np.ndarray:
@@ -47,8 +48,9 @@ def vifp(references: Sequence[np.ndarray], distorted: np.ndarray) -> np.ndarray:
         if scale > 1:
             references = [filter_valid(stack, taps, step=2) for stack in references]
             distorted = filter_valid(distorted, taps, step=2)
-        m = window_means(distorted, references, taps)
-        _scale_sums(m.x, m.xx, m.y, m.yy, m.xy, sums)
+        stacks = tuple(np.ascontiguousarray(stack) for stack in references)
+        for i in range(len(distorted)):
+            _scale_sums(distorted[i], tuple(stack[i] for stack in stacks), taps, sums[:, i])
     numerator, denominator = sums[..., 0], sums[..., 1]
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = numerator / denominator
@@ -59,7 +61,16 @@ def vifp(references: Sequence[np.ndarray], distorted: np.ndarray) -> np.ndarray:
 def _row_terms(x: np.ndarray, xx: np.ndarray, y: np.ndarray, yy: np.ndarray, xy: np.ndarray,
                numerator: np.ndarray, denominator: np.ndarray) -> None:
     """The factors ``1 + g s1 g / sv`` and ``1 + s1 / sigma_n^2`` of one row of pixels
-    (whose logarithms VIF sums), from the row's window means (see :func:`_scale_sums`)."""
+    (whose logarithms VIF sums), from the row's window means.
+
+    Per pixel, in the reference's order: ``s2 = xx - x^2`` (not clamped: where it is
+    below eps s12 is zeroed, and the noise term ``max(s2 + sigma_n^2 - g s12,
+    eps + sigma_n^2)`` equals the reference's ``max(sv, eps) + sigma_n^2`` up to
+    rounding); ``s1 = yy - mu^2``, 0 below eps; ``s12 = max(xy - mu x, 0)``, 0 where
+    s2 < eps; then ``g = s12 / (s1 + eps)``. The reference's masking sequence leaves a
+    zero numerator term unless s1 >= eps, s2 >= eps and g > 0, which these zeroings
+    give without masks.
+    """
     for c in range(x.shape[0]):
         mx, mu = x[c], y[c]
         s2 = xx[c] - mx * mx
@@ -92,33 +103,57 @@ def _log10_sum(factors: np.ndarray, product: float, exponent: int) -> tuple[floa
 
 
 @kernel
-def _scale_sums(x: np.ndarray, xx: np.ndarray, y: np.ndarray, yy: np.ndarray,
-                xy: np.ndarray, sums: np.ndarray) -> None:
-    """Add one scale's numerator and denominator sums to ``sums`` (K x N x 2).
+def _block_planes(x: np.ndarray, y: tuple, top: int, planes: np.ndarray) -> None:
+    """Rows ``top ..`` of x, x^2 and per source y, y^2, xy (planes in that order) into
+    ``planes`` (2 + 3K x rows x W)."""
+    for r in range(planes.shape[1]):
+        xr, px, pxx = x[top + r], planes[0, r], planes[1, r]
+        for c in range(xr.shape[0]):
+            px[c] = xr[c]
+            pxx[c] = xr[c] * xr[c]
+        for k in range(len(y)):
+            yr, py, pyy, pxy = y[k][top + r], planes[2 + 3 * k, r], planes[3 + 3 * k, r], \
+                planes[4 + 3 * k, r]
+            for c in range(xr.shape[0]):
+                py[c] = yr[c]
+                pyy[c] = yr[c] * yr[c]
+                pxy[c] = xr[c] * yr[c]
 
-    Arrays as :class:`~metrics.filters.WindowMeans` (x, xx: 1 x N x h x w; y, yy, xy:
-    K x N x h x w, the 'valid' region). Per pixel, in the reference's order:
-    ``s2 = xx - x^2`` (not clamped: where it is below eps s12 is zeroed, and the noise
-    term ``max(s2 + sigma_n^2 - g s12, eps + sigma_n^2)`` equals the reference's
-    ``max(sv, eps) + sigma_n^2`` up to rounding); ``s1 = yy - mu^2``, 0 below eps;
-    ``s12 = max(xy - mu x, 0)``, 0 where s2 < eps; then ``g = s12 / (s1 + eps)`` and
-    the terms ``log10(1 + g s1 g / sv)`` and ``log10(1 + s1 / sigma_n^2)``. The
-    reference's masking sequence leaves a zero numerator term unless s1 >= eps,
-    s2 >= eps and g > 0, which these zeroings give without masks. Logarithms are summed
-    as running products (:func:`metrics.jit.times`).
+
+@kernel
+def _scale_sums(x: np.ndarray, y: tuple, taps: np.ndarray, sums: np.ndarray) -> None:
+    """Add one scale's numerator and denominator sums to ``sums`` (K x 2) for one image
+    x (H x W, the distorted image) and its K references ``y``.
+
+    Window means of x, x^2 and per source y, y^2, xy over ``outer(taps, taps)``, 'valid'
+    region, as :func:`metrics.filters.filter_valid` computes them, streamed: the
+    moment planes of ``VIF_BLOCK_ROWS`` output rows at a time (they stay in the L2
+    cache), then per output row the filter passes and the row's factors
+    (:func:`_row_terms`), whose logarithms are summed as running products
+    (:func:`_log10_sum`).
     """
-    sources, images, rows, width = y.shape
-    numerator, denominator = np.empty(width), np.empty(width)
-    for i in range(images):
-        for k in range(sources):
-            num, num_exp, den, den_exp = 1.0, 0, 1.0, 0
-            for r in range(rows):
-                _row_terms(x[0, i, r], xx[0, i, r], y[k, i, r], yy[k, i, r], xy[k, i, r],
-                           numerator, denominator)
-                num, num_exp = _log10_sum(numerator, num, num_exp)
-                den, den_exp = _log10_sum(denominator, den, den_exp)
-            sums[k, i, 0] += log10_product(num, num_exp)
-            sums[k, i, 1] += log10_product(den, den_exp)
+    n, (height, width), sources = len(taps), x.shape, len(y)
+    rows, columns = height - n + 1, width - n + 1
+    planes = np.empty((2 + 3 * sources, min(VIF_BLOCK_ROWS, rows) + n - 1, width))
+    line, means = np.empty(width), np.empty((2 + 3 * sources, columns))
+    numerator, denominator = np.empty(columns), np.empty(columns)
+    products, exponents = np.ones((sources, 2)), np.zeros((sources, 2), dtype=np.int64)
+    for top in range(0, rows, VIF_BLOCK_ROWS):
+        block = min(VIF_BLOCK_ROWS, rows - top)
+        _block_planes(x, y, top, planes[:, :block + n - 1])
+        for r in range(block):
+            for p in range(planes.shape[0]):
+                _vertical(planes[p], r, taps, line)
+                _horizontal(line, taps, means[p])
+            for k in range(sources):
+                _row_terms(means[0], means[1], means[2 + 3 * k], means[3 + 3 * k],
+                           means[4 + 3 * k], numerator, denominator)
+                for term, factors in enumerate((numerator, denominator)):
+                    products[k, term], exponents[k, term] = _log10_sum(
+                        factors, products[k, term], exponents[k, term])
+    for k in range(sources):
+        for term in range(2):
+            sums[k, term] += log10_product(products[k, term], exponents[k, term])
 
 
 @checked("VIF", MIN_SIZE)
