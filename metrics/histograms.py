@@ -11,22 +11,31 @@ from .jit import kernel
 
 
 @kernel
+def _code_counts(codes: np.ndarray, table: np.ndarray) -> None:
+    """Counts of the integer codes into ``table`` (zeroed here); a run of equal codes is
+    counted at once (image backgrounds are long runs, which would otherwise serialise
+    the increments of one bin)."""
+    table[:] = 0
+    last, run = codes[0], 0
+    for code in codes:
+        if code == last:
+            run += 1
+        else:
+            table[last] += run
+            last, run = code, 1
+    table[last] += run
+
+
+@kernel
 def _rounded_counts(x: np.ndarray, bins: int, counts: np.ndarray) -> None:
     """Counts (N x bins) of each row of x rounded half to even and clipped to
-    ``0..bins-1``; a run of equal values is counted at once (image backgrounds are long
-    runs, which would otherwise serialise the increments of one bin)."""
+    ``0..bins-1``: the bins in one vectorised pass, then :func:`_code_counts`."""
+    codes = np.empty(x.shape[1], dtype=np.int32)
     for i in range(x.shape[0]):
-        row, last, value, run = x[i], 0.0, 0, 0
+        row = x[i]
         for p in range(row.shape[0]):
-            if run and row[p] == last:
-                run += 1
-                continue
-            if run:
-                counts[i, value] += run
-            last, run = row[p], 1
-            value = int(min(max(np.rint(last), 0.0), bins - 1.0))
-        if run:
-            counts[i, value] += run
+            codes[p] = int(min(max(np.rint(row[p]), 0.0), bins - 1.0))
+        _code_counts(codes, counts[i])
 
 
 def gray_histograms(x: np.ndarray, bins: int = 256) -> np.ndarray:
@@ -34,7 +43,7 @@ def gray_histograms(x: np.ndarray, bins: int = 256) -> np.ndarray:
 
     Values are rounded half to even (``numpy.round``) and clipped to ``0..bins-1``.
     """
-    counts = np.zeros((len(x), bins), dtype=np.int64)
+    counts = np.empty((len(x), bins), dtype=np.int64)
     _rounded_counts(np.ascontiguousarray(x, dtype=np.float64).reshape(len(x), -1), bins, counts)
     return counts
 
@@ -86,22 +95,6 @@ def _byte_codes(x: np.ndarray, scale: int, codes: np.ndarray) -> bool:
 
 
 @kernel
-def _joint_counts(codes: np.ndarray, joint: np.ndarray) -> None:
-    """Counts of the codes (``joint`` flattened, zeroed here); a run of equal codes is
-    counted at once (image backgrounds are long runs, which would otherwise serialise
-    the increments of one bin)."""
-    joint[:] = 0
-    last, run = codes[0], 0
-    for code in codes:
-        if code == last:
-            run += 1
-        else:
-            joint[last] += run
-            last, run = code, 1
-    joint[last] += run
-
-
-@kernel
 def _joint_information(joint: np.ndarray, pixels: int) -> float:
     """Mutual information in nats of a 256 x 256 table of joint counts (clipped at 0)."""
     px, py = np.empty(256), np.zeros(256)
@@ -136,7 +129,7 @@ def _byte_mutual_information(x: np.ndarray, y: np.ndarray, out: np.ndarray) -> b
         codes[:] = x_codes[j % x.shape[0]]
         if not _byte_codes(y[j], 1, codes):
             return False
-        _joint_counts(codes, joint.reshape(-1))
+        _code_counts(codes, joint.reshape(-1))
         out[j] = _joint_information(joint, pixels)
     return True
 
