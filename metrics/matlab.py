@@ -99,6 +99,17 @@ def centred_filter_fft(x: np.ndarray, response: np.ndarray) -> np.ndarray:
     return sfft.ifft2(sfft.fft2(x) * sfft.ifftshift(response))
 
 
+def centred_filter_real(x: np.ndarray, response: np.ndarray) -> np.ndarray:
+    """The real part of :func:`centred_filter_fft` for real x and a real response that
+    is symmetric about the centre (``response(-u, -v) = response(u, v)``, as a function
+    of the radius is): then the complex result is real up to rounding, and a real FFT
+    pair computes it in about half the time (equal to the complex route's real part to
+    about 1e-13 relative)."""
+    h, w = x.shape[-2:]
+    half = sfft.ifftshift(response)[:, :w // 2 + 1]
+    return sfft.irfft2(sfft.rfft2(x) * half, s=(h, w))
+
+
 def normalize_minmax_round(x: np.ndarray) -> np.ndarray:
     """Z. Liu's ``normalize1``: min-max scale each image to 0..255 and round.
 

@@ -13,6 +13,8 @@ CVPR Workshops 2020; code github.com/xingchenzhang/VIFB, folder ``metrics/``.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from mmif_bench.metric import Metric
@@ -177,6 +179,28 @@ def _ratio_min(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return (x / y) * mask + (y / x) * (1.0 - mask)
 
 
+@functools.lru_cache(maxsize=8)
+def _chen_blum_response(h: int, w: int) -> np.ndarray:
+    """Qcb's DoG contrast-sensitivity response on ``freqspace`` coordinates scaled by
+    (W/30, H/30), per image size (read-only)."""
+    u, v = matlab.freqspace_meshgrid(h, w)
+    r = np.hypot(u * (w / 30.0), v * (h / 30.0))
+    csf = np.exp(-(r / 15.3870) ** 2) - 0.7622 * np.exp(-(r / 1.3456) ** 2)
+    csf.flags.writeable = False
+    return csf
+
+
+@functools.lru_cache(maxsize=8)
+def _chen_varshney_response(h: int, w: int) -> np.ndarray:
+    """Qcv's Mannos-Sakrison response on ``freqspace`` coordinates scaled by (W/8, H/8),
+    per image size (read-only)."""
+    u, v = matlab.freqspace_meshgrid(h, w)
+    r = np.hypot(u * (w / 8.0), v * (h / 8.0))
+    csf = 2.6 * (0.0192 + 0.144 * r) * np.exp(-((0.144 * r) ** 1.1))
+    csf.flags.writeable = False
+    return csf
+
+
 def chen_blum(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
     """Qcb (``metricsQcb``): Chen-Blum contrast preservation, mean of the quality map.
 
@@ -192,10 +216,7 @@ def chen_blum(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
     Y. Chen, R. S. Blum, Image and Vision Computing 27(10), 1421-1432, 2009.
     """
     F, A, B = (matlab.normalize_minmax_round(x) for x in _u8(F, A, B))
-    _, h, w = F.shape
-    u, v = matlab.freqspace_meshgrid(h, w)
-    r = np.hypot(u * (w / 30.0), v * (h / 30.0))
-    csf = np.exp(-(r / 15.3870) ** 2) - 0.7622 * np.exp(-(r / 1.3456) ** 2)
+    csf = _chen_blum_response(*F.shape[1:])
     cA, cB, cF = (_local_contrast(matlab.centred_filter_fft(x, csf)) for x in (A, B, F))
     with np.errstate(divide="ignore", invalid="ignore"):
         wA = cA * cA / (cA * cA + cB * cB)
@@ -211,25 +232,23 @@ def chen_varshney(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
     distortion = block mean of the squared Mannos-Sakrison-filtered difference X - F
     (filter 2.6 (0.0192 + 0.144 r) exp(-(0.144 r)^1.1) on ``freqspace`` scaled by
     (W/8, H/8)); Q = sum(sA DA + sB DB) / sum(sA + sB). MATLAB's result carries an
-    imaginary part of rounding size; the real part is returned.
+    imaginary part of rounding size; the real part is returned (computed with a real FFT
+    pair, :func:`metrics.matlab.centred_filter_real`).
 
     References
     ----------
     H. Chen, P. K. Varshney, Information Fusion 8(2), 193-207, 2007.
     """
     F, A, B = (matlab.normalize_minmax_round(x) for x in _u8(F, A, B))
-    _, h, w = F.shape
-    u, v = matlab.freqspace_meshgrid(h, w)
-    r = np.hypot(u * (w / 8.0), v * (h / 8.0))
-    csf = 2.6 * (0.0192 + 0.144 * r) * np.exp(-((0.144 * r) ** 1.1))
+    csf = _chen_varshney_response(*F.shape[1:])
 
     def saliency(x: np.ndarray) -> np.ndarray:
         gx, gy = sobel(x, "constant")
         return matlab.block_reduce(np.sqrt(gx * gx + gy * gy) ** 5, 16, "sum")
 
     def distortion(x: np.ndarray) -> np.ndarray:
-        filtered = matlab.centred_filter_fft(x - F, csf)
-        return matlab.block_reduce((filtered * filtered).real, 16, "mean")
+        filtered = matlab.centred_filter_real(x - F, csf)
+        return matlab.block_reduce(filtered * filtered, 16, "mean")
 
     sA, sB = saliency(A), saliency(B)
     num = (sA * distortion(A) + sB * distortion(B)).sum(axis=(1, 2))
