@@ -109,6 +109,31 @@ def _vertical(image: np.ndarray, row: int, taps: np.ndarray, out: np.ndarray) ->
 
 
 @fma_kernel
+def _vertical_pair(image: np.ndarray, row: int, taps: np.ndarray, out0: np.ndarray,
+                   out1: np.ndarray) -> None:
+    """:func:`_vertical` for rows ``row`` and ``row + 1`` at once: each image row is
+    loaded once for both (four taps per pass)."""
+    n, width = len(taps), image.shape[1]
+    out0[:] = 0.0
+    out1[:] = 0.0
+    j = 0
+    while j + 4 <= n:
+        r0, r1, r2 = image[row + j], image[row + j + 1], image[row + j + 2]
+        r3, r4 = image[row + j + 3], image[row + j + 4]
+        t0, t1, t2, t3 = taps[j], taps[j + 1], taps[j + 2], taps[j + 3]
+        for c in range(width):
+            a1, a2, a3 = r1[c], r2[c], r3[c]
+            out0[c] += t0 * r0[c] + t1 * a1 + t2 * a2 + t3 * a3
+            out1[c] += t0 * a1 + t1 * a2 + t2 * a3 + t3 * r4[c]
+        j += 4
+    for j in range(j, n):
+        r0, r1, t0 = image[row + j], image[row + j + 1], taps[j]
+        for c in range(width):
+            out0[c] += t0 * r0[c]
+            out1[c] += t0 * r1[c]
+
+
+@fma_kernel
 def _horizontal(line: np.ndarray, taps: np.ndarray, out: np.ndarray) -> None:
     """``out[c] = sum_j taps[j] line[c + j]``, four taps per pass."""
     n = len(taps)

@@ -5,7 +5,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .filters import _horizontal, _vertical, filter_valid, gaussian_taps
+from .filters import _horizontal, _vertical, _vertical_pair, filter_valid, gaussian_taps
 from .jit import kernel, log10_product, times
 from .validation import checked
 
@@ -135,22 +135,29 @@ def _scale_sums(x: np.ndarray, y: tuple, taps: np.ndarray, sums: np.ndarray) -> 
     n, (height, width), sources = len(taps), x.shape, len(y)
     rows, columns = height - n + 1, width - n + 1
     planes = np.empty((2 + 3 * sources, min(VIF_BLOCK_ROWS, rows) + n - 1, width))
-    line, means = np.empty(width), np.empty((2 + 3 * sources, columns))
+    lines, means = np.empty((2, width)), np.empty((2, 2 + 3 * sources, columns))
     numerator, denominator = np.empty(columns), np.empty(columns)
     products, exponents = np.ones((sources, 2)), np.zeros((sources, 2), dtype=np.int64)
     for top in range(0, rows, VIF_BLOCK_ROWS):
         block = min(VIF_BLOCK_ROWS, rows - top)
         _block_planes(x, y, top, planes[:, :block + n - 1])
-        for r in range(block):
+        for r in range(0, block, 2):
+            pair = r + 1 < block
             for p in range(planes.shape[0]):
-                _vertical(planes[p], r, taps, line)
-                _horizontal(line, taps, means[p])
-            for k in range(sources):
-                _row_terms(means[0], means[1], means[2 + 3 * k], means[3 + 3 * k],
-                           means[4 + 3 * k], numerator, denominator)
-                for term, factors in enumerate((numerator, denominator)):
-                    products[k, term], exponents[k, term] = _log10_sum(
-                        factors, products[k, term], exponents[k, term])
+                if pair:
+                    _vertical_pair(planes[p], r, taps, lines[0], lines[1])
+                else:
+                    _vertical(planes[p], r, taps, lines[0])
+                for q in range(2 if pair else 1):
+                    _horizontal(lines[q], taps, means[q, p])
+            for q in range(2 if pair else 1):
+                m = means[q]
+                for k in range(sources):
+                    _row_terms(m[0], m[1], m[2 + 3 * k], m[3 + 3 * k], m[4 + 3 * k],
+                               numerator, denominator)
+                    for term, factors in enumerate((numerator, denominator)):
+                        products[k, term], exponents[k, term] = _log10_sum(
+                            factors, products[k, term], exponents[k, term])
     for k in range(sources):
         for term in range(2):
             sums[k, term] += log10_product(products[k, term], exponents[k, term])

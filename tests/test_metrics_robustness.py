@@ -124,3 +124,13 @@ def test_fusing_an_image_with_itself_is_perfect(a: np.ndarray) -> None:
     assert scores["SSIM"] == pytest.approx(2.0, rel=1e-12)
     assert scores["MI"] == pytest.approx(2 * scores["EN"] * np.log(2), rel=1e-9, abs=1e-12)
     assert scores["Nabf"] == 0.0
+
+
+def test_kernels_compile_without_a_writable_cache_place() -> None:
+    """A function numba cannot cache (here: its source is not a file) still compiles and
+    runs: the metrics must import where no cache location is writable."""
+    from mmif_bench.metrics.jit import kernel
+
+    namespace: dict = {}
+    exec("def twice(x):\n    return 2.0 * x\n", namespace)  # no source file to cache next to
+    assert kernel(namespace["twice"])(1.5) == 3.0
