@@ -169,6 +169,65 @@ def _separable_valid(x: np.ndarray, taps: np.ndarray, step: int, out: np.ndarray
                 out[p, r] = filtered[::step]
 
 
+STREAM_BLOCK_ROWS = 48  # output rows whose moment planes are built at a time (about 1 MB)
+
+
+@kernel
+def moment_scratch(width: int, sources: int, taps: np.ndarray) -> tuple:
+    """Scratch arrays of the streamed window moments of images ``width`` wide against
+    ``sources`` partners: block planes (2 + 3K x STREAM_BLOCK_ROWS + k - 1 x W), two
+    filter lines (2 x W) and two rows of means (2 x 2 + 3K x W - k + 1)."""
+    planes = 2 + 3 * sources
+    return (np.empty((planes, STREAM_BLOCK_ROWS + len(taps) - 1, width)),
+            np.empty((2, width)), np.empty((2, planes, width - len(taps) + 1)))
+
+
+@kernel
+def moment_block(x: np.ndarray, y: tuple, taps: np.ndarray, top: int,
+                 planes: np.ndarray) -> int:
+    """The planes x, x^2 and per partner y, y^2, xy (in that order) of the image rows
+    that 'valid' output rows ``top .. top + block - 1`` of a ``len(taps)`` window need,
+    into ``planes`` (from :func:`moment_scratch`); returns ``block`` (at most
+    ``STREAM_BLOCK_ROWS``). x is H x W, y a tuple of K such images."""
+    block = min(STREAM_BLOCK_ROWS, x.shape[0] - len(taps) + 1 - top)
+    for r in range(block + len(taps) - 1):
+        xr, px, pxx = x[top + r], planes[0, r], planes[1, r]
+        for c in range(xr.shape[0]):
+            px[c] = xr[c]
+            pxx[c] = xr[c] * xr[c]
+        for k in range(len(y)):
+            yr, py = y[k][top + r], planes[2 + 3 * k, r]
+            pyy, pxy = planes[3 + 3 * k, r], planes[4 + 3 * k, r]
+            for c in range(xr.shape[0]):
+                py[c] = yr[c]
+                pyy[c] = yr[c] * yr[c]
+                pxy[c] = xr[c] * yr[c]
+    return block
+
+
+@fma_kernel
+def moment_means(planes: np.ndarray, r: int, block: int, taps: np.ndarray,
+                 lines: np.ndarray, means: np.ndarray) -> int:
+    """Window means of output row r of a block (and of row r + 1 where it is in the
+    block) for every plane, into ``means[0]`` (and ``means[1]``): the separable passes
+    of :func:`filter_valid`, rows taken in pairs (:func:`_vertical_pair`). Returns the
+    number of rows done (1 or 2).
+
+    With :func:`moment_block` this streams the window moments of an image without
+    materialising them: a block's planes stay in the L2 cache, and each row of means
+    is used while it is in L1 (VIF, MS-SSIM).
+    """
+    count = 2 if r + 1 < block else 1
+    for p in range(planes.shape[0]):
+        if count == 2:
+            _vertical_pair(planes[p], r, taps, lines[0], lines[1])
+        else:
+            _vertical(planes[p], r, taps, lines[0])
+        for q in range(count):
+            _horizontal(lines[q], taps, means[q, p])
+    return count
+
+
 def filter_valid(x: np.ndarray, taps: np.ndarray, step: int = 1) -> np.ndarray:
     """Correlate each image with ``outer(taps, taps)``, keeping the 'valid' region.
 

@@ -9,7 +9,8 @@ from typing import Sequence
 
 import numpy as np
 
-from .filters import gaussian_taps, halve, window_means
+from .filters import (STREAM_BLOCK_ROWS, gaussian_taps, halve, moment_block, moment_means,
+                      moment_scratch, window_means)
 from .jit import kernel
 from .validation import checked
 
@@ -166,6 +167,44 @@ def fusion_ssim(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
     return means.sum(axis=0)
 
 
+@kernel
+def _ssim_row_sums(mx: np.ndarray, xx: np.ndarray, my: np.ndarray, yy: np.ndarray,
+                   xy: np.ndarray, c1: float, c2: float) -> tuple[float, float]:
+    """Sums of the SSIM and contrast-structure values of one row of window means, in
+    :func:`ssim_maps`' order of operations."""
+    ssim_sum, cs_sum = 0.0, 0.0
+    for c in range(mx.shape[0]):
+        product = mx[c] * my[c]
+        cs = ((xy[c] - product) * 2.0 + c2) / ((yy[c] - my[c] * my[c])
+                                               + ((xx[c] - mx[c] * mx[c]) + c2))
+        luminance = (product * 2.0 + c1) / (my[c] * my[c] + (mx[c] * mx[c] + c1))
+        ssim_sum += luminance * cs
+        cs_sum += cs
+    return ssim_sum, cs_sum
+
+
+@kernel
+def _ssim_means(x: np.ndarray, y: tuple, taps: np.ndarray, c1: float, c2: float,
+                out: np.ndarray) -> None:
+    """Means of the SSIM and cs maps of :func:`ssim_maps` (correction 1) of one image
+    x against each image of ``y`` into ``out`` (K x 2), the window moments streamed
+    (:func:`metrics.filters.moment_block`, :func:`metrics.filters.moment_means`)."""
+    rows, columns = x.shape[0] - len(taps) + 1, x.shape[1] - len(taps) + 1
+    planes, lines, means = moment_scratch(x.shape[1], len(y), taps)
+    out[:] = 0.0
+    for top in range(0, rows, STREAM_BLOCK_ROWS):
+        block = moment_block(x, y, taps, top, planes)
+        for r in range(0, block, 2):
+            for q in range(moment_means(planes, r, block, taps, lines, means)):
+                m = means[q]
+                for k in range(len(y)):
+                    ssim_sum, cs_sum = _ssim_row_sums(m[0], m[1], m[2 + 3 * k], m[3 + 3 * k],
+                                                      m[4 + 3 * k], c1, c2)
+                    out[k, 0] += ssim_sum
+                    out[k, 1] += cs_sum
+    out /= rows * columns
+
+
 @checked("MS_SSIM", MS_SSIM_MIN_SIZE)
 def fusion_ms_ssim(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
     """MS-SSIM: ``MS-SSIM(F, A) + MS-SSIM(F, B)`` (sum; best value 2).
@@ -189,10 +228,12 @@ def fusion_ms_ssim(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
     x, y = F, (A, B)
     value = np.ones((2, len(F)))
     last = len(MS_SSIM_WEIGHTS) - 1
+    means = np.empty((2, 2))  # per source: mean SSIM, mean cs
     for level, weight in enumerate(MS_SSIM_WEIGHTS):
-        ssim, cs = ssim_maps(x, y, taps)
-        term = (ssim if level == last else cs).mean(axis=(2, 3))
-        value *= np.maximum(term, 0.0) ** weight
+        for i in range(len(F)):
+            _ssim_means(x[i], (y[0][i], y[1][i]), taps, (K1 * DATA_RANGE) ** 2,
+                        (K2 * DATA_RANGE) ** 2, means)
+            value[:, i] *= np.maximum(means[:, 0 if level == last else 1], 0.0) ** weight
         if level < last:
             x, y = halve(x), tuple(halve(stack) for stack in y)
     return value.sum(axis=0)

@@ -5,7 +5,8 @@ from typing import Sequence
 
 import numpy as np
 
-from .filters import _horizontal, _vertical, _vertical_pair, filter_valid, gaussian_taps
+from .filters import (STREAM_BLOCK_ROWS, filter_valid, gaussian_taps, moment_block, moment_means,
+                      moment_scratch)
 from .jit import kernel, log10_product, times
 from .validation import checked
 
@@ -13,7 +14,6 @@ SCALES = 4
 NOISE_VARIANCE = 2.0  # sigma_n^2 of the HVS noise model
 EPS = 1e-10
 MIN_SIZE = 41  # smallest side for which all four 'valid' scales are non-empty
-VIF_BLOCK_ROWS = 48  # output rows whose moment planes are built at a time (about 1 MB)
 
 
 def scale_taps(scale: int) -> np.ndarray:
@@ -103,54 +103,24 @@ def _log10_sum(factors: np.ndarray, product: float, exponent: int) -> tuple[floa
 
 
 @kernel
-def _block_planes(x: np.ndarray, y: tuple, top: int, planes: np.ndarray) -> None:
-    """Rows ``top ..`` of x, x^2 and per source y, y^2, xy (planes in that order) into
-    ``planes`` (2 + 3K x rows x W)."""
-    for r in range(planes.shape[1]):
-        xr, px, pxx = x[top + r], planes[0, r], planes[1, r]
-        for c in range(xr.shape[0]):
-            px[c] = xr[c]
-            pxx[c] = xr[c] * xr[c]
-        for k in range(len(y)):
-            yr, py, pyy, pxy = y[k][top + r], planes[2 + 3 * k, r], planes[3 + 3 * k, r], \
-                planes[4 + 3 * k, r]
-            for c in range(xr.shape[0]):
-                py[c] = yr[c]
-                pyy[c] = yr[c] * yr[c]
-                pxy[c] = xr[c] * yr[c]
-
-
-@kernel
 def _scale_sums(x: np.ndarray, y: tuple, taps: np.ndarray, sums: np.ndarray) -> None:
     """Add one scale's numerator and denominator sums to ``sums`` (K x 2) for one image
     x (H x W, the distorted image) and its K references ``y``.
 
     Window means of x, x^2 and per source y, y^2, xy over ``outer(taps, taps)``, 'valid'
-    region, as :func:`metrics.filters.filter_valid` computes them, streamed: the
-    moment planes of ``VIF_BLOCK_ROWS`` output rows at a time (they stay in the L2
-    cache), then per output row the filter passes and the row's factors
+    region, streamed (:func:`metrics.filters.moment_block`,
+    :func:`metrics.filters.moment_means`); per output row the factors
     (:func:`_row_terms`), whose logarithms are summed as running products
     (:func:`_log10_sum`).
     """
-    n, (height, width), sources = len(taps), x.shape, len(y)
-    rows, columns = height - n + 1, width - n + 1
-    planes = np.empty((2 + 3 * sources, min(VIF_BLOCK_ROWS, rows) + n - 1, width))
-    lines, means = np.empty((2, width)), np.empty((2, 2 + 3 * sources, columns))
+    sources, columns = len(y), x.shape[1] - len(taps) + 1
+    planes, lines, means = moment_scratch(x.shape[1], sources, taps)
     numerator, denominator = np.empty(columns), np.empty(columns)
     products, exponents = np.ones((sources, 2)), np.zeros((sources, 2), dtype=np.int64)
-    for top in range(0, rows, VIF_BLOCK_ROWS):
-        block = min(VIF_BLOCK_ROWS, rows - top)
-        _block_planes(x, y, top, planes[:, :block + n - 1])
+    for top in range(0, x.shape[0] - len(taps) + 1, STREAM_BLOCK_ROWS):
+        block = moment_block(x, y, taps, top, planes)
         for r in range(0, block, 2):
-            pair = r + 1 < block
-            for p in range(planes.shape[0]):
-                if pair:
-                    _vertical_pair(planes[p], r, taps, lines[0], lines[1])
-                else:
-                    _vertical(planes[p], r, taps, lines[0])
-                for q in range(2 if pair else 1):
-                    _horizontal(lines[q], taps, means[q, p])
-            for q in range(2 if pair else 1):
+            for q in range(moment_means(planes, r, block, taps, lines, means)):
                 m = means[q]
                 for k in range(sources):
                     _row_terms(m[0], m[1], m[2 + 3 * k], m[3 + 3 * k], m[4 + 3 * k],
