@@ -1,7 +1,8 @@
 """Edge-based metrics of the default profile: Qabf (edge transfer) and Nabf (artefacts).
 
-Qabf evaluates its per-pixel terms on whole images (contiguous, no gathers; pixels
-without a source edge get weight 0), Nabf only at artefact pixels; both sum per image.
+Qabf evaluates its per-pixel terms on whole images (compiled kernels over blocks of
+rows; pixels without a source edge get weight 0), Nabf only at artefact pixels (numpy
+gathers); both sum per image.
 """
 from __future__ import annotations
 

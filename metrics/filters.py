@@ -1,12 +1,14 @@
 """Batched linear filters shared by the metric modules (all profiles).
 
-Every function takes an N x H x W float64 stack and filters each image on its own.
-Filters are correlations (no kernel flip); the symmetric windows used by the metrics
-make correlation and convolution coincide, and the Sobel helpers state their sign.
+The stack functions take an N x H x W float64 stack and filter each image on its own;
+the streamed moments (:func:`moment_block`, :func:`moment_means`) are compiled kernels
+that the metrics' own kernels call row by row. Filters are correlations (no kernel
+flip); the symmetric windows used by the metrics make correlation and convolution
+coincide, and the Sobel helpers state their sign.
 
-Public, stable names: :func:`filter3x3`, :func:`sobel`, :func:`gaussian_taps`, :func:`filter_valid`,
-:func:`box_valid`, :func:`window_means`, :class:`WindowMeans`,
-:func:`halve`.
+Public, stable names: :func:`filter3x3`, :func:`sobel`, :func:`gaussian_taps`,
+:func:`filter_valid`, :func:`box_valid`, :func:`window_means`, :class:`WindowMeans`,
+:func:`moment_scratch`, :func:`moment_block`, :func:`moment_means`, :func:`halve`.
 """
 from __future__ import annotations
 
