@@ -57,6 +57,7 @@ fma_kernel = _compiled(fastmath={"contract"})
 sum_kernel = _compiled(fastmath={"reassoc"})
 
 _RENORMALISE = 2.0 ** 600  # a product above this is split into mantissa and exponent
+_LARGE_FACTOR = 2.0 ** 400  # and so is a factor above this, before it multiplies
 _LOG10_2 = math.log10(2.0)
 
 
@@ -68,14 +69,16 @@ def log10_product(product: float, exponent: int) -> float:
 
 @kernel
 def times(product: float, exponent: int, factor: float) -> tuple[float, int]:
-    """Multiply a running product ``product * 2**exponent`` by ``factor`` (1 <= factor
-    <= 2**400), keeping ``product`` below 2**600 (``math.frexp``) so it cannot
-    overflow. With :func:`log10_product` this gives ``sum(log10(factor))`` with one
-    logarithm in the end instead of one per factor; the product's rounding adds about
-    1e-16 per factor to the sum's relative error."""
+    """Multiply a running product ``product * 2**exponent`` by ``factor`` (>= 1, finite),
+    keeping ``product`` below 2**600 (``math.frexp``; a factor above 2**400 is split the
+    same way first) so it cannot overflow. With :func:`log10_product` this gives
+    ``sum(log10(factor))`` with one logarithm in the end instead of one per factor; the
+    product's rounding adds about 1e-16 per factor to the sum's relative error."""
+    if factor > _LARGE_FACTOR:
+        mantissa, power = math.frexp(factor)
+        factor, exponent = mantissa, exponent + power
     product *= factor
     if product > _RENORMALISE:
         mantissa, power = math.frexp(product)
         return mantissa, exponent + power
     return product, exponent
-

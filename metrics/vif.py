@@ -88,13 +88,13 @@ def _row_terms(x: np.ndarray, xx: np.ndarray, y: np.ndarray, yy: np.ndarray, xy:
 def _log10_sum(factors: np.ndarray, product: float, exponent: int) -> tuple[float, int]:
     """Multiply ``factors`` into the running product (:func:`metrics.jit.times`) eight at
     a time: each group's product is taken first (independent of the running product, so
-    the groups overlap in the CPU), one at a time where a group's product exceeds
-    2^400 (factors above 2^50, from images far outside 0..255)."""
+    the groups overlap in the CPU), one factor at a time where a group's product
+    overflows (factors above about 1e38, from images far outside 0..255)."""
     for start in range(0, factors.shape[0], 8):
         group = 1.0
         for c in range(start, min(start + 8, factors.shape[0])):
             group *= factors[c]
-        if group <= 2.0 ** 400:
+        if group != np.inf:
             product, exponent = times(product, exponent, group)
         else:
             for c in range(start, min(start + 8, factors.shape[0])):
