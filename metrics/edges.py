@@ -8,26 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .filters import sobel
 from .jit import kernel, sum_kernel
 from .validation import checked
 
 HALF_PI = np.pi / 2.0
 QABF_BLOCK_ROWS = 32  # Qabf works on blocks of rows: the block's planes stay in the L2 cache
-
-
-def _per_image_sum(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Sum ``values`` (one per True pixel of the N x H x W ``mask``, in C order) per image."""
-    counts = mask.reshape(len(mask), -1).sum(axis=1)
-    owner = np.repeat(np.arange(len(mask)), counts)
-    return np.bincount(owner, weights=values, minlength=len(mask))
-
-
-def _magnitude(gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
-    """``sqrt(gx^2 + gy^2)`` (the reference code's rounding; not ``hypot``)."""
-    g = np.multiply(gx, gx)
-    g += gy * gy
-    return np.sqrt(g, out=g)
 
 
 # Q_XF = 0.9994 / (1 + e^(-15 (G - 0.5))) * 0.9879 / (1 + e^(-22 (Aor - 0.8))) with
@@ -175,11 +160,68 @@ def _nabf_preservation(g_x: np.ndarray, a_x: np.ndarray, g_f: np.ndarray,
     return np.sqrt(q_g * q_a)
 
 
-def _nabf_weight(g: np.ndarray) -> np.ndarray:
-    weight = np.full(g.shape, NABF_MIN_WEIGHT)
-    strong = g >= NABF_THRESHOLD
-    weight[strong] = g[strong] ** NABF_WEIGHT_POWER
-    return weight
+@kernel
+def _mirrored(i: int, n: int) -> int:
+    """Index i of a line of n values mirrored without repeating the edge (``dcb|abcd``)."""
+    if n == 1:
+        return 0
+    return -i if i < 0 else (2 * n - 2 - i if i >= n else i)
+
+
+@kernel
+def _sobel8(up: np.ndarray, row: np.ndarray, down: np.ndarray, left: int, c: int,
+            right: int) -> tuple[float, float]:
+    """Sobel responses / 8 at column c from the rows above, at and below and the mirrored
+    neighbour columns, the nonzero terms added to +0 in the kernels' row-major order
+    (that of OpenCV's ``filter2D`` and ``scipy.signal.correlate2d``)."""
+    gx = 0.0 + -1.0 * up[left] + 1.0 * up[right] + -2.0 * row[left] + 2.0 * row[right] \
+        + -1.0 * down[left] + 1.0 * down[right]
+    gy = 0.0 + -1.0 * up[left] + -2.0 * up[c] + -1.0 * up[right] + 1.0 * down[left] \
+        + 2.0 * down[c] + 1.0 * down[right]
+    return gx / 8.0, gy / 8.0
+
+
+@kernel
+def _nabf_edges(x: np.ndarray, gx: np.ndarray, gy: np.ndarray, g: np.ndarray) -> None:
+    """Sobel responses / 8 on a mirrored border (:func:`_sobel8`) and their magnitude
+    ``sqrt(gx^2 + gy^2)`` for one image."""
+    height, width = x.shape
+    for r in range(height):
+        up, row, down = x[_mirrored(r - 1, height)], x[r], x[_mirrored(r + 1, height)]
+        hx, hy, mag = gx[r], gy[r], g[r]
+        for c in range(1, width - 1):
+            hx[c], hy[c] = _sobel8(up, row, down, c - 1, c, c + 1)
+        for c in range(0, width, max(width - 1, 1)):  # the first and last column
+            hx[c], hy[c] = _sobel8(up, row, down, _mirrored(c - 1, width), c,
+                                   _mirrored(c + 1, width))
+        for c in range(width):
+            mag[c] = np.sqrt(hx[c] * hx[c] + hy[c] * hy[c])
+
+
+@kernel
+def _nabf_weight(g: float) -> float:
+    """``g^1.5`` (as ``g sqrt(g)``) where g >= 2, else 0.001."""
+    return g * np.sqrt(g) if g >= NABF_THRESHOLD else NABF_MIN_WEIGHT
+
+
+@kernel
+def _nabf_artefacts(g: np.ndarray, gx: np.ndarray, gy: np.ndarray, picked: np.ndarray) -> tuple:
+    """``sum(w_A + w_B)`` over the image, and the artefact pixels (gF > gA and gF > gB):
+    their count, and their values in the first ``count`` columns of ``picked``
+    (11 x H*W; rows gA, gB, gF, then gx, gy of A, of B and of F, then w_A, w_B). Arrays
+    g, gx, gy are 3 x H*W (A, B, F)."""
+    total, count = 0.0, 0
+    for p in range(g.shape[1]):
+        w_a, w_b = _nabf_weight(g[0, p]), _nabf_weight(g[1, p])
+        total += w_a + w_b
+        if g[2, p] > g[0, p] and g[2, p] > g[1, p]:
+            for k in range(3):
+                picked[k, count] = g[k, p]
+                picked[3 + 2 * k, count] = gx[k, p]
+                picked[4 + 2 * k, count] = gy[k, p]
+            picked[9, count], picked[10, count] = w_a, w_b
+            count += 1
+    return total, count
 
 
 @checked("Nabf")
@@ -205,18 +247,21 @@ def fusion_nabf(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
     .. [2] V. Petrovic, C. Xydeas, "Objective image fusion performance
        characterisation", Proc. ICCV 2005, 1866-1871 (the original N_AB/F).
     """
-    n = len(F)
-    gx, gy = sobel(np.concatenate([A, B, F]), "reflect101")
-    gx /= 8.0
-    gy /= 8.0
-    g = _magnitude(gx, gy)
-    g_a, g_b, g_f = g[:n], g[n:2 * n], g[2 * n:]
-    w_a, w_b = _nabf_weight(g_a), _nabf_weight(g_b)
-    artefact = (g_f > g_a) & (g_f > g_b)
-    at_f = _nabf_orientation(gx[2 * n:][artefact], gy[2 * n:][artefact])
-    loss = np.zeros(int(artefact.sum()))
-    for source, weight in ((slice(0, n), w_a), (slice(n, 2 * n), w_b)):
-        a_x = _nabf_orientation(gx[source][artefact], gy[source][artefact])
-        q = _nabf_preservation(g[source][artefact], a_x, g_f[artefact], at_f)
-        loss += (1.0 - q) * weight[artefact]
-    return _per_image_sum(loss, artefact) / (w_a + w_b).sum(axis=(1, 2))
+    n, h, w = F.shape
+    g, gx, gy = np.empty((3, 3, h, w))
+    picked = np.empty((11, h * w))  # rows of _nabf_artefacts
+    value = np.empty(n)
+    for i in range(n):
+        for k, x in enumerate((A[i], B[i], F[i])):
+            _nabf_edges(x, gx[k], gy[k], g[k])
+        total, count = _nabf_artefacts(g.reshape(3, -1), gx.reshape(3, -1),
+                                       gy.reshape(3, -1), picked)
+        at = picked[:, :count]
+        a_f = _nabf_orientation(at[7], at[8])
+        loss = 0.0
+        for k in range(2):
+            q = _nabf_preservation(at[k], _nabf_orientation(at[3 + 2 * k], at[4 + 2 * k]),
+                                   at[2], a_f)
+            loss += ((1.0 - q) * at[9 + k]).sum()
+        value[i] = loss / total
+    return value
