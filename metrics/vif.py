@@ -23,7 +23,7 @@ def scale_taps(scale: int) -> np.ndarray:
 
 
 def vifp(references: Sequence[np.ndarray], distorted: np.ndarray) -> np.ndarray:
-    """Pixel-domain visual information fidelity of ``distorted`` against ``reference``.
+    """Pixel-domain visual information fidelity of ``distorted`` against each reference.
 
     Four scales; for scale > 1 both images are first filtered with that scale's window
     ('valid') and subsampled by 2. With 'valid' local moments s1, s2, s12 (clamped at 0
