@@ -277,39 +277,40 @@ class WindowMeans:
 
 
 @kernel
-def _moment_planes(x: np.ndarray, y: tuple, planes: np.ndarray) -> None:
-    """The planes x, y (K of them), x^2, y^2, xy of :func:`window_means` (flattened)."""
-    sources = len(y)
-    px, pxx = planes[0], planes[1 + sources]
-    for p in range(x.shape[0]):
-        px[p] = x[p]
-        pxx[p] = x[p] * x[p]
-    for k in range(sources):
-        yk, py, pyy, pxy = y[k], planes[1 + k], planes[2 + sources + k], planes[2 + 2 * sources + k]
-        for p in range(x.shape[0]):
-            py[p] = yk[p]
-            pyy[p] = yk[p] * yk[p]
-            pxy[p] = x[p] * yk[p]
+def _streamed_means(x: np.ndarray, y: tuple, taps: np.ndarray, out: np.ndarray) -> None:
+    """Every row of window means of one image x and its partners y (the planes of
+    :func:`moment_block`, in its order) into ``out`` (2 + 3K x h x w)."""
+    planes, lines, means = moment_scratch(x.shape[1], len(y), taps)
+    for top in range(0, out.shape[1], STREAM_BLOCK_ROWS):
+        block = moment_block(x, y, taps, top, planes)
+        for r in range(0, block, 2):
+            for q in range(moment_means(planes, r, block, taps, lines, means)):
+                out[:, top + r + q] = means[q]
 
 
 def window_means(x: np.ndarray, y: Sequence[np.ndarray], taps: np.ndarray) -> WindowMeans:
-    """Means of x, y, x^2, y^2 and xy over the window ``outer(taps, taps)``, one filter call.
+    """Means of x, y, x^2, y^2 and xy over the window ``outer(taps, taps)``.
 
     ``x`` holds N images, ``y`` is K stacks of N images each (one fused stack F against
-    the sources A and B); x and x^2 are filtered once. All 2 + 3K planes go through one
-    :func:`filter_valid` call.
+    the sources A and B); x and x^2 are filtered once. The streamed moments of
+    :func:`moment_block` and :func:`moment_means`, kept whole.
     """
     n, ky = len(x), len(y)
     if any(stack.shape != x.shape for stack in y):
         raise ValueError(f"stack shapes {x.shape} and {[stack.shape for stack in y]} differ")
     _, h, w = x.shape
-    planes = np.empty((2 + 3 * ky, n * h * w))
-    flat = tuple(np.ascontiguousarray(stack, dtype=np.float64).reshape(-1) for stack in y)
-    _moment_planes(np.ascontiguousarray(x, dtype=np.float64).reshape(-1), flat, planes)
-    filtered = filter_valid(planes.reshape(-1, h, w), taps)
-    filtered = filtered.reshape((2 + 3 * ky, n) + filtered.shape[1:])
-    return WindowMeans(filtered[:1], filtered[1:1 + ky], filtered[1 + ky:2 + ky],
-                       filtered[2 + ky:2 + 2 * ky], filtered[2 + 2 * ky:])
+    k = len(taps)
+    if k % 2 != 1:
+        raise ValueError("the window needs an odd number of taps")
+    if h < k or w < k:
+        raise ValueError(f"{h}x{w} images are smaller than the {k}x{k} window")
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    y = tuple(np.ascontiguousarray(stack, dtype=np.float64) for stack in y)
+    taps = np.asarray(taps, dtype=np.float64)
+    out = np.empty((2 + 3 * ky, n, h - k + 1, w - k + 1))
+    for i in range(n):
+        _streamed_means(x[i], tuple(stack[i] for stack in y), taps, out[:, i])
+    return WindowMeans(out[0:1], out[2::3], out[1:2], out[3::3], out[4::3])
 
 
 def halve(x: np.ndarray) -> np.ndarray:
