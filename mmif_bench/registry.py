@@ -196,9 +196,10 @@ def _unknown(kind: str, name: str) -> UnknownPluginError:
     )
 
 
-def get(kind: str, name: str) -> Any:
-    """Load one plugin object by name, with a did-you-mean on unknown names."""
-    table = specs(kind)
+def get(kind: str, name: str, table: dict[str, PluginSpec] | None = None) -> Any:
+    """Load one plugin object by name, with a did-you-mean on unknown names; ``table``
+    is :func:`specs` of the kind, when the caller already has it."""
+    table = specs(kind) if table is None else table
     if name not in table:
         raise _unknown(kind, name)
     try:
@@ -252,12 +253,7 @@ def get_metrics(names: Iterable[str]) -> list[Metric]:
     """Metric objects by name (one registry scan for all of them)."""
     table, found = specs("metrics"), []
     for name in names:
-        if name not in table:
-            raise _unknown("metrics", name)
-        try:
-            obj = table[name].load()
-        except Exception as error:
-            raise ImportError(f"metric plugin {name!r} failed to import: {error}") from error
+        obj = get("metrics", name, table)
         if not isinstance(obj, Metric):
             raise TypeError(f"metric plugin {name!r} is not an mmif_bench.metric.Metric")
         found.append(obj)
