@@ -81,3 +81,6 @@ def phantom(data_root: str | Path | None = None) -> FolderDataset:
         _write(root)
     return FolderDataset(root, name="phantom",
                          description="synthetic Shepp-Logan phantom pairs (no real data)")
+
+
+phantom.fallback = True  # type: ignore[attr-defined]  # a run's dataset when the default has no data

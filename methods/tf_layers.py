@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mmif_bench.tf_checkpoint import load_checkpoint
+from .tf_checkpoint import load_checkpoint
 
 from .torchnet import batches
 

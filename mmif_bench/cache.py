@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from .imageio import atomic_write_bytes
+from .fsutil import atomic_write_bytes
 
 
 _UNHASHABLE_CODE = uuid.uuid4().hex  # this process only: code without source is never reused

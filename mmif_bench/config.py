@@ -1,21 +1,10 @@
-"""Where data and weights live: options first, then environment variables."""
+"""Where weights and fetched data live: options first, then environment variables."""
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-DATA_ENV = "MMIF_BENCH_DATA"
 WEIGHTS_ENV = "MMIF_BENCH_WEIGHTS"
-
-
-def data_root(explicit: str | Path | None = None) -> Path | None:
-    """The Harvard data root, in order: ``--data-root``, ``$MMIF_BENCH_DATA``, the copy
-    ``mmif-bench fetch harvard`` installed; None when there is none."""
-    value = explicit or os.environ.get(DATA_ENV)
-    if value:
-        return Path(value).expanduser()
-    fetched = fetched_dataset("harvard")
-    return fetched if fetched.is_dir() else None
 
 
 def weights_dir(explicit: str | Path | None = None) -> Path | None:

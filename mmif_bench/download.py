@@ -12,7 +12,7 @@ import errno
 import hashlib
 import os
 import shutil
-import sys
+import logging
 import tempfile
 import time
 from collections.abc import Iterator
@@ -20,6 +20,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .config import CACHE_ENV, cache_root
+from .fsutil import file_sha256  # noqa: F401  (re-exported to the weights code)
+
+logger = logging.getLogger(__name__)
 
 
 class FetchError(RuntimeError):
@@ -32,15 +35,6 @@ class RemoteFileMissing(FetchError):
 
 def is_url(source: str) -> bool:
     return source.startswith(("http://", "https://", "ftp://"))
-
-
-def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(chunk), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def git_blob_id(path: Path) -> str:
@@ -69,7 +63,7 @@ def download(url: str, folder: Path, name: str) -> Path:
     import requests
 
     pooch.get_logger().setLevel("WARNING")  # our own lines say what is fetched
-    print(f"downloading {url}", file=sys.stderr)
+    logger.info("downloading %s", url)
     try:
         return Path(pooch.retrieve(url, known_hash=None, fname=name,
                                    path=tempfile.mkdtemp(dir=folder), progressbar=True))

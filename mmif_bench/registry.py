@@ -1,6 +1,7 @@
 """Plugin registry on Python entry points (``importlib.metadata``).
 
-Groups: ``mmif_bench.methods``, ``mmif_bench.metrics``, ``mmif_bench.datasets``.
+Groups: ``mmif_bench.methods``, ``mmif_bench.metrics``, ``mmif_bench.datasets`` and
+``mmif_bench.commands`` (:mod:`mmif_bench.commands`).
 First-party plugins register through the same groups as third-party packages. A plugin
 that fails to import is reported with its error and skipped; it never breaks the others.
 Objects can also be registered at run time with :func:`register_method`,
@@ -9,26 +10,31 @@ process cannot import run in this process.
 """
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import importlib
 import inspect
+import logging
 import os
 import sys
 import traceback
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from .dataset import Dataset, FolderDataset
 from .method import as_method, method_from_function
 from .metric import Metric
 
+logger = logging.getLogger(__name__)
+
 GROUPS = {
     "methods": "mmif_bench.methods",
     "metrics": "mmif_bench.metrics",
     "datasets": "mmif_bench.datasets",
+    "commands": "mmif_bench.commands",
 }
 
 
@@ -127,6 +133,24 @@ def unregister(kind: str, name: str) -> None:
     _RUNTIME[kind].pop(name, None)
 
 
+@contextlib.contextmanager
+def isolated_registrations() -> Iterator[None]:
+    """Undo, on leaving, every run-time registration made inside (tests, notebooks)::
+
+        with isolated_registrations():
+            register_method(Mine)
+            run(methods=["mine"])
+        # "mine" is unknown again
+    """
+    saved = {kind: dict(table) for kind, table in _RUNTIME.items()}
+    try:
+        yield
+    finally:
+        for kind, table in saved.items():
+            _RUNTIME[kind].clear()
+            _RUNTIME[kind].update(table)
+
+
 def _path_state() -> tuple[tuple[str, int | None], ...]:
     """``sys.path`` with each folder's modification time: (un)installing a distribution
     changes the folder that holds its metadata."""
@@ -216,6 +240,13 @@ def list_datasets() -> list[str]:
     return list(specs("datasets"))
 
 
+def list_profiles() -> list[str]:
+    """The metric profiles (evaluator conventions) that the registered metrics declare,
+    ``default`` first."""
+    declared = {obj.profile for obj in load_all("metrics").values() if isinstance(obj, Metric)}
+    return sorted(declared, key=lambda name: (name != "default", name))
+
+
 def list_metrics(profile: str | None = "default") -> list[str]:
     """Metric names of a profile (all profiles with ``profile=None``), in declared order."""
     names = []
@@ -258,6 +289,26 @@ def get_metrics(names: Iterable[str]) -> list[Metric]:
             raise TypeError(f"metric plugin {name!r} is not an mmif_bench.metric.Metric")
         found.append(obj)
     return found
+
+
+def default_dataset(data_root: str | Path | None = None) -> Dataset:
+    """The dataset of a run that names none: the plugin that declares ``default = True``
+    when its data is there (creating it raises no FileNotFoundError), else the one that
+    declares ``fallback = True`` (with a note saying why)."""
+    loaded = load_all("datasets")
+    reason = "no dataset plugin declares itself the default"
+    for name in [n for n, obj in loaded.items() if getattr(obj, "default", False)]:
+        try:
+            return create_dataset(name, data_root)
+        except FileNotFoundError as error:
+            reason = str(error)
+    for name in [n for n, obj in loaded.items() if getattr(obj, "fallback", False)]:
+        dataset = create_dataset(name, data_root)
+        logger.warning("note: %s; so this runs on the fallback dataset %s (%s)", reason, name,
+                       dataset.description)
+        return dataset
+    raise FileNotFoundError(f"{reason}, and none declares itself the fallback: name a dataset "
+                            f"with --dataset (see `mmif-bench list datasets`)")
 
 
 def create_dataset(name_or_path: str, data_root: str | Path | None = None) -> Dataset:

@@ -106,7 +106,7 @@ def wide_report(tmp_path_factory) -> Path:
     from mmif_bench.reporting.figures import CD_DIAGRAM, cd_diagram
     from mmif_bench.reporting.html import write_html
     from mmif_bench.reporting.render import render_to
-    from mmif_bench.reporting.results import load_results
+    from mmif_bench.reporting.loading import load_results
     from mmif_bench.reporting.tables import build_leaderboard
 
     out = make_wide_results(tmp_path_factory.mktemp("wide") / "run")
@@ -122,10 +122,7 @@ def wide_report(tmp_path_factory) -> Path:
 @pytest.fixture(autouse=True)
 def _runtime_registrations_undone():
     """Every test leaves the run-time plugin registry as it found it."""
-    from mmif_bench import registry
+    from mmif_bench.registry import isolated_registrations
 
-    saved = {kind: dict(table) for kind, table in registry._RUNTIME.items()}
-    yield
-    for kind, table in saved.items():
-        registry._RUNTIME[kind].clear()
-        registry._RUNTIME[kind].update(table)
+    with isolated_registrations():
+        yield

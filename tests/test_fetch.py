@@ -95,7 +95,7 @@ def test_fetch_installs_the_verified_pairs_where_harvard_finds_them(served, cach
     url, folder = served
     data, images = small_archive()
     (folder / "harvard.zip").write_bytes(data)
-    root = harvard.fetch(f"{url}/harvard.zip", images=images, log=lambda m: None)
+    root = harvard.fetch(f"{url}/harvard.zip", images=images)
     assert root == fetched_dataset("harvard") and root.is_relative_to(cache)
     assert (root / "MRI-PET" / "PET" / "2.png").read_bytes().startswith(b"\x89PNG")
     assert (root / "MRI-SPECT" / "test.txt").read_text() == "2.png\n"
@@ -111,7 +111,7 @@ def test_an_interrupted_download_installs_nothing(served, cache) -> None:
     data, images = small_archive()
     (folder / "harvard.zip").write_bytes(data)
     with pytest.raises(FetchError, match="interrupted.*nothing was installed"):
-        harvard.fetch(f"{url}/cut/harvard.zip", images=images, log=lambda m: None)
+        harvard.fetch(f"{url}/cut/harvard.zip", images=images)
     assert not fetched_dataset("harvard").exists()
     assert not any((cache / ".partial").iterdir())
 
@@ -123,12 +123,12 @@ def test_a_hash_mismatch_is_refused_and_keeps_the_installed_copy(served, cache) 
     bad, _ = small_archive(corrupt="MRI-SPECT/SPECT/1.png")
     (folder / "bad.zip").write_bytes(bad)
     with pytest.raises(FetchError, match=r"SPECT-MRI/SPECT/1\.png does not match the manifest"):
-        harvard.fetch(f"{url}/bad.zip", images=images, log=lambda m: None)
+        harvard.fetch(f"{url}/bad.zip", images=images)
     assert not fetched_dataset("harvard").exists()
-    root = harvard.fetch(f"{url}/good.zip", images=images, log=lambda m: None)
+    root = harvard.fetch(f"{url}/good.zip", images=images)
     before = sorted(p.relative_to(root) for p in root.rglob("*"))
     with pytest.raises(FetchError, match="refused, nothing was installed"):
-        harvard.fetch(f"{url}/bad.zip", force=True, images=images, log=lambda m: None)
+        harvard.fetch(f"{url}/bad.zip", force=True, images=images)
     assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
 
 
@@ -165,13 +165,13 @@ def test_weights_are_verified_by_git_blob_id_and_archive_members(served, cache) 
                           git_blob=git_blob_id(plain), **row)]
     entries += [WeightFile(file=f"Toy-zip/{Path(name).name}", path="Model.zip", member=name,
                            git_blob=git_blob_id(zipped), **row) for name in members]
-    assert fetch_files(entries, url, log=lambda m: None) == []
+    assert fetch_files(entries, url) == []
     assert (store_dir() / "Toy/model.pth").read_bytes() == plain.read_bytes()
     assert (store_dir() / "Toy-zip/model.data").read_bytes() == members["ckpt/model.data"]
-    assert fetch_files(entries, url, log=lambda m: None) == []  # verified in the store: kept
+    assert fetch_files(entries, url) == []  # verified in the store: kept
     (store_dir() / "Toy/model.pth").unlink()
     plain.write_bytes(b"tampered")
-    errors = fetch_files(entries[:1], url, log=lambda m: None)
+    errors = fetch_files(entries[:1], url)
     assert len(errors) == 1 and "git blob" in errors[0] and "refused" in errors[0]
     assert not (store_dir() / "Toy/model.pth").exists()
 
@@ -191,25 +191,24 @@ def test_fetched_ifcnn_weights_make_ifcnn_run(served, cache, weights_dir) -> Non
         create_method("ifcnn")
     (folder / "wrong").mkdir()
     (folder / "wrong" / "IFCNN-MAX.pth").write_bytes(b"not the published file")
-    errors = fetch_weights(["ifcnn"], f"{url}/wrong", log=lambda m: None)
+    errors = fetch_weights(["ifcnn"], f"{url}/wrong")
     assert len(errors) == 1 and "sha256" in errors[0] and not (store_dir() / "IFCNN-MAX.pth").exists()
-    assert fetch_weights(["ifcnn"], url, log=lambda m: None) == []
+    assert fetch_weights(["ifcnn"], url) == []
     assert create_method("ifcnn").weight_path("weights") == store_dir() / "IFCNN-MAX.pth"
 
 
 def test_the_fetched_copy_scores_what_the_data_scores(cache, harvard_root, tmp_path) -> None:
     """Fetching from a folder of the data (our layout) checks all 1620 images against the
     shipped manifest; a run on the fetched copy then scores exactly what the data scores."""
-    root = harvard.fetch(str(harvard_root), log=lambda m: None)
+    root = harvard.fetch(str(harvard_root))
     assert len(harvard.manifest()) == 1620
     for pair in ("MRI-CT", "MRI-PET", "MRI-SPECT"):
         for split in ("train", "test"):
             shipped = sorted((root / pair / f"{split}.txt").read_text().split())
             assert shipped == sorted((harvard_root / pair / f"{split}.txt").read_text().split())
     common = {"methods": ["mean"], "metrics": ["EN", "SSIM"], "report": False}
-    run(RunConfig(out=tmp_path / "fetched", **common), log=lambda m: None)  # default: harvard
-    run(RunConfig(dataset="harvard", data_root=harvard_root, out=tmp_path / "data", **common),
-        log=lambda m: None)
+    run(RunConfig(out=tmp_path / "fetched", **common))  # default: harvard
+    run(RunConfig(dataset="harvard", data_root=harvard_root, out=tmp_path / "data", **common))
     assert (tmp_path / "fetched" / "scores.csv").read_bytes() == (
         tmp_path / "data" / "scores.csv").read_bytes()
     assert (tmp_path / "fetched" / "run.json").read_bytes() == (

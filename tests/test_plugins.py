@@ -1,6 +1,7 @@
 """Third-party plugins arrive through real entry points and behave like first-party ones."""
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -105,13 +106,15 @@ def test_editing_an_installed_method_rescores_it(tmp_path) -> None:
     assert _scores(tmp_path / "same") == _scores(tmp_path / "fresh") != before
 
 
-def test_default_run_leaves_out_a_broken_plugin_with_a_note(monkeypatch, tmp_path) -> None:
+def test_default_run_leaves_out_a_broken_plugin_with_a_note(monkeypatch, tmp_path,
+                                                            caplog) -> None:
     from mmif_bench.runner import RunConfig, configure
 
     monkeypatch.setitem(registry._RUNTIME["methods"], "broken",
                         PluginSpec("methods", "broken", "no_such_module_xyz:Thing", "runtime"))
-    notes: list[str] = []
-    plan = configure(RunConfig(dataset="phantom", out=tmp_path / "o"), notes.append)
+    with caplog.at_level(logging.INFO, logger="mmif_bench"):
+        plan = configure(RunConfig(dataset="phantom", out=tmp_path / "o"))
+    notes = [record.getMessage() for record in caplog.records]
     assert "broken" not in [m.name for m in plan.methods] and "mean" in [m.name for m in plan.methods]
     assert any(n.startswith("note: method broken left out:") and "no_such_module_xyz" in n
                for n in notes)

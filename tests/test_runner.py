@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 import mmif_bench
-from mmif_bench.results import read_scores
+from mmif_bench.scores import read_scores
 from mmif_bench.runner import EXIT_NOTHING, EXIT_OK, EXIT_PARTIAL, RunConfig, run
 
 from bad_inputs import build_bad_dataset

@@ -19,7 +19,7 @@ from mmif_bench.weights import candidates, locate, missing_message
 from .checkpoints import build_head, build_unet, read_authors_unet, read_state
 from .diffusion import Diffusion
 from .features import draw_noise, extract_features
-from .train import main as train_main, mixed_precision
+from .train import mixed_precision
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "dmfnet_cpu.pt"
 AUTHORS = "authors"
@@ -69,9 +69,6 @@ class DMFNetFusion(Method):
                                 "(faster convolutions on CPU; the same numbers to float "
                                 "rounding)", "bool"),
     }
-
-    #: ``mmif-bench train dmfnet ARGS`` forwards ARGS here (see :mod:`.train`).
-    train_main = staticmethod(train_main)
 
     def __init__(self, **config: Any) -> None:
         super().__init__(**config)

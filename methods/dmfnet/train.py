@@ -29,7 +29,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
-from mmif_bench.config import data_root as configured_root
+from mmif_bench.datasets.harvard import configured_root
 
 from .data import PairCrops
 from .diffusion import Diffusion
@@ -306,10 +306,8 @@ class Trainer:
         return last
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="mmif-bench train dmfnet",
-        description="Train DM-FNet: --stage 1 (diffusion UNet) then --stage 2 (fusion net).")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``mmif-bench train dmfnet``."""
     parser.add_argument("--stage", type=int, choices=(1, 2), required=True)
     parser.add_argument("--preset", choices=sorted(PRESETS), default="cpu")
     parser.add_argument("--data-root", help="Harvard folder (default $MMIF_BENCH_DATA)")
@@ -322,12 +320,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--precision", choices=PRECISIONS, default="auto",
                         help="autocast: auto = bf16 on CUDA, fp32 on CPU")
     parser.add_argument("--unet", help="Stage II: Stage I checkpoint (default OUT/stage1/final.pt)")
-    return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``mmif-bench train dmfnet``; returns the exit status."""
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+def train(args: argparse.Namespace) -> int:
+    """Run ``mmif-bench train dmfnet`` with its parsed options; returns the exit status."""
     root = configured_root(args.data_root)
     if root is None:
         print("error: pass --data-root DIR or set MMIF_BENCH_DATA", file=sys.stderr)
@@ -352,6 +348,29 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         env.close()
     return 0
+
+
+class TrainCommand:
+    """``mmif-bench train dmfnet``, contributed through the ``mmif_bench.commands`` entry
+    point ``train.dmfnet`` (:class:`mmif_bench.commands.Command`)."""
+
+    help = "Train DM-FNet: --stage 1 (diffusion UNet) then --stage 2 (fusion net)."
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        add_arguments(parser)
+
+    def run(self, args: argparse.Namespace) -> int:
+        return train(args)
+
+
+command = TrainCommand()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m mmif_bench.methods.dmfnet.train``: the same as ``mmif-bench train dmfnet``."""
+    parser = argparse.ArgumentParser(prog="mmif-bench train dmfnet", description=command.help)
+    add_arguments(parser)
+    return train(parser.parse_args(sys.argv[1:] if argv is None else argv))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .results import Results, load_results
+from .loading import Results, load_results
 
 FORMAT = "mmif-bench-baseline/1"
 ABSOLUTE_FLOOR = 1e-12
@@ -38,7 +38,7 @@ def write_baseline(results: Results, path: Path, methods: list[str] | None = Non
     dataset = results.dataset
     document = {
         "format": FORMAT,
-        "software": results.run.get("software", {}),
+        "software": results.record["software"],
         "profile": results.profile,
         "dataset": {k: dataset.get(k) for k in ("name", "split", "hash")},
         "entries": [{"method": r.method, "pair": r.pair, "metric": r.metric,

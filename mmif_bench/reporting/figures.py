@@ -45,7 +45,7 @@ def _save(figure: Figure, path: Path) -> Path:
 def bar_chart(board: Leaderboard, metric: str, path: Path) -> Path:
     """Grouped bars (pairs x methods) of one metric's means with 95% CI error bars."""
     results, summary = board.results, board.summary
-    methods, pairs = results.methods, results.pairs
+    methods, pairs = results.methods, results.pair_types
     colours = _colours(methods)
     figure = Figure(figsize=(max(5.0, 1.0 + 0.45 * len(methods) * len(pairs)), 3.4),
                     layout="constrained")
@@ -74,7 +74,7 @@ def bar_chart(board: Leaderboard, metric: str, path: Path) -> Path:
 def box_plot(board: Leaderboard, metric: str, path: Path) -> Path:
     """Per-image distributions of one metric: one panel per pair, one box per method."""
     results = board.results
-    methods, pairs = results.methods, results.pairs
+    methods, pairs = results.methods, results.pair_types
     colours = _colours(methods)
     scores = results.scores[results.scores["metric"] == metric]
     figure = Figure(figsize=(max(5.0, 0.5 + len(pairs) * (0.9 + 0.4 * len(methods))), 3.4),
@@ -109,8 +109,8 @@ def comparison_grid(board: Leaderboard, path: Path) -> Path:
     that produced results (one that failed on every pair is in the tables' failures)."""
     results = board.results
     firsts = {}
-    for entry in results.run.get("pairs", []):
-        firsts.setdefault(entry["pair"], entry)
+    for entry in results.record["pairs"]:
+        firsts.setdefault(entry["pair_type"], entry)
     scored = set(results.scores["method"])
     methods = [m for m in results.methods if m in scored]
     columns = 2 + len(methods)
@@ -157,7 +157,7 @@ def cd_diagram(board: Leaderboard, path: Path) -> Path | None:
 def write_figures(board: Leaderboard, folder: Path, images: bool = True) -> list[Path]:
     """Every figure of the report, written into ``folder`` (none for a run with no pairs);
     the image comparison grid only with ``images``."""
-    if not board.results.pairs:
+    if not board.results.pair_types:
         return []
     paths = [p for p in [cd_diagram(board, folder / CD_DIAGRAM)] if p is not None]
     for metric in board.results.metrics:

@@ -35,8 +35,8 @@ def image_index(board: Leaderboard, per_pair: int = IMAGES_PER_PAIR) -> dict:
     modality pair (all when 0), which keeps the page small enough to share."""
     results = board.results
     index: dict = {}
-    for entry in results.run.get("pairs", []):
-        pair, image = entry["pair"], entry["image"]
+    for entry in results.record["pairs"]:
+        pair, image = entry["pair_type"], entry["image"]
         group = index.setdefault(pair, {"modalities": pair.split("-", 1), "images": {}})
         if per_pair and len(group["images"]) >= per_pair:
             continue

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import wilcoxon
 
-from .results import Results
+from .loading import Results
 
 CONFIDENCE = 0.95
 RESAMPLES = 2000
@@ -104,7 +104,7 @@ def summarize(results: Results) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame(columns=SUMMARY_COLUMNS)
     summary = pd.concat(frames, ignore_index=True)
-    order = {"pair": results.pairs, "method": results.methods, "metric": results.metrics}
+    order = {"pair": results.pair_types, "method": results.methods, "metric": results.metrics}
     summary = summary.sort_values(
         list(order), key=lambda column: column.map({n: i for i, n in enumerate(order[column.name])})
     ).reset_index(drop=True)
