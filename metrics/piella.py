@@ -16,6 +16,8 @@ References
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .filters import filter3x3, gaussian_taps, window_means
@@ -28,6 +30,60 @@ PREWITT_Y = PREWITT_X.T.copy()                 # flt2 = [1 1 1; 0 0 0; -1 -1 -1]
 EDGE_EXPONENT = 1.0  # alpha of Q_E, as in the reference code
 
 
+@functools.cache
+def _octave_window() -> np.ndarray:
+    """``fspecial('gaussian', 11, 1.5)`` as Octave computes it (a sequential sum
+    normalises it), column-major: the order in which ``conv2`` visits it."""
+    half = (WINDOW - 1) / 2.0
+    offsets = np.arange(-half, half + 1)
+    window = np.exp(-(offsets[:, None] ** 2 + offsets[None, :] ** 2) / (2.0 * SIGMA * SIGMA))
+    total = 0.0
+    for weight in window.ravel(order="F"):
+        total += weight
+    return (window / total).ravel(order="F")
+
+
+def _flat_window_variance(values: np.ndarray) -> np.ndarray:
+    """E[x^2] - E[x]^2 of windows holding the constant ``values``, as the reference's
+    ``filter2(window, x, 'valid')`` computes it in Octave (``conv2``'s inner kernel: one
+    axpy per window weight, column by column): rounding noise of about 1e-12 at 255,
+    or exactly 0, depending on the value."""
+    mean, square = np.zeros(values.shape), np.zeros(values.shape)
+    squares = values * values
+    for weight in _octave_window():
+        mean += weight * values
+        square += weight * squares
+    return square - mean * mean
+
+
+def _box_counts(x: np.ndarray, rows: int, columns: int) -> np.ndarray:
+    """Sums of x over every rows x columns window ('valid'), exact for integers."""
+    n, h, w = x.shape
+    table = np.zeros((n, h + 1, w + 1), dtype=np.int64)
+    np.cumsum(np.cumsum(x, axis=1), axis=2, out=table[:, 1:, 1:])
+    return (table[:, rows:, columns:] - table[:, :-rows, columns:]
+            - table[:, rows:, :-columns] + table[:, :-rows, :-columns])
+
+
+def _source_variance(x: np.ndarray, mean: np.ndarray, square: np.ndarray) -> np.ndarray:
+    """Local variance of a source over the 'valid' windows, where the window is constant
+    replaced by the rounding noise the reference computes there
+    (:func:`_flat_window_variance`).
+
+    Where both sources are flat the saliency share is a ratio of that noise (or the 0.5
+    fix where both are exactly 0): with F equal to neither source there, the quality
+    of such a pixel depends on it (on an MRI-PET pair with saturated MRI regions, Q_S
+    moves by 4e-4 relative), so the fast separable filter's own noise would not do."""
+    variance = square - mean * mean
+    steps_right = (x[:, :, 1:] != x[:, :, :-1]).astype(np.int64)
+    steps_down = (x[:, 1:, :] != x[:, :-1, :]).astype(np.int64)
+    flat = ((_box_counts(steps_right, WINDOW, WINDOW - 1) == 0)
+            & (_box_counts(steps_down, WINDOW - 1, WINDOW) == 0))
+    image, row, column = np.nonzero(flat)
+    variance[image, row, column] = _flat_window_variance(x[image, row, column])
+    return variance
+
+
 def _quality_map(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Piella's local quality ``lambda S(F,A) + (1 - lambda) S(F,B)`` over the 'valid'
     region and the saliency ``max(s_A^2, s_B^2)`` (N x h x w each), with 0.5 added to
@@ -36,13 +92,13 @@ def _quality_map(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> tuple[np.ndarra
     mu_f = m.x[0]
     var_f = m.xx[0] - mu_f * mu_f
     ssim, variance = [], []
-    for k in range(2):
+    for k, source in enumerate((A, B)):
         mu_x = m.y[k]
         var_x = m.yy[k] - mu_x * mu_x
         cov = m.xy[k] - mu_f * mu_x
         ssim.append(((2.0 * (mu_f * mu_x) + C1) * (2.0 * cov + C2))
                     / ((mu_f * mu_f + mu_x * mu_x + C1) * (var_f + var_x + C2)))
-        variance.append(var_x)
+        variance.append(_source_variance(source, mu_x, m.yy[k]))
     flat = FLAT_SALIENCY * ((variance[0] + variance[1]) == 0)
     var_a, var_b = variance[0] + flat, variance[1] + flat
     share = var_a / (var_a + var_b)

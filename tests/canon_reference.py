@@ -4,7 +4,8 @@
 Written from the definitions of ../shared/docs/metric_canon.md, one 2-D triple of
 uint8-valued images at a time, statement by statement as the MATLAB code runs: Python
 loops where it loops (histograms, Tsallis sums, diagonal differences), ``scipy.signal``
-2-D correlations where it calls ``filter2``. Nothing from ``mmif_bench`` is used: these
+2-D correlations where it calls ``filter2 'same'`` and Octave's own order of sums for
+``filter2 'valid'``. Nothing from ``mmif_bench`` is used: these
 are the independent side of tests/test_canon_liu.py and the slow side of its speed
 comparison. Arguments are (A, B, F), as the MATLAB functions take them.
 """
@@ -15,7 +16,6 @@ import math
 import numpy as np
 from scipy.signal import correlate2d
 
-from metrics_reference import fspecial_gaussian
 
 # ----------------------------------------------------------------- histograms (§0, §2-5)
 
@@ -205,13 +205,39 @@ def metric_zheng(a: np.ndarray, b: np.ndarray, f: np.ndarray) -> float:
 # ----------------------------------------------------------------- Piella (§10)
 
 
+def octave_fspecial_gaussian(size: int, sigma: float) -> np.ndarray:
+    """``fspecial('gaussian', size, sigma)`` with Octave's sequential ``sum(h(:))``."""
+    m = (size - 1) / 2
+    y, x = np.ogrid[-m:m + 1, -m:m + 1]
+    h = np.exp(-(x * x + y * y) / (2 * sigma * sigma))
+    total = 0.0
+    for v in h.ravel(order="F").tolist():
+        total += v
+    return h / total
+
+
+def octave_filter2_valid(window: np.ndarray, img: np.ndarray) -> np.ndarray:
+    """``filter2(window, img, 'valid')`` as Octave runs it: ``conv2`` with the rotated
+    window, whose 'valid' kernel adds one axpy per window element, column by column.
+    The order matters where a window is constant: E[x^2] - E[x]^2 is then rounding
+    noise (or exactly 0), and Piella's saliency share is a ratio of it."""
+    kernel = window[::-1, ::-1]
+    mb, nb = kernel.shape
+    rows, cols = img.shape[0] - mb + 1, img.shape[1] - nb + 1
+    out = np.zeros((rows, cols))
+    for j in range(nb):
+        for i in range(mb):
+            out += kernel[i, j] * img[mb - 1 - i:mb - 1 - i + rows, nb - 1 - j:nb - 1 - j + cols]
+    return out
+
+
 def ssim_index(img1: np.ndarray, img2: np.ndarray):
     """Wang's ``ssim_index`` defaults: map and the two variances ('valid')."""
-    window = fspecial_gaussian(11, 1.5)
+    window = octave_fspecial_gaussian(11, 1.5)
     c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
 
     def filt(x):
-        return correlate2d(x, window, mode="valid")
+        return octave_filter2_valid(window, x)
 
     mu1, mu2 = filt(img1), filt(img2)
     sigma1_sq = filt(img1 * img1) - mu1 * mu1
