@@ -116,31 +116,36 @@ def _orientation_energy(responses: np.ndarray, energy: np.ndarray, sum_an: np.nd
     """One orientation's scale sums: the amplitude sum and maximum over scales, the
     energy sum_s (E_s MeanE + O_s MeanO - |E_s MeanO - O_s MeanE|) with the weighted
     mean phase (MeanE, MeanO) = (sumE, sumO) / (|(sumE, sumO)| + eps), and the smallest
-    scale's |EO|^2 (for the noise median). ``responses`` is S x H x W complex."""
-    scales, rows, cols = responses.shape
+    scale's |EO|^2 (for the noise median). ``responses`` is S x H x W x 2 (the real and
+    imaginary parts of the complex responses); row by row, each inner loop along a row."""
+    scales, rows, cols = responses.shape[0], responses.shape[1], responses.shape[2]
+    sum_e, sum_o = np.empty(cols), np.empty(cols)
     for r in range(rows):
-        for c in range(cols):
-            sum_e, sum_o, total, largest = 0.0, 0.0, 0.0, 0.0
-            for s in range(scales):
-                z = responses[s, r, c]
-                e, o = z.real, z.imag
+        e_row, o_row, power = sum_e, sum_o, smallest_power[r]
+        an, largest, value = sum_an[r], max_an[r], energy[r]
+        for s in range(scales):
+            z = responses[s, r]
+            for c in range(cols):
+                e, o = z[c, 0], z[c, 1]
                 amplitude = math.sqrt(e * e + o * o)
-                sum_e += e
-                sum_o += o
-                total += amplitude
-                largest = amplitude if s == 0 else max(largest, amplitude)
                 if s == 0:
-                    smallest_power[r * cols + c] = amplitude * amplitude
-            x_energy = math.sqrt(sum_e * sum_e + sum_o * sum_o) + EPSILON
-            mean_e, mean_o = sum_e / x_energy, sum_o / x_energy
-            value = 0.0
-            for s in range(scales):
-                z = responses[s, r, c]
-                e, o = z.real, z.imag
-                value += e * mean_e + o * mean_o - abs(e * mean_o - o * mean_e)
-            energy[r, c] = value
-            sum_an[r, c] = total
-            max_an[r, c] = largest
+                    e_row[c], o_row[c] = e, o
+                    an[c], largest[c] = amplitude, amplitude
+                    power[c] = amplitude * amplitude
+                else:
+                    e_row[c] += e
+                    o_row[c] += o
+                    an[c] += amplitude
+                    largest[c] = max(largest[c], amplitude)
+        for c in range(cols):
+            x_energy = math.sqrt(e_row[c] * e_row[c] + o_row[c] * o_row[c]) + EPSILON
+            e_row[c], o_row[c] = e_row[c] / x_energy, o_row[c] / x_energy
+            value[c] = 0.0
+        for s in range(scales):
+            z = responses[s, r]
+            for c in range(cols):
+                e, o = z[c, 0], z[c, 1]
+                value[c] += e * e_row[c] + o * o_row[c] - abs(e * o_row[c] - o * e_row[c])
 
 
 @kernel
@@ -186,12 +191,13 @@ def _image_phase_congruency(image: np.ndarray, bank: _Bank, pc: np.ndarray, M: n
     rows, cols = image.shape
     spectrum = sfft.fft2(image)
     energy, sum_an, max_an = np.empty((3, rows, cols))
-    smallest_power = np.empty(rows * cols)
+    smallest_power = np.empty((rows, cols))
     total_energy, total_an = np.empty((2, rows, cols))
     covariance = np.empty((3, rows, cols))
     for o in range(ORIENTATIONS):
         responses = sfft.ifft2(spectrum * bank.filters[:, o], axes=(1, 2), overwrite_x=True)
-        _orientation_energy(responses, energy, sum_an, max_an, smallest_power)
+        _orientation_energy(responses.view(np.float64).reshape(*responses.shape, 2), energy,
+                            sum_an, max_an, smallest_power)
         angle = o * math.pi / ORIENTATIONS
         _accumulate(energy, sum_an, max_an, _noise_threshold(smallest_power, bank, o),
                     math.cos(angle), math.sin(angle), total_energy, total_an,
