@@ -41,6 +41,7 @@ GAIN = 10.0
 EPSILON = 1e-4
 FEATURE_THRESHOLD = 0.1  # Q_P's mask: PC > 0.1
 CORRELATION_C = 1e-4
+MIN_SIZE = 3  # the frequency grid of an odd size n divides by n - 1
 
 
 @dataclass(frozen=True)
