@@ -21,6 +21,7 @@ PORTS = {
     "u2fusion": ONE_PER_PAIR_TYPE,  # ~2.5 s a pair
     "emfusion": None,  # its CT-MRI model: the two MRI-CT references
     "sdnet": None,
+    "mcafusion": ONE_PER_PAIR_TYPE,  # ~2 s a pair
 }
 
 
