@@ -10,16 +10,19 @@ import pytest
 import torch
 
 from mmif_bench import create_method
-from mmif_bench.methods import almfnet, matr, mcafusion, mufusion
+from mmif_bench.methods import almfnet, macan, matr, mcafusion, mufusion
 from mmif_bench.methods.torchnet import studio_luma_uint8
 from mmif_bench.weights import MissingWeightsError
 
 NETWORKS = {"almfnet": almfnet.ALMFNet, "matr": matr.MATRNet, "mufusion": mufusion.TwoFusionNet,
-            "mcafusion": lambda: mcafusion.DataParallelLayout(mcafusion.MCAFusionNet())}
+            "mcafusion": lambda: mcafusion.DataParallelLayout(mcafusion.MCAFusionNet()),
+            "macan": macan.MACANNet}
 PLUGINS = {"almfnet": almfnet.ALMFnetFusion, "matr": matr.MATRFusion,
-           "mufusion": mufusion.MUFusionFusion, "mcafusion": mcafusion.MCAFusion}
+           "mufusion": mufusion.MUFusionFusion, "mcafusion": mcafusion.MCAFusion,
+           "macan": macan.MACAN}
 # an odd shape for the fully convolutional nets, >= 128 for MUFusion's patches
-SHAPES = {"almfnet": (37, 53), "matr": (40, 56), "mufusion": (128, 132), "mcafusion": (37, 53)}
+SHAPES = {"almfnet": (37, 53), "matr": (40, 56), "mufusion": (128, 132), "mcafusion": (37, 53),
+          "macan": (37, 53)}
 STUDIO_RANGE = ("mcafusion",)  # read PET/SPECT as studio-range luma, CT as full range
 
 
@@ -101,6 +104,26 @@ def test_studio_range_luma_is_matlab_rgb2ycbcr():
     expected = np.floor(16 + rgb @ [65.481, 128.553, 24.966] / 255 + 0.5)
     np.testing.assert_array_equal(studio_luma_uint8(y), expected)
     assert studio_luma_uint8(y).dtype == np.uint8
+
+
+def test_macan_swaps_red_and_blue_in_the_functional_luma_by_default(tmp_path):
+    weights = random_weights(tmp_path, "macan")
+    published, corrected = (create_method("macan", weights=weights, swap_red_blue=swap)
+                            for swap in (True, False))
+    a = sources((32, 32), 2)
+    rgb = np.random.default_rng(2).integers(0, 256, (2, 32, 32, 3)).astype(np.float32) / 255
+    fused = published.fuse_batch(a, rgb, modality="PET")
+    np.testing.assert_array_equal(fused, corrected.fuse_batch(a, rgb[..., ::-1], modality="PET"))
+    assert not np.array_equal(fused, corrected.fuse_batch(a, rgb, modality="PET"))
+    y = torch.from_numpy(rgb).permute(0, 3, 1, 2)
+    expected = 0.299 * y[:, 2:3] + 0.587 * y[:, 1:2] + 0.114 * y[:, 0:1]  # B, G, R as R, G, B
+    torch.testing.assert_close(macan.functional_luma(y, True), expected, rtol=0, atol=0)
+
+
+def test_macan_saves_with_a_per_image_stretch_and_truncation():
+    fused = torch.tensor([[[0.2, 0.4], [0.5, 1.3]], [[0.1, 0.1001], [0.2, -0.1]]])
+    np.testing.assert_array_equal(macan.stretch_and_truncate(fused),
+                                  [[[0, 63], [95, 255]], [[127, 127], [255, 0]]])
 
 
 def test_mufusion_patches_are_the_authors_grid():
