@@ -38,6 +38,7 @@ from .fusion import FuseTask, fused_key, run_fuse_task
 from .imageio import decode_png, gray_of
 from .method import method_fingerprint, method_options, method_weight_files
 from .metric import Metric
+from .names import check_name, strip_roots
 from .registry import (PluginSpec, create_dataset, create_method, default_dataset, list_methods, load_all,
                        load_errors, method_spec, missing_weights)
 from .run_record import (SCHEMA_VERSION, DatasetRecord, FailureRecord, MethodRecord,
@@ -150,6 +151,11 @@ class RunResult:
         return self.record["failures"]
 
     @property
+    def skipped(self) -> list[Problem]:
+        """The image pairs left out while loading, with the reason."""
+        return [Problem(s["where"], s["message"]) for s in self.record["skipped"]]
+
+    @property
     def not_applicable(self) -> dict[str, list[str]]:
         """Method -> pair types it has no model for: neither fused nor failed."""
         return self.record["not_applicable"]
@@ -256,15 +262,18 @@ def _within(path: str | Path, root: Path | None) -> str:
         return Path(path).name
 
 
-def _check_output_location(out: Path, dataset: Dataset) -> None:
+def _check_output_location(out: Path, dataset: Dataset, option: str = "--out") -> None:
+    """A ValueError when ``out`` is a file, or is (inside) the dataset folder."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{option} {out} is a file, not a folder: choose a folder name")
     root = getattr(dataset, "root", None)
     if root is None:
         return
     out_abs, root_abs = out.resolve(), Path(root).resolve()
     if out_abs == root_abs or root_abs in out_abs.parents:
         raise ValueError(
-            f"--out {out} is inside the dataset folder {root}; results are never written into "
-            f"input folders: choose an output folder elsewhere"
+            f"{option} {out} is inside the dataset folder {root}; results are never written "
+            f"into input folders: choose a folder elsewhere"
         )
 
 
@@ -292,7 +301,13 @@ def _importable_methods() -> list[str]:
     loaded = load_all("methods")
     for name in sorted(set(list_methods()) - set(loaded)):
         logger.warning("note: method %s left out: %s", name, load_errors("methods")[f"methods:{name}"])
-    return [name for name in list_methods() if name in loaded]
+    usable = []
+    for name in (name for name in list_methods() if name in loaded):
+        try:
+            usable.append(check_name("method", name))
+        except ValueError as error:
+            logger.warning("note: method left out: %s", error)
+    return usable
 
 
 def _check_limits(config: RunConfig) -> None:
@@ -324,9 +339,12 @@ def configure(config: RunConfig) -> Plan:
         create_dataset(config.dataset, config.data_root)
     out = Path(config.out)
     _check_output_location(out, dataset)
+    if config.cache_dir is not None:
+        _check_output_location(Path(config.cache_dir), dataset, "--cache-dir")
     metrics = resolve_metrics(config.metrics, config.profile)
     names = config.methods or _importable_methods()
     for name in names:
+        check_name("method", name)
         method_spec(name)  # unknown names fail here, with suggestions
     refresh = _refreshed(config, names)
     plan = Plan(dataset, out, config.split, config.profile, metrics, [],
@@ -557,8 +575,12 @@ def _metric_record(metric: Metric) -> MetricRecord:
 
 
 def run_record(plan: Plan, inputs: Inputs, tally: Tally) -> RunRecord:
-    """The run's ``run.json``: what ran with what, named, never located on this machine."""
+    """The run's ``run.json``: what ran with what, named, never located on this machine
+    (the run's folders are cut out of messages)."""
     root = getattr(plan.dataset, "root", None)
+    roots = [r for r in (root, *(f.root for f in plan.folders), plan.out, plan.cache_dir) if r]
+    failures: list[FailureRecord] = [{**f, "message": strip_roots(f["message"], roots)}
+                                     for f in tally.failures]
     return {
         "schema_version": SCHEMA_VERSION,
         "software": {"name": "mmif-bench", "version": __version__},
@@ -572,8 +594,9 @@ def run_record(plan: Plan, inputs: Inputs, tally: Tally) -> RunRecord:
                    "file_a": _within(lp.pair.path_a, root), "file_b": _within(lp.pair.path_b, root),
                    "hash": lp.input_hash} for lp in inputs.loaded],
         "notes": inputs.notes,
-        "skipped": [{"where": _within(p.where, root), "message": p.message} for p in inputs.skipped],
-        "failures": sorted(tally.failures, key=lambda f: (f["method"], f["pair_type"], f["image"])),
+        "skipped": [{"where": _within(p.where, root), "message": strip_roots(p.message, roots)}
+                    for p in inputs.skipped],
+        "failures": sorted(failures, key=lambda f: (f["method"], f["pair_type"], f["image"])),
         "plugin_errors": load_errors(),
     }
 

@@ -16,14 +16,16 @@ from pathlib import Path
 import pandas as pd
 
 from .fsutil import atomic_write_bytes
+from .names import inside
 
 SCORE_COLUMNS = ("method", "dataset", "pair", "image", "metric", "value")
 """The ``scores.csv`` schema: one row per number."""
 
 
 def fused_image_path(out_dir: str | Path, method: str, pair_type: str, image: str) -> Path:
-    """Where a run writes ``method``'s fused image of image pair ``pair_type/image``."""
-    return Path(out_dir) / "fused" / method / pair_type / f"{image}.png"
+    """Where a run writes ``method``'s fused image of image pair ``pair_type/image``; a
+    ValueError when a name is not one plain path component (the path stays in ``out_dir``)."""
+    return inside(Path(out_dir) / "fused", method, pair_type, f"{image}.png")
 
 
 @dataclass(frozen=True, order=True)
