@@ -33,6 +33,21 @@ def test_holm_matches_hand_computation() -> None:
     assert math.isnan(adjusted[2])
 
 
+def test_holm_equals_statsmodels_bit_for_bit() -> None:
+    from statsmodels.stats.multitest import multipletests
+
+    rng = np.random.default_rng(0)
+    families = [np.array([0.5]), np.array([0.01, 0.01, 0.2, 1.0]), np.array([np.nan, 0.3])]
+    families += [np.round(rng.random(n) ** 3, 2 if n % 2 else 12) for n in range(2, 24)]
+    for p in families:
+        p[rng.random(p.size) < 0.15] = np.nan
+        valid = ~np.isnan(p)
+        expected = np.full(p.shape, np.nan)
+        if valid.any():
+            expected[valid] = multipletests(p[valid], method="holm")[1]
+        assert holm(p).tobytes() == expected.tobytes(), p
+
+
 def test_bootstrap_is_seeded_and_brackets_the_mean() -> None:
     values = np.arange(20, dtype=float)
     low, high = bootstrap_ci(values)
