@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from mmif_bench.config import WEIGHTS_ENV
+from mmif_bench.weights import WEIGHTS_ENV
 from mmif_bench.method import Method, Option
 
 from .convsparse import (ADMMOptions, as_8bit, authors_order, choose_by_activity, conv_bpdn,

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from mmif_bench.config import WEIGHTS_ENV
+from mmif_bench.weights import WEIGHTS_ENV
 from mmif_bench.method import Option
 
 from .fusion_blocks import AttentionResidualBlock, DCTChannelAttention, EdgeDenseBlock

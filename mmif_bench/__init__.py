@@ -18,9 +18,10 @@ from .registry import (
 )
 from .run_record import RunRecord, read_run_record
 from .runner import RunConfig, RunResult, run
+from .weights import WeightFile
 
 __all__ = [
     "Method", "Metric", "Option", "RunConfig", "RunRecord", "RunResult", "__version__", "create_dataset",
     "create_method", "evaluate", "get_metric", "list_datasets", "list_methods", "list_metrics",
-    "read_run_record", "register", "register_method", "register_metric", "run",
+    "read_run_record", "register", "register_method", "register_metric", "run", "WeightFile",
 ]

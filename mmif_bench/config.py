@@ -1,17 +1,9 @@
-"""Where weights and fetched data live: options first, then environment variables."""
+"""Where data and the user cache live: options first, then environment variables
+(weights: :mod:`mmif_bench.weights`)."""
 from __future__ import annotations
 
 import os
 from pathlib import Path
-
-WEIGHTS_ENV = "MMIF_BENCH_WEIGHTS"
-
-
-def weights_dir(explicit: str | Path | None = None) -> Path | None:
-    """The directory of published weight files from ``$MMIF_BENCH_WEIGHTS``."""
-    value = explicit or os.environ.get(WEIGHTS_ENV)
-    return Path(value).expanduser() if value else None
-
 
 CACHE_ENV = "MMIF_BENCH_CACHE"
 
