@@ -34,7 +34,7 @@ from .fusion import FuseTask, fused_key, run_fuse_task
 from .imageio import atomic_write_bytes, decode_png, gray_of
 from .metric import Metric
 from .names import check_name, strip_roots
-from .method import method_fingerprint, method_options, method_weight_files
+from .method import method_fingerprint
 from .registry import (PluginSpec, create_dataset, create_method, list_methods, load_all,
                        load_errors, method_spec, missing_weights)
 from .results import Score, fused_image_path, write_run_info, write_scores
@@ -194,11 +194,10 @@ def _plan_method(name: str, options: dict[str, Any], refresh: bool) -> PlannedMe
         raise ValueError(f"method {name!r} cannot start with options {options}: "
                          f"{type(error).__name__}: {error}") from None
     fingerprint = method_fingerprint(method)
-    info = {"options": method_options(method), "weights": method_weight_files(method),
-            "fingerprint": fingerprint,
-            "deterministic": bool(getattr(method, "deterministic", True))}
+    info = {"options": method.resolved_options(), "weights": method.weights_record(),
+            "fingerprint": fingerprint, "deterministic": bool(method.deterministic)}
     return PlannedMethod(name, method_spec(name), options, fingerprint, info, refresh,
-                         getattr(method, "applies_to", lambda modality: True))
+                         method.applies_to)
 
 
 def _importable_methods(log: Log) -> list[str]:
