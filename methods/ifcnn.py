@@ -144,10 +144,11 @@ class IFCNNFusion(Method):
         state = torch.load(path, map_location="cpu", weights_only=True)
         self.params = IFCNNParams.from_state_dict(state).to(self.device)
 
-    def fuse(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
         return self.fuse_batch(a[None], b[None])[0]
 
-    def fuse_batch(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def fuse_batch(self, a: np.ndarray, b: np.ndarray, *,
+                   modality: str | None = None) -> np.ndarray:
         out = np.empty(a.shape, dtype=np.float32)
         chunk = CHUNK[self.device.type]
         for start in range(0, len(a), chunk):

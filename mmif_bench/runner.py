@@ -36,7 +36,7 @@ from .fsutil import atomic_write_bytes
 from .fused_folder import SHOWN_EXTRAS, FusedFolder, check_fused_folder, read_fused_folder
 from .fusion import FuseTask, fused_key, run_fuse_task
 from .imageio import decode_png, gray_of
-from .method import method_fingerprint, method_options, method_weight_files
+from .method import Method, method_fingerprint
 from .metric import Metric
 from .names import check_name, strip_roots
 from .registry import (PluginSpec, create_dataset, create_method, default_dataset, list_methods, load_all,
@@ -192,15 +192,14 @@ class PlannedMethod:
     name: str
     spec: PluginSpec
     options: dict[str, Any]
-    instance: Any
+    instance: Method
     fingerprint: str
     record: MethodRecord
     refresh: bool = False
 
     def applies_to(self, modality: str) -> bool:
         """Whether its model covers pairs whose second image is ``modality``."""
-        check = getattr(self.instance, "applies_to", None)
-        return bool(check(modality)) if callable(check) else True
+        return self.instance.applies_to(modality)
 
 
 @dataclass
@@ -248,10 +247,11 @@ class Inputs:
         return {lp.pair.key: lp for lp in self.loaded}
 
 
-def _metrics_signature(metrics: list[Metric], profile: str) -> str:
-    """Names, profile and the source of the metric code (:func:`code_digest`): a change
-    invalidates scores."""
-    return make_key(profile, *(m.key for m in metrics), code_digest(*(m.compute for m in metrics)))
+def metric_signatures(metrics: list[Metric], profile: str) -> dict[str, str]:
+    """Per metric (by the name its scores carry): its key, the profile and the source of its
+    code (:func:`code_digest` of its module and the modules that imports), so that editing
+    a metric rescores that metric only."""
+    return {m.name: make_key(profile, m.key, code_digest(m.compute)) for m in metrics}
 
 
 def _within(path: str | Path, root: Path | None) -> str:
@@ -289,9 +289,9 @@ def _plan_method(name: str, options: dict[str, Any], refresh: bool) -> PlannedMe
                          f"{type(error).__name__}: {error}") from None
     fingerprint = method_fingerprint(method)
     record: MethodRecord = {
-        "options": method_options(method), "weights": method_weight_files(method),
-        "fingerprint": fingerprint, "deterministic": bool(getattr(method, "deterministic", True)),
-        "bibtex": str(getattr(method, "bibtex", "") or ""), "provenance": {}, "notes": []}
+        "options": method.resolved_options(), "weights": method.weights_record(),
+        "fingerprint": fingerprint, "deterministic": bool(method.deterministic),
+        "bibtex": method.bibtex, "provenance": {}, "notes": []}
     return PlannedMethod(name, method_spec(name), options, method, fingerprint, record, refresh)
 
 
@@ -517,28 +517,41 @@ def _score_group(group: list[tuple[str, LoadedPair, np.ndarray]], names: list[st
 
 
 def _score_method(method: PlannedMethod | FusedFolder, items: list[tuple[LoadedPair, bytes]],
-                  plan: Plan, signature: str, cache: Cache,
-                  tally: Tally) -> dict[str, dict[str, float]]:
-    """Scores per image pair key, from the cache (unless refreshed) or the batched path."""
-    names = [m.key for m in plan.metrics]
+                  plan: Plan, cache: Cache, tally: Tally) -> dict[str, dict[str, float]]:
+    """Scores per image pair key: each metric's value from the pair's cache entry where it
+    was computed by the same metric code (unless refreshed), the others computed in batches.
+
+    A pair's entry holds ``{metric: [signature, value]}``, so a run with other metrics or
+    an edited metric adds to it rather than recomputing the rest."""
+    signatures = metric_signatures(plan.metrics, plan.profile)
+    keys = {m.name: m.key for m in plan.metrics}
     scores: dict[str, dict[str, float]] = {}
-    todo: dict[tuple[int, ...], list[tuple[str, LoadedPair, np.ndarray]]] = defaultdict(list)
+    todo: dict[tuple, list[tuple[str, LoadedPair, np.ndarray]]] = defaultdict(list)
+    entries: dict[str, dict[str, Any]] = {}
     for loaded, png in items:
-        key = make_key("scores", signature, hashlib.sha256(png).hexdigest(), loaded.input_hash)
-        cached = None if method.refresh else cache.get_json(key, "scores")
-        if isinstance(cached, dict):
-            scores[loaded.pair.key] = cached
+        key = make_key("scores", hashlib.sha256(png).hexdigest(), loaded.input_hash)
+        entry = {} if method.refresh else cache.get_json(key, "scores")
+        entries[key] = entry if isinstance(entry, dict) else {}
+        cached = {name: item[1] for name, item in entries[key].items()
+                  if isinstance(item, list) and len(item) == 2 and signatures.get(name) == item[0]}
+        missing = tuple(name for name in signatures if name not in cached)
+        scores[loaded.pair.key] = {name: cached[name] for name in signatures if name in cached}
+        if not missing:
             tally.scored_cached += 1
             continue
         fused = gray_of(decode_png(png))
-        todo[fused.shape].append((key, loaded, fused))
-    for group in todo.values():
+        todo[(fused.shape, missing)].append((key, loaded, fused))
+    for (_, missing), group in todo.items():
+        names = [keys[name] for name in missing]
         for (key, loaded, _), result in zip(group, _score_group(group, names, plan.profile)):
             if "__error__" in result:
                 tally.fail(method.name, loaded.pair, result["__error__"])
+                scores.pop(loaded.pair.key)
                 continue
-            cache.put_json(key, result, "scores")
-            scores[loaded.pair.key] = result
+            entry = {**entries[key], **{name: [signatures[name], value]
+                                        for name, value in result.items()}}
+            cache.put_json(key, entry, "scores")
+            scores[loaded.pair.key] = {name: entry[name][1] for name in signatures}
             tally.scored_now += 1
     return scores
 
@@ -547,14 +560,12 @@ def score_all(plan: Plan, inputs: Inputs, fused_png: dict[tuple[str, str], bytes
               cache: Cache, tally: Tally) -> list[Score]:
     """Every score of the run (from the cache or computed), one per number, in
     ``scores.csv``'s order."""
-    signature = _metrics_signature(plan.metrics, plan.profile)
     by_key = inputs.by_key()
     scores: list[Score] = []
     for method in [*plan.methods, *plan.folders]:
         items = [(lp, fused_png[(method.name, lp.pair.key)]) for lp in inputs.loaded
                  if (method.name, lp.pair.key) in fused_png]
-        for pair_key, values in _score_method(method, items, plan, signature, cache,
-                                              tally).items():
+        for pair_key, values in _score_method(method, items, plan, cache, tally).items():
             pair = by_key[pair_key].pair
             scores.extend(Score(method.name, plan.dataset.name, pair.pair_type, pair.name,
                                 metric, value) for metric, value in values.items())
@@ -618,7 +629,7 @@ def execute(plan: Plan) -> RunResult:
     write_scores(plan.out / "scores.csv", scores)
     write_run_record(plan.out / "run.json", record)
     if cache.corrupt:
-        logger.warning("recomputed %d corrupt cache entries", len(cache.corrupt))
+        logger.warning("recomputed %d corrupt or unreadable cache entries", len(cache.corrupt))
     result = RunResult(plan.out, _exit_code(scores, record), scores_frame(scores), record,
                        tally.fused_now, tally.fused_cached, tally.scored_now, tally.scored_cached)
     logger.info("%s: %d pairs x %d methods; fused %d (cached %d), scored %d (cached %d); "
