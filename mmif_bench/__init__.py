@@ -9,6 +9,7 @@ from .registry import (
     create_dataset,
     create_method,
     get_metric,
+    isolated_registrations,
     list_datasets,
     list_methods,
     list_metrics,
@@ -22,6 +23,6 @@ from .weights import WeightFile
 
 __all__ = [
     "Method", "Metric", "Option", "RunConfig", "RunRecord", "RunResult", "__version__", "create_dataset",
-    "create_method", "evaluate", "get_metric", "list_datasets", "list_methods", "list_metrics",
+    "create_method", "evaluate", "get_metric", "isolated_registrations", "list_datasets", "list_methods", "list_metrics",
     "read_run_record", "register", "register_method", "register_metric", "run", "WeightFile",
 ]

@@ -100,12 +100,18 @@ def register(kind: str, obj: Any = None, *, name: str | None = None) -> Any:
     ``fuse(a, b) -> fused`` (named after the function unless ``name`` is given); a metric
     is a :class:`~mmif_bench.metric.Metric`. Objects that another process cannot import
     (defined in ``__main__`` or a notebook) are kept in this process, where their
-    methods then run.
+    methods then run. A string ``"module:attribute"`` (with ``name``) registers what an
+    entry point would: imported when first used.
     """
     if kind not in GROUPS:
         raise ValueError(f"unknown plugin kind {kind!r}; use one of {', '.join(GROUPS)}")
     if obj is None:
         return functools.partial(register, kind, name=name)
+    if isinstance(obj, str):
+        if not name:
+            raise ValueError(f"register({kind!r}, {obj!r}) needs name=")
+        _RUNTIME[kind][name] = PluginSpec(kind, name, obj, "runtime")
+        return obj
     if kind == "metrics" and not isinstance(obj, Metric):
         raise TypeError(f"register_metric takes an mmif_bench.Metric, got {type(obj).__name__}")
     fuse_function = kind == "methods" and inspect.isfunction(obj)
@@ -258,7 +264,27 @@ def list_metrics(profile: str | None = "default") -> list[str]:
 
 
 def create_method(name: str, **options: Any) -> Method:
-    """Instantiate a fusion method plugin with options (``create_method("dwt", wavelet="db2")``)."""
+    """Instantiate a registered fusion method with options, as timm's ``create_model``.
+
+    Parameters
+    ----------
+    name : str
+        A method's registry name (``mmif-bench list methods``); an unknown one raises
+        KeyError with close names.
+    **options
+        Values of the method's declared options, e.g. ``create_method("dwt",
+        wavelet="db2")``.
+
+    Returns
+    -------
+    Method
+        The started method (its weights found and loaded); ``fuse(a, b, modality=...)``
+        fuses two float32 images in [0, 1].
+
+    References
+    ----------
+    .. [1] R. Wightman, "PyTorch Image Models" (timm), ``timm.create_model``, 2019.
+    """
     return as_method(get("methods", name), **options)
 
 

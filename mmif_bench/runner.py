@@ -92,6 +92,11 @@ class RunConfig:
         Recompute regardless of the cache: True for every method, or these methods.
     fused : dict
         Folders of fused images made elsewhere, scored as methods: ``{name: folder}``.
+
+    References
+    ----------
+    .. [1] S. Li et al., "Pixel-level image fusion: a survey of the state of the art",
+       Information Fusion 33, 100-112, 2017 (the MRI-CT/PET/SPECT setting the run follows).
     """
 
     dataset: str | None = None
@@ -663,6 +668,12 @@ def run(config: RunConfig | None = None, **options: Any) -> RunResult:
     ValueError, KeyError, FileNotFoundError
         A configuration error (unknown name, bad option, missing data or weights),
         raised before any work.
+
+    References
+    ----------
+    .. [1] L. Gao et al., "A framework for few-shot language model evaluation"
+       (lm-evaluation-harness: ``simple_evaluate`` returns typed results, its command
+       line writes them), Zenodo, 2021.
     """
     if config is None:
         config = RunConfig(**options)

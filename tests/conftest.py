@@ -20,6 +20,21 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared"
 
 
+SLOW_FIXTURES = {"harvard_root", "small_harvard", "weights_dir", "reference_outputs",
+                 "fixtures_dir", "authors_ckpt", "benchmark"}
+"""A test that needs the Harvard data, the published weights, the authors' fixtures or
+times code (pytest-benchmark) is in the slow tier."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tiers: ``pytest`` runs everything; ``pytest -m "not slow"`` is the development tier,
+    without the tests that use :data:`SLOW_FIXTURES`, benchmarks, and those marked slow."""
+    for item in items:
+        uses = set(getattr(item, "fixturenames", ()))
+        if uses & SLOW_FIXTURES or item.get_closest_marker("benchmark"):
+            item.add_marker(pytest.mark.slow)
+
+
 def _locate(env: str, default: Path) -> Path:
     value = os.environ.get(env)
     return Path(value) if value else default

@@ -13,7 +13,7 @@ import pytest
 
 import mmif_bench
 from mmif_bench.cli import main
-from mmif_bench.registry import _RUNTIME
+from mmif_bench.registry import unregister
 from mmif_bench.scores import read_scores
 from mmif_bench.runner import EXIT_OK, RunConfig, configure, run
 from mmif_bench.weights import MissingWeightsError
@@ -37,7 +37,7 @@ def registered() -> Iterator[None]:
         mmif_bench.register("methods", method)
     yield
     for method in (NeedsWeights, CTOnly):
-        _RUNTIME["methods"].pop(method.name)
+        unregister("methods", method.name)
 
 
 def test_a_default_run_leaves_out_methods_without_weights(no_weights, registered) -> None:

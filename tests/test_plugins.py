@@ -60,8 +60,7 @@ def test_unknown_option_of_plugin_is_a_clear_error(plugin_path, tmp_path) -> Non
 
 
 def test_broken_plugin_is_reported_and_skipped(monkeypatch) -> None:
-    monkeypatch.setitem(registry._RUNTIME["methods"], "broken",
-                        PluginSpec("methods", "broken", "no_such_module_xyz:Thing", "runtime"))
+    registry.register("methods", "no_such_module_xyz:Thing", name="broken")
     loaded = registry.load_all("methods")
     assert "broken" not in loaded and "mean" in loaded and "max" in loaded
     assert "no_such_module_xyz" in registry.load_errors("methods")["methods:broken"]
@@ -112,8 +111,7 @@ def test_default_run_leaves_out_a_broken_plugin_with_a_note(monkeypatch, tmp_pat
                                                             caplog) -> None:
     from mmif_bench.runner import RunConfig, configure
 
-    monkeypatch.setitem(registry._RUNTIME["methods"], "broken",
-                        PluginSpec("methods", "broken", "no_such_module_xyz:Thing", "runtime"))
+    registry.register("methods", "no_such_module_xyz:Thing", name="broken")
     with caplog.at_level(logging.INFO, logger="mmif_bench"):
         plan = configure(RunConfig(dataset="phantom", out=tmp_path / "o"))
     notes = [record.getMessage() for record in caplog.records]

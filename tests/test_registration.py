@@ -56,7 +56,13 @@ def test_decorators_register_classes_functions_and_metrics(tmp_path) -> None:
 
 
 def test_registrations_made_in_a_test_are_undone_after_it() -> None:
-    assert "darkest" not in mmif_bench.list_methods()  # registered by the test above
+    with registry.isolated_registrations():  # what conftest wraps around every test
+        mmif_bench.register_method(lambda a, b: np.minimum(a, b), name="darkest")
+        mmif_bench.register_metric(mmif_bench.Metric(
+            "MEAN_F", lambda F, A, B: F.reshape(len(F), -1).mean(axis=1),
+            higher_is_better=True, needs_sources=False, reference="test"))
+        assert "darkest" in mmif_bench.list_methods() and "MEAN_F" in mmif_bench.list_metrics()
+    assert "darkest" not in mmif_bench.list_methods()
     assert "MEAN_F" not in mmif_bench.list_metrics()
 
 
