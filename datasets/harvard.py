@@ -1,7 +1,7 @@
 """The Harvard Whole Brain Atlas (AANLIB) pairs used by most medical fusion papers.
 
 810 registered 256x256 pairs (MRI-CT 184, MRI-PET 269, MRI-SPECT 357) with train/test
-splits of 24 test pairs per modality pair. The root comes from ``--data-root``,
+splits of 24 test pairs per pair type. The root comes from ``--data-root``,
 ``$MMIF_BENCH_DATA`` or the copy ``mmif-bench fetch harvard`` installed, in that order.
 
 :func:`fetch` installs the pairs from the public repository
@@ -50,7 +50,10 @@ def configured_root(explicit: str | Path | None = None) -> Path | None:
 
 
 def harvard(data_root: str | Path | None = None) -> FolderDataset:
-    """The Harvard AANLIB dataset at ``data_root`` (default: :func:`configured_root`)."""
+    """Harvard AANLIB registered brain pairs, MRI-CT/PET/SPECT (the default when found).
+
+    The root is ``data_root``, else :func:`configured_root`; FileNotFoundError naming how
+    to get the pairs when there is none."""
     root = configured_root(data_root)
     if root is None:
         raise FileNotFoundError(

@@ -75,7 +75,8 @@ def _write(root: Path) -> None:
 
 
 def phantom(data_root: str | Path | None = None) -> FolderDataset:
-    """The synthetic phantom dataset (``data_root`` is ignored: it is built in)."""
+    """Synthetic Shepp-Logan phantom pairs, built in (the fallback; ``data_root`` is
+    ignored)."""
     root = cache_root() / VERSION
     if not (root / "COMPLETE").is_file():
         _write(root)

@@ -67,6 +67,10 @@ def cmd_list(args: argparse.Namespace) -> int:
                 extra = f" {obj.arrow} [{obj.profile}]"
             if kind == "methods" and missing_weights(name):
                 extra = f" [weights missing: run '{fetch_command(name)}']"
+            if kind == "datasets":
+                roles = [role for role in ("default", "fallback") if getattr(obj, role, False)]
+                roles += [f"mmif-bench fetch {name}"] if hasattr(obj, "fetch") else []
+                extra = f" [{', '.join(roles)}]" if roles else ""
             origin = f" (from {spec.distribution})" if spec.distribution not in ("", "mmif-bench") else ""
             print(f"  {name}{extra}{origin}: {doc[0] if doc else ''}")
         for name, error in load_errors(kind).items():
@@ -190,13 +194,16 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     p.add_argument("--methods", help="only these methods (comma-separated)")
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("fetch", help="download and verify a dataset (harvard) or published weights",
-                       description="mmif-bench fetch harvard | mmif-bench fetch weights [NAME ...|all]")
-    p.add_argument("what", help="'harvard', or 'weights' followed by method names (default all)")
+    p = sub.add_parser("fetch", help="download and verify a dataset or published weights",
+                       description="mmif-bench fetch DATASET | mmif-bench fetch weights "
+                                   "[NAME ...|all] (`mmif-bench list datasets` marks the "
+                                   "datasets that can be fetched)")
+    p.add_argument("what", help="a dataset that can be fetched, or 'weights' followed by "
+                                "method names (default all)")
     p.add_argument("names", nargs="*", help="methods whose weights to fetch (weights only)")
     p.add_argument("--from", dest="source", metavar="URL|PATH",
                    help="a mirror: URL or folder (weights: files under their store or published "
-                        "names; harvard: the archive or a folder of it)")
+                        "names; a dataset: its archive or a folder of it)")
     p.add_argument("--force", action="store_true", help="fetch a dataset again even if present")
     p.set_defaults(func=cmd_fetch)
 

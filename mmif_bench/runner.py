@@ -20,10 +20,9 @@ import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from tqdm import tqdm
 
 from . import logs
@@ -45,6 +44,9 @@ from .run_record import (SCHEMA_VERSION, DatasetRecord, FailureRecord, MethodRec
                          MetricRecord, RunRecord, write_run_record)
 from .scores import Score, fused_image_path, scores_frame, sorted_scores, write_scores
 from .weights import MissingWeightsError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 EXIT_OK, EXIT_PARTIAL, EXIT_NOTHING = 0, 3, 4
 

@@ -12,11 +12,13 @@ import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .fsutil import atomic_write_bytes
 from .names import inside
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SCORE_COLUMNS = ("method", "dataset", "pair", "image", "metric", "value")
 """The ``scores.csv`` schema: one row per number."""
@@ -49,6 +51,8 @@ def sorted_scores(scores: list[Score], metric_order: list[str]) -> list[Score]:
 
 def scores_frame(scores: list[Score]) -> pd.DataFrame:
     """The long-form frame of ``scores`` (as :func:`read_scores_frame` reads the file)."""
+    import pandas as pd
+
     frame = pd.DataFrame([(s.method, s.dataset, s.pair, s.image, s.metric, float(s.value))
                           for s in scores], columns=list(SCORE_COLUMNS))
     return frame.astype({c: str for c in SCORE_COLUMNS[:5]} | {"value": "float64"})
@@ -73,6 +77,8 @@ def read_scores(path: Path) -> list[Score]:
 
 def read_scores_frame(path: Path) -> pd.DataFrame:
     """A ``scores.csv`` as the long-form frame; ValueError naming missing columns."""
+    import pandas as pd
+
     frame = pd.read_csv(path, dtype={c: str for c in SCORE_COLUMNS[:5]})
     missing = [c for c in SCORE_COLUMNS if c not in frame.columns]
     if missing:

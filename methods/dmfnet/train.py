@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import os
 import sys
@@ -29,6 +30,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
+from mmif_bench import logs
 from mmif_bench.datasets.harvard import configured_root
 
 from .data import PairCrops
@@ -38,6 +40,8 @@ from .fusion_net import FusionNet
 from .loss import hybrid_loss
 from .presets import PRESETS, Preset, StageConfig
 from .unet import UNet, UNetConfig
+
+logger = logging.getLogger(__name__)
 
 FINAL = "final.pt"
 LAST = "last.pt"
@@ -291,7 +295,7 @@ class Trainer:
                 self.history.append(record)
                 if self.env.main:
                     bar.set_postfix(loss=f"{last['total']:.4f}")
-                    print(json.dumps(record), flush=True)
+                    logger.info(json.dumps(record))
                     with open(self.dir / "log.jsonl", "a") as handle:
                         handle.write(json.dumps(record) + "\n")
                 window, window_time, window_steps = {}, 0.0, 0
@@ -326,7 +330,7 @@ def train(args: argparse.Namespace) -> int:
     """Run ``mmif-bench train dmfnet`` with its parsed options; returns the exit status."""
     root = configured_root(args.data_root)
     if root is None:
-        print("error: pass --data-root DIR or set MMIF_BENCH_DATA", file=sys.stderr)
+        logger.error("error: pass --data-root DIR or set MMIF_BENCH_DATA")
         return 2
     preset = PRESETS[args.preset]
     out = Path(args.out or f"runs/dmfnet-{preset.name}")
@@ -338,13 +342,13 @@ def train(args: argparse.Namespace) -> int:
             trainer.resume()
         if env.main:
             n_params = sum(p.numel() for p in trainer.model.parameters())
-            print(f"dmfnet stage {args.stage}, preset {preset.name}: {n_params / 1e6:.2f} M "
-                  f"trainable parameters, {len(trainer.data)} train pairs, world size "
-                  f"{env.world}, device {env.device}, from step {trainer.step}", flush=True)
+            logger.info("dmfnet stage %s, preset %s: %.2f M trainable parameters, %d train "
+                        "pairs, world size %d, device %s, from step %d", args.stage, preset.name,
+                        n_params / 1e6, len(trainer.data), env.world, env.device, trainer.step)
         started = time.perf_counter()
         trainer.run(args.stop_at)
         if env.main:
-            print(f"done in {time.perf_counter() - started:.1f} s", flush=True)
+            logger.info("done in %.1f s", time.perf_counter() - started)
     finally:
         env.close()
     return 0
@@ -370,6 +374,7 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m mmif_bench.methods.dmfnet.train``: the same as ``mmif-bench train dmfnet``."""
     parser = argparse.ArgumentParser(prog="mmif-bench train dmfnet", description=command.help)
     add_arguments(parser)
+    logs.configure()
     return train(parser.parse_args(sys.argv[1:] if argv is None else argv))
 
 

@@ -102,8 +102,9 @@ class Results:
         first = next(iter(self.record["pairs"]), None)
         if first is not None and not all(p is not None and p.is_file()
                                          for p in self.source_paths(first)):
-            return (f"the source images of dataset {name!r} were not found (for harvard: "
-                    f"--data-root, $MMIF_BENCH_DATA or 'mmif-bench fetch harvard')")
+            return (f"the source images of dataset {name!r} were not found (pass "
+                    f"--data-root, or fetch or configure the dataset: see `mmif-bench list "
+                    f"datasets`)")
         return None
 
 

@@ -1,6 +1,6 @@
 """Summary statistics of a run: means, bootstrap CIs, ranks and tests against the best.
 
-Per modality pair x metric x method: the mean and standard deviation over images, a 95%
+Per pair type x metric x method: the mean and standard deviation over images, a 95%
 percentile-bootstrap confidence interval of the mean (fixed seed, so reports are
 reproducible), the rank by mean in the metric's direction, and a two-sided paired
 Wilcoxon signed-rank test (over the images both methods scored) against the best method,
