@@ -92,7 +92,7 @@ def _source_file(name: str) -> Path | None:
 def _imports(path: str, mtime_ns: int, package: str) -> tuple[str, ...]:
     """Absolute names of the modules a source file imports (``from m import x``: ``m``
     and, where ``m.x`` is a module, ``m.x``)."""
-    names = []
+    names: list[str] = []
     for node in ast.walk(ast.parse(Path(path).read_bytes(), filename=path)):
         if isinstance(node, ast.Import):
             names.extend(alias.name for alias in node.names)

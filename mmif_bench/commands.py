@@ -34,7 +34,7 @@ def _attach(parser: argparse.ArgumentParser, name: str) -> None:
     parser.set_defaults(func=command.run)
 
 
-def add_plugin_commands(sub: argparse._SubParsersAction, argv: list[str]) -> None:  # type: ignore[type-arg]
+def add_plugin_commands(sub: argparse._SubParsersAction, argv: list[str]) -> None:
     """Add every plugin command to the ``mmif-bench`` sub-parsers; only the one that
     ``argv`` runs is imported (and gets its options)."""
     served: dict[str, list[str]] = {}

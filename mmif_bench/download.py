@@ -73,9 +73,10 @@ def download(url: str, folder: Path, name: str, known_hash: str | None = None) -
                          f"check the network, or fetch from a mirror, archive or folder with "
                          f"--from") from None
     except requests.HTTPError as error:
-        if error.response.status_code == 404:
+        status = None if error.response is None else error.response.status_code
+        if status == 404:
             raise RemoteFileMissing(f"{url}: not found (HTTP 404)") from None
-        raise FetchError(f"cannot download {url}: HTTP {error.response.status_code}; check the "
+        raise FetchError(f"cannot download {url}: HTTP {status}; check the "
                          f"address, or fetch from another mirror with --from") from None
     except requests.RequestException as error:
         raise FetchError(f"the download of {url} was interrupted ({_reason(error)}); nothing "

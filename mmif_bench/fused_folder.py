@@ -128,8 +128,9 @@ def read_fused_folder(folder: FusedFolder, pairs: list[Pair], shapes: dict[str, 
     files = folder.files()
     by_pair: dict[str, list[Path]] = {}
     for relative in files:
-        if _pair_key(relative):
-            by_pair.setdefault(_pair_key(relative), []).append(relative)
+        key = _pair_key(relative)
+        if key:
+            by_pair.setdefault(key, []).append(relative)
     wanted = {pair.key for pair in pairs}
     images: dict[str, bytes] = {}
     failures: dict[str, str] = {}

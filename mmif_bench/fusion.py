@@ -75,8 +75,9 @@ class PreparedPair:
     def inputs(self, method: Method) -> tuple[np.ndarray, np.ndarray]:
         """The images ``method`` fuses: the lumas, or the colour second image as it is for
         a method that declares ``colour_input``."""
-        colour = method.colour_input and self.b_colour is not None
-        return self.a, self.b_colour if colour else self.b
+        if method.colour_input and self.b_colour is not None:
+            return self.a, self.b_colour
+        return self.a, self.b
 
 
 def prepare(a_pixels: np.ndarray, b_pixels: np.ndarray,

@@ -161,7 +161,7 @@ def isolated_registrations() -> Iterator[None]:
 def _path_state() -> tuple[tuple[str, int | None], ...]:
     """``sys.path`` with each folder's modification time: (un)installing a distribution
     changes the folder that holds its metadata."""
-    state = []
+    state: list[tuple[str, int | None]] = []
     for entry in sys.path:
         try:
             state.append((entry, os.stat(entry or ".").st_mtime_ns))

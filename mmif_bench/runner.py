@@ -19,6 +19,7 @@ import logging
 import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -117,7 +118,7 @@ class RunConfig:
     shard_size: int = 8
     report: bool = True
     refresh: bool | list[str] = False
-    fused: dict[str, str | Path] = field(default_factory=dict)
+    fused: Mapping[str, str | Path] = field(default_factory=dict)
 
 
 @dataclass
@@ -506,9 +507,9 @@ def _score_group(group: list[tuple[str, LoadedPair, np.ndarray]], names: list[st
                  profile: str) -> list[dict[str, Any]]:
     """Scores of same-shape images in one batch; on an error, image pair by image pair so
     that the failure is pinned to its pair (``{"__error__": message}``)."""
-    stacks = [np.stack(x) for x in zip(*[(f, lp.gray_a, lp.gray_b) for _, lp, f in group])]
+    fused, a, b = (np.stack(x) for x in zip(*[(f, lp.gray_a, lp.gray_b) for _, lp, f in group]))
     try:
-        values = score_255_batch(*stacks, metrics=names, profile=profile)
+        values = score_255_batch(fused, a, b, metrics=names, profile=profile)
         return [{name: float(v[i]) for name, v in values.items()} for i in range(len(group))]
     except Exception:
         pass
@@ -569,7 +570,8 @@ def score_all(plan: Plan, inputs: Inputs, fused_png: dict[tuple[str, str], bytes
     ``scores.csv``'s order."""
     by_key = inputs.by_key()
     scores: list[Score] = []
-    for method in [*plan.methods, *plan.folders]:
+    scored: list[PlannedMethod | FusedFolder] = [*plan.methods, *plan.folders]
+    for method in scored:
         items = [(lp, fused_png[(method.name, lp.pair.key)]) for lp in inputs.loaded
                  if (method.name, lp.pair.key) in fused_png]
         for pair_key, values in _score_method(method, items, plan, cache, tally).items():

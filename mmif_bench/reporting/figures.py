@@ -21,6 +21,7 @@ from scikit_posthocs import critical_difference_diagram
 from mmif_bench.fsutil import atomic_write_bytes
 from mmif_bench.imageio import ImageError, read_image
 from mmif_bench.metric import arrow
+from mmif_bench.run_record import ImagePairRecord
 
 from .tables import Leaderboard
 
@@ -128,7 +129,7 @@ def comparison_grid(board: Leaderboard, path: Path) -> Path:
     """Rows: the first image of each pair; columns: the two sources, then every method
     that produced results (one that failed on every pair is in the tables' failures)."""
     results = board.results
-    firsts = {}
+    firsts: dict[str, ImagePairRecord] = {}
     for entry in results.record["pairs"]:
         firsts.setdefault(entry["pair_type"], entry)
     scored = set(results.scores["method"])

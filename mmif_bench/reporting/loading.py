@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from mmif_bench.names import is_component
-from mmif_bench.run_record import ImagePairRecord, MetricRecord, RunRecord, read_run_record
+from mmif_bench.run_record import DatasetRecord, ImagePairRecord, MetricRecord, RunRecord, read_run_record
 from mmif_bench.scores import fused_image_path, read_scores_frame
 
 if TYPE_CHECKING:
@@ -48,8 +48,8 @@ class Results:
         return self.record["profile"]
 
     @property
-    def dataset(self) -> dict[str, str]:
-        return dict(self.record["dataset"])
+    def dataset(self) -> DatasetRecord:
+        return self.record["dataset"]
 
     @property
     def version(self) -> str:

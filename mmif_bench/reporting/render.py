@@ -18,6 +18,7 @@ import json
 import math
 import re
 import unicodedata
+from typing import Any
 from functools import lru_cache
 from pathlib import Path
 
@@ -74,8 +75,9 @@ def number(value: float, digits: int = 2) -> str:
 @lru_cache(maxsize=None)
 def environment(latex: bool = False) -> Environment:
     """The template environment; LaTeX uses ``\\VAR{}``/``\\BLOCK{}`` delimiters."""
-    options = dict(loader=PackageLoader("mmif_bench", "templates"), undefined=StrictUndefined,
-                   trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    options: dict[str, Any] = dict(
+        loader=PackageLoader("mmif_bench", "templates"), undefined=StrictUndefined,
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     if latex:
         options.update(block_start_string=r"\BLOCK{", block_end_string="}",
                        variable_start_string=r"\VAR{", variable_end_string="}",

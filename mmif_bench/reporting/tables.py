@@ -135,7 +135,7 @@ def build_leaderboard(results: Results) -> Leaderboard:
         rank_best, rank_second = _dense_flags(pair_ranks)
         rows = []
         for i, method in enumerate(methods):
-            row_cells = []
+            row_cells: list[Cell | None] = []
             for column in columns:
                 key = (pair, method, column.metric)
                 if key not in cells.index:
