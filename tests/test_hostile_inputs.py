@@ -149,6 +149,7 @@ def _cli(args: list[str], cwd: Path, timeout: float = 120,
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo") or not Path("/dev/zero").exists(),
                     reason="needs FIFOs and /dev/zero")
+@pytest.mark.slow
 def test_fifo_and_device_files_are_skipped_never_read(tmp_path) -> None:
     data = _dataset(tmp_path / "ds", ["1.png", "2.png"])
     os.mkfifo(data / "MRI-CT" / "MRI" / "3.png")
@@ -208,6 +209,7 @@ def _blank_png(path: Path, width: int, height: int) -> None:
                      + chunk(b"IDAT", b"".join(parts)) + chunk(b"IEND", b""))
 
 
+@pytest.mark.slow
 def test_huge_image_is_refused_before_it_is_decoded(tmp_path) -> None:
     """A 12000x12000 PNG (144 M pixels, under Pillow's own bomb limit) costs no memory."""
     path = tmp_path / "huge.png"
