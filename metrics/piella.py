@@ -20,14 +20,12 @@ import functools
 
 import numpy as np
 
-from .filters import filter3x3, gaussian_taps, window_means
-from .jit import kernel
+from .filters import gaussian_taps, window_means
+from .jit import kernel, sum_kernel
 
 WINDOW, SIGMA = 11, 1.5
 C1, C2 = (0.01 * 255.0) ** 2, (0.03 * 255.0) ** 2
 FLAT_SALIENCY = 0.5  # added to both variances where their sum is exactly 0
-PREWITT_X = np.array([[1.0, 0.0, -1.0]] * 3)   # Liu's flt1 (filter2: correlation)
-PREWITT_Y = PREWITT_X.T.copy()                 # flt2 = [1 1 1; 0 0 0; -1 -1 -1]
 EDGE_EXPONENT = 1.0  # alpha of Q_E, as in the reference code
 
 
@@ -104,7 +102,7 @@ def _ssim(mu_f: float, var_f: float, mu_x: float, var_x: float, cov: float) -> f
         (mu_f * mu_f + mu_x * mu_x + C1) * (var_f + var_x + C2))
 
 
-@kernel
+@sum_kernel
 def _piella_sums(f: np.ndarray, ff: np.ndarray, y: np.ndarray, yy: np.ndarray, fy: np.ndarray,
                  sources: tuple, flats: np.ndarray, window: np.ndarray, out: np.ndarray) -> None:
     """Sums over the 'valid' region of Piella's local quality
@@ -161,11 +159,29 @@ def _weighted_index(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
     return totals[:, 1] / totals[:, 2]
 
 
+@kernel
+def _edge_image(x: np.ndarray, out: np.ndarray) -> None:
+    """``sqrt((X * [1 0 -1]x3)^2 + (X * [1 1 1; 0 0 0; -1 -1 -1])^2)`` of one image,
+    ``filter2 'same'`` (correlation, zero padding; exact responses on integer values)."""
+    height, width = x.shape
+    for r in range(height):
+        for c in range(width):
+            gx, gy = 0.0, 0.0
+            for dr in range(-1, 2):
+                if 0 <= r + dr < height:
+                    left = x[r + dr, c - 1] if c > 0 else 0.0
+                    right = x[r + dr, c + 1] if c + 1 < width else 0.0
+                    gx += left - right
+                    gy -= dr * (left + x[r + dr, c] + right)
+            out[r, c] = np.sqrt(gx * gx + gy * gy)
+
+
 def _edge_images(x: np.ndarray) -> np.ndarray:
-    """``sqrt((X * [1 0 -1]x3)^2 + (X * [1 1 1; 0 0 0; -1 -1 -1])^2)``, ``filter2
-    'same'`` (correlation, zero padding), unnormalised Prewitt-type kernels."""
-    gx, gy = filter3x3(x, PREWITT_X, "constant"), filter3x3(x, PREWITT_Y, "constant")
-    return np.sqrt(gx * gx + gy * gy)
+    """Prewitt-type edge magnitude of each image (:func:`_edge_image`)."""
+    out = np.empty(x.shape)
+    for image, edges in zip(x, out):
+        _edge_image(image, edges)
+    return out
 
 
 def piella_quality(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
