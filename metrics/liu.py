@@ -20,7 +20,7 @@ import numpy as np
 
 from mmif_bench.metric import BatchFn, Metric
 
-from . import feature_based, information_based, piella
+from . import feature_based, information_based, local_similarity, phase_congruency, piella, vifb
 from .matlab import to_uint8_values
 from .validation import profile_metric
 
@@ -55,3 +55,30 @@ QW = _metric("QW", piella.piella_weighted_quality, True, "metricPeilla(.., 2)",
              min_size=piella.WINDOW)
 QE = _metric("QE", piella.piella_edge_dependent_quality, True,
              "metricPeilla(.., 3) crashes; Piella's Q_W x edge Q_W", min_size=piella.WINDOW)
+
+
+def cvejic_quality_nan(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """Q_C as Liu's ``metricCvejic(.., 2)``: ``mean2`` of the map, NaN where any window
+    of F is flat (a 0/0 the code propagates; NaN on most medical images).
+
+    :func:`metrics.local_similarity.cvejic_quality` with ``omit_nan=False``.
+    """
+    return local_similarity.cvejic_quality(F, A, B, omit_nan=False)
+
+
+def yang_quality_nan(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """Q_Y as Liu's ``metricYang``: ``mean2`` of the map, NaN where any window of both
+    sources is flat (a 0/0 the code propagates; NaN on most medical images).
+
+    :func:`metrics.local_similarity.yang_quality` with ``omit_nan=False``.
+    """
+    return local_similarity.yang_quality(F, A, B, omit_nan=False)
+
+
+QP = _metric("QP", phase_congruency.zhao_phase_congruency, True, "metricZhao.m",
+             min_size=phase_congruency.MIN_SIZE)
+QC = _metric("QC", cvejic_quality_nan, True, "metricCvejic(.., 2)",
+             min_size=local_similarity.MIN_SIZE)
+QY = _metric("QY", yang_quality_nan, True, "metricYang.m", min_size=local_similarity.MIN_SIZE)
+QCV = _metric("QCV", vifb.chen_varshney, False, "metricChen.m", min_size=2)
+QCB = _metric("QCB", vifb.chen_blum, True, "metricChenBlum.m", min_size=2)

@@ -13,6 +13,7 @@ from .weights import fetch_command
 
 EXIT_USAGE = 2
 EXIT_FETCH = 5
+EXIT_IO = 6
 
 
 def parse_method_options(items: list[str]) -> dict[str, dict[str, Any]]:
@@ -221,6 +222,12 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, KeyError, FileNotFoundError, ImportError, RuntimeError) as error:
         print(f"mmif-bench: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as error:  # a full disk, a folder that cannot be written
+        where = f" {error.filename}" if error.filename else ""
+        print(f"mmif-bench: error: cannot read or write{where}: {error.strerror or error}; "
+              f"free space or choose another --out, then rerun (finished work is kept)",
+              file=sys.stderr)
+        return EXIT_IO
 
 
 if __name__ == "__main__":
