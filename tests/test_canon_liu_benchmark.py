@@ -20,11 +20,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pytest_benchmark.fixture import BenchmarkFixture
-
 from canon_reference import LIU, MEFB
 from metrics_reference import harvard_triples
 from mmif_bench.metrics.validation import keep_freed_memory
+from pytest_benchmark.fixture import BenchmarkFixture
+
 from mmif_bench.registry import get_metric
 
 PLAIN = {**{f"liu.{name}": fn for name, fn in LIU.items()},
@@ -59,10 +59,10 @@ def _round(triples: Triples, best: dict[tuple[str, str], float]) -> None:
     F, A, B = triples
     for key, plain in PLAIN.items():
         metric = get_metric(key)
-        seconds = _timed(lambda: [plain(a, b, f) for f, a, b in zip(F, A, B)])
+        seconds = _timed(lambda plain=plain: [plain(a, b, f) for f, a, b in zip(F, A, B)])
         best[(key, "plain")] = min(best.get((key, "plain"), np.inf), seconds)
         for _ in range(VECTORISED_REPEATS):
-            seconds = _timed(lambda: metric.compute_checked(F, A, B))
+            seconds = _timed(lambda metric=metric: metric.compute_checked(F, A, B))
             best[(key, "vectorised")] = min(best.get((key, "vectorised"), np.inf), seconds)
 
 
