@@ -99,7 +99,8 @@ def gradient_preservation(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.nda
     Parameters
     ----------
     F, A, B : ndarray, N x H x W
-        Fused image and the two sources, 0..255.
+        Fused image and the two sources, 0..255 integer values (where the Sobel
+        responses are exact, so the tests for 0 decide as the reference's).
 
     Returns
     -------
