@@ -218,18 +218,23 @@ def wavelet_preservation(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndar
     return value
 
 
-def _directional_differences(x: np.ndarray) -> list[np.ndarray]:
-    """Per image, the squared neighbour differences of Zheng's four directions (row,
-    column, main diagonal, secondary diagonal), as N x h x w arrays."""
-    return [x[:, :, :-1] - x[:, :, 1:], x[:, :-1, :] - x[:, 1:, :],
-            x[:, 1:, 1:] - x[:, :-1, :-1], x[:, 1:, :-1] - x[:, :-1, 1:]]
-
-
-def _spatial_frequency_sq(differences: list[np.ndarray], pixels: int) -> np.ndarray:
-    """RF^2 + CF^2 + MDF^2 + SDF^2 from the four difference arrays (diagonals weighted
-    1/sqrt(2)), every sum over M N."""
-    terms = [(d * d).sum(axis=(1, 2)) / pixels for d in differences]
-    return terms[0] + terms[1] + DIAGONAL_WEIGHT * (terms[2] + terms[3])
+@sum_kernel
+def _directional_energies(f: np.ndarray, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
+    """Sums of squared neighbour differences of one image triple in Zheng's four
+    directions (row, column, main diagonal, secondary diagonal): ``out[0]`` of F,
+    ``out[1]`` of ``max(|dA|, |dB|)`` (2 x 4). Exact on integer values (every sum is an
+    integer below 2^53), so the order of the additions does not matter there."""
+    height, width = f.shape
+    out[:] = 0.0
+    for r in range(height):
+        for c in range(width):
+            for k, (dr, dc) in enumerate(((0, 1), (1, 0), (-1, -1), (-1, 1))):
+                rr, cc = r + dr, c + dc
+                if 0 <= rr < height and 0 <= cc < width:
+                    d_f = f[r, c] - f[rr, cc]
+                    d_r = max(abs(a[r, c] - a[rr, cc]), abs(b[r, c] - b[rr, cc]))
+                    out[0, k] += d_f * d_f
+                    out[1, k] += d_r * d_r
 
 
 def spatial_frequency_error(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
@@ -260,10 +265,11 @@ def spatial_frequency_error(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.n
        extended spatial frequency and its application to DWT based fusion algorithms",
        Information Fusion 8(2), 177-192, 2007.
     """
-    pixels = F.shape[1] * F.shape[2]
-    fused = np.sqrt(_spatial_frequency_sq(_directional_differences(F), pixels))
-    reference = np.sqrt(_spatial_frequency_sq(
-        [np.maximum(np.abs(da), np.abs(db))
-         for da, db in zip(_directional_differences(A), _directional_differences(B))], pixels))
+    energies = np.empty((len(F), 2, 4))
+    for i in range(len(F)):
+        _directional_energies(F[i], A[i], B[i], energies[i])
+    terms = energies / (F.shape[1] * F.shape[2])
+    squares = terms[..., 0] + terms[..., 1] + DIAGONAL_WEIGHT * (terms[..., 2] + terms[..., 3])
+    fused, reference = np.sqrt(squares[:, 0]), np.sqrt(squares[:, 1])
     with np.errstate(invalid="ignore", divide="ignore"):
         return (fused - reference) / reference

@@ -30,7 +30,7 @@ from mmif_bench.registry import get_metric
 PLAIN = {**{f"liu.{name}": fn for name, fn in LIU.items()},
          **{f"mefb.{name}": fn for name, fn in MEFB.items()
             if fn not in LIU.values()}}  # NMI, TE, QNCIE are liu's functions
-ROUNDS = 2
+ROUNDS = 3
 VECTORISED_REPEATS = 3
 MIN_SPEEDUP = 5.0
 
