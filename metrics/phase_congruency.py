@@ -150,18 +150,27 @@ def _orientation_energy(responses: np.ndarray, energy: np.ndarray, sum_an: np.nd
 
 
 @kernel
-def _accumulate(energy: np.ndarray, sum_an: np.ndarray, max_an: np.ndarray, threshold: float,
-                cos_a: float, sin_a: float, total_energy: np.ndarray,
-                total_an: np.ndarray, covariance: np.ndarray, first: bool) -> None:
-    """Noise-thresholded, spread-weighted energy of one orientation added to the totals
-    and its PC_o (cos, sin) to the covariance sums (covx^2, covy^2, covx covy)."""
+def _spread_exponent(sum_an: np.ndarray, max_an: np.ndarray, out: np.ndarray) -> None:
+    """(cutOff - width) g with width = sumAn / (maxAn + eps) / nscale: the exponent of the
+    frequency-spread sigmoid (numpy's vectorised ``exp`` takes it from here)."""
+    rows, cols = sum_an.shape
+    for r in range(rows):
+        for c in range(cols):
+            out[r, c] = (CUT_OFF - sum_an[r, c] / (max_an[r, c] + EPSILON) / SCALES) * GAIN
+
+
+@kernel
+def _accumulate(energy: np.ndarray, sum_an: np.ndarray, spread: np.ndarray, threshold: float,
+                cos_a: float, sin_a: float, total_energy: np.ndarray, total_an: np.ndarray,
+                covariance: np.ndarray, first: bool) -> None:
+    """Noise-thresholded energy of one orientation, weighted by the sigmoid
+    1 / (1 + ``spread``) (``spread`` = e^((cutOff - width) g)), added to the totals, and
+    its PC_o (cos, sin) to the covariance sums (covx^2, covy^2, covx covy)."""
     rows, cols = energy.shape
     for r in range(rows):
         for c in range(cols):
             e = max(energy[r, c] - threshold, 0.0)
-            width = sum_an[r, c] / (max_an[r, c] + EPSILON) / SCALES
-            weight = 1.0 / (1.0 + math.exp((CUT_OFF - width) * GAIN))
-            weighted = weight * e
+            weighted = 1.0 / (1.0 + spread[r, c]) * e
             pc = weighted / sum_an[r, c]
             cx, cy = pc * cos_a, pc * sin_a
             if first:
@@ -179,8 +188,16 @@ def _accumulate(energy: np.ndarray, sum_an: np.ndarray, max_an: np.ndarray, thre
 
 
 def _noise_threshold(smallest_power: np.ndarray, bank: _Bank, o: int) -> float:
-    """``myphasecong3``'s noise threshold T of orientation o (already divided by 1.7)."""
-    mean_power = -np.median(smallest_power) / math.log(0.5)
+    """``myphasecong3``'s noise threshold T of orientation o (already divided by 1.7);
+    ``smallest_power`` (scratch, reordered) holds the smallest scale's |EO|^2."""
+    values = smallest_power.reshape(-1)
+    middle = len(values) // 2
+    if len(values) % 2:
+        median = values[np.argpartition(values, middle)[middle]]
+    else:
+        values.partition([middle - 1, middle])
+        median = (values[middle - 1] + values[middle]) / 2
+    mean_power = -median / math.log(0.5)
     noise_power = mean_power / bank.filter_energy[o]
     energy2 = 2 * noise_power * bank.sum_squares[o] + 4 * noise_power * bank.sum_cross[o]
     tau = math.sqrt(energy2 / 2)
@@ -191,7 +208,7 @@ def _image_phase_congruency(image: np.ndarray, bank: _Bank, pc: np.ndarray, M: n
                             m: np.ndarray) -> None:
     rows, cols = image.shape
     spectrum = sfft.fft2(image)
-    energy, sum_an, max_an = np.empty((3, rows, cols))
+    energy, sum_an, max_an, spread = np.empty((4, rows, cols))
     smallest_power = np.empty((rows, cols))
     total_energy, total_an = np.empty((2, rows, cols))
     covariance = np.empty((3, rows, cols))
@@ -200,7 +217,9 @@ def _image_phase_congruency(image: np.ndarray, bank: _Bank, pc: np.ndarray, M: n
         _orientation_energy(responses.view(np.float64).reshape(*responses.shape, 2), energy,
                             sum_an, max_an, smallest_power)
         angle = o * math.pi / ORIENTATIONS
-        _accumulate(energy, sum_an, max_an, _noise_threshold(smallest_power, bank, o),
+        _spread_exponent(sum_an, max_an, spread)
+        np.exp(spread, out=spread)
+        _accumulate(energy, sum_an, spread, _noise_threshold(smallest_power, bank, o),
                     math.cos(angle), math.sin(angle), total_energy, total_an,
                     covariance, o == 0)
     np.divide(total_energy, total_an + EPSILON, out=pc)
@@ -242,15 +261,15 @@ def phase_congruency(x: np.ndarray) -> PhaseCongruency:
     return PhaseCongruency(pc, M, m)
 
 
-def _masked_correlation(x: np.ndarray, f: np.ndarray, mask: np.ndarray,
-                        taps: np.ndarray) -> np.ndarray:
+def _masked_correlation(x: np.ndarray, mask: np.ndarray, f: np.ndarray, mu_f: np.ndarray,
+                        var_f: np.ndarray, taps: np.ndarray) -> np.ndarray:
     """Zhao's local correlation (sigma_XF + C) / (sqrt(|sigma_X^2 sigma_F^2|) + C) of the
-    masked map X (zero outside ``mask``) with F, inside ``mask`` (0 elsewhere); 11 x 11
-    Gaussian window, ``filter2 'same'`` (zero padding), E[xy] - E[x]E[y] moments."""
+    masked map X (zero outside ``mask``) with F (window mean ``mu_f``, variance
+    ``var_f``), inside ``mask``, 0 elsewhere; 11 x 11 Gaussian window, ``filter2 'same'``
+    (zero padding), E[xy] - E[x]E[y] moments."""
     x = np.where(mask, x, 0.0)
-    mu_x, mu_f = filter2_same(x, taps), filter2_same(f, taps)
+    mu_x = filter2_same(x, taps)
     var_x = filter2_same(x * x, taps) - mu_x * mu_x
-    var_f = filter2_same(f * f, taps) - mu_f * mu_f
     cov = filter2_same(x * f, taps) - mu_x * mu_f
     corr = (cov + CORRELATION_C) / (np.sqrt(np.abs(var_x * var_f)) + CORRELATION_C)
     return np.where(mask, corr, 0.0)
@@ -296,7 +315,9 @@ def zhao_phase_congruency(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.nda
     for field in ("pc", "M", "m"):
         ya, yb, yf = getattr(pa, field), getattr(pb, field), getattr(pf, field)
         sources = (ya, yb, np.where(first, ya, yb))
-        best = np.maximum.reduce([_masked_correlation(y, yf, mask, taps)
+        mu_f = filter2_same(yf, taps)
+        var_f = filter2_same(yf * yf, taps) - mu_f * mu_f
+        best = np.maximum.reduce([_masked_correlation(y, mask, yf, mu_f, var_f, taps)
                                   for y, mask in zip(sources, masks)])
         with np.errstate(invalid="ignore", divide="ignore"):
             result = result * (best.sum(axis=(1, 2)) / count)
