@@ -63,7 +63,7 @@ def fuse_lowpass(lowpass: np.ndarray) -> np.ndarray:
     return np.where(activity[0] >= activity[1], lowpass[0], lowpass[1])
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def otsu_level(magnitude: np.ndarray) -> float:
     """Otsu threshold of a 2-D array of values >= 0 as MATLAB/Octave ``graythresh``
     computes it: values to 8 bits as ``im2uint8`` (clip at 1, x 255, round half away),
@@ -105,7 +105,7 @@ def otsu_level(magnitude: np.ndarray) -> float:
     return (positions / ties - 2) / 255
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def pcnn_parameters(magnitude: np.ndarray) -> tuple[float, float, float, float]:
     """PA-PCNN parameters ``(alpha_f, lambda, V_E, alpha_E)`` of a subband's ``|C|``
     (the paper's adaptive rules as the authors' code evaluates them; ``lambda`` is the
@@ -132,7 +132,7 @@ def pcnn_parameters(magnitude: np.ndarray) -> tuple[float, float, float, float]:
     return alpha_f, lam, v_e, alpha_e
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def firing_times(magnitude: np.ndarray, alpha_f: float, lam: float, v_e: float,
                  alpha_e: float, iterations: int) -> np.ndarray:
     """Firing counts of the simplified PCNN fed by ``magnitude`` (the paper's PA-PCNN):
