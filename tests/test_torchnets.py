@@ -10,19 +10,19 @@ import pytest
 import torch
 
 from mmif_bench import create_method
-from mmif_bench.methods import almfnet, macan, matr, mcafusion, mufusion
+from mmif_bench.methods import almfnet, gesenet, macan, matr, mcafusion, mufusion
 from mmif_bench.methods.torchnet import studio_luma_uint8
 from mmif_bench.weights import MissingWeightsError
 
 NETWORKS = {"almfnet": almfnet.ALMFNet, "matr": matr.MATRNet, "mufusion": mufusion.TwoFusionNet,
             "mcafusion": lambda: mcafusion.DataParallelLayout(mcafusion.MCAFusionNet()),
-            "macan": macan.MACANNet}
+            "macan": macan.MACANNet, "gesenet": gesenet.GeSeNetNet}
 PLUGINS = {"almfnet": almfnet.ALMFnetFusion, "matr": matr.MATRFusion,
            "mufusion": mufusion.MUFusionFusion, "mcafusion": mcafusion.MCAFusion,
-           "macan": macan.MACAN}
+           "macan": macan.MACAN, "gesenet": gesenet.GeSeNet}
 # an odd shape for the fully convolutional nets, >= 128 for MUFusion's patches
 SHAPES = {"almfnet": (37, 53), "matr": (40, 56), "mufusion": (128, 132), "mcafusion": (37, 53),
-          "macan": (37, 53)}
+          "macan": (37, 53), "gesenet": (38, 54)}
 STUDIO_RANGE = ("mcafusion",)  # read PET/SPECT as studio-range luma, CT as full range
 
 
@@ -124,6 +124,28 @@ def test_macan_saves_with_a_per_image_stretch_and_truncation():
     fused = torch.tensor([[[0.2, 0.4], [0.5, 1.3]], [[0.1, 0.1001], [0.2, -0.1]]])
     np.testing.assert_array_equal(macan.stretch_and_truncate(fused),
                                   [[[0, 63], [95, 255]], [[127, 127], [255, 0]]])
+
+
+def test_gesenet_draws_its_noise_as_torch_rand_like_after_manual_seed():
+    torch.manual_seed(7)
+    channels_last = torch.empty(1, 2, 5, 6).to(memory_format=torch.channels_last)
+    expected = [torch.rand_like(channels_last), torch.rand_like(torch.empty(1, 32, 4, 2))]
+    generator = torch.Generator().manual_seed(7)
+    drawn = [gesenet.draw_uniform((1, 2, 5, 6), generator, channels_last=True),
+             gesenet.draw_uniform((1, 32, 4, 2), generator)]
+    for got, want in zip(drawn, expected):
+        torch.testing.assert_close(got, want, rtol=0, atol=0)
+
+
+def test_gesenet_seed_option_and_even_sizes(tmp_path):
+    weights = random_weights(tmp_path, "gesenet")
+    a, b = sources((16, 20)), sources((16, 20), seed=1)
+    first, again, other = (create_method("gesenet", weights=weights, seed=seed).fuse(a[0], b[0])
+                           for seed in (0, 0, 1))
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+    with pytest.raises(ValueError, match="must be even"):
+        create_method("gesenet", weights=weights).fuse(a[0, :15], b[0, :15])
 
 
 def test_mufusion_patches_are_the_authors_grid():
