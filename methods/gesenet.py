@@ -165,10 +165,9 @@ class GeSeNetNet(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        for branch in ("vis", "inf"):
-            setattr(self, f"{branch}_conv", Conv(1, 16, 3, 0.2))
-            setattr(self, f"{branch}_eem", EdgeDenseBlock(16, FEATURES))
-            setattr(self, f"{branch}_rmm", RegionMask())
+        self.vis_conv, self.inf_conv = Conv(1, 16, 3, 0.2), Conv(1, 16, 3, 0.2)
+        self.vis_eem, self.inf_eem = EdgeDenseBlock(16, FEATURES), EdgeDenseBlock(16, FEATURES)
+        self.vis_rmm, self.inf_rmm = RegionMask(), RegionMask()
         self.sft = GlobalRefinement()
         self.decoder2 = Conv(3 * FEATURES, FEATURES, 3, 0.2)
         self.decoder1 = Decoder()
@@ -247,7 +246,8 @@ class GeSeNet(PublishedNetwork):
     ----------
     J. Li, J. Liu, S. Zhou, Q. Zhang and N. K. Kasabov, "GeSeNet: A general semantic-guided
     network with couple mask ensemble for medical image fusion", IEEE Transactions on
-    Neural Networks and Learning Systems, 2023, doi:10.1109/TNNLS.2023.3293274.
+    Neural Networks and Learning Systems 35(11), 16248-16261, 2024 (online 2023),
+    doi:10.1109/TNNLS.2023.3293274.
     """
 
     name = "gesenet"
@@ -261,9 +261,13 @@ class GeSeNet(PublishedNetwork):
     }
     bibtex: ClassVar[str] = """@article{li2023gesenet,
   author  = {Li, Jiawei and Liu, Jinyuan and Zhou, Shihua and Zhang, Qiang and Kasabov, Nikola K.},
-  title   = {{GeSeNet}: A General Semantic-Guided Network With Couple Mask Ensemble for Medical Image Fusion},
+  title   = {{GeSeNet}: A General Semantic-Guided Network With Couple Mask Ensemble for
+             Medical Image Fusion},
   journal = {IEEE Transactions on Neural Networks and Learning Systems},
-  year    = {2023},
+  volume  = {35},
+  number  = {11},
+  pages   = {16248--16261},
+  year    = {2024},
   doi     = {10.1109/TNNLS.2023.3293274}
 }"""
 
@@ -279,7 +283,7 @@ class GeSeNet(PublishedNetwork):
                           draw_uniform((1, FEATURES, MASK_LAYERS, 2), generator),
                           draw_uniform((1, 2, height, width), generator),
                           draw_uniform((1, FEATURES, MASK_LAYERS, 2), generator)])
-        stacked = [torch.cat(column).to(self.device) for column in zip(*draws)]
+        stacked = [torch.cat(column).to(self.device) for column in zip(*draws, strict=True)]
         return GumbelNoise(*stacked[:2]), GumbelNoise(*stacked[2:])
 
     def forward_pairs(self, a: np.ndarray, b: np.ndarray,

@@ -34,6 +34,17 @@ class Basic3x3(nn.Module):
         return F.relu(self.bn1(self.conv1(x)))
 
 
+class Basic1x1(nn.Module):
+    """1 x 1 conv (bias), tanh."""
+
+    def __init__(self, c_in: int, c_out: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(c_in, c_out, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.conv1(x))
+
+
 class DenseLayer(nn.Module):
     """3 x 3 conv, batch norm, ReLU; the output concatenated to the input."""
 
@@ -89,8 +100,7 @@ class MCAFusionNet(nn.Module):
         self.conv = Basic3x3(3 * CHANNELS, 3 * CHANNELS)  # in the file, never used
         self.Rconv = ResidualDenseBlock()
         self.basicLayer = BasicLayer()
-        self.convolutional_out = nn.Module()
-        self.convolutional_out.conv1 = nn.Conv2d(3 * CHANNELS, 1, 1)
+        self.convolutional_out = Basic1x1(3 * CHANNELS, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # R(R(c0)) is R applied to scale 1's input: each chain is computed once (the
@@ -100,7 +110,7 @@ class MCAFusionNet(nn.Module):
         for _ in range(SCALES):
             scale = self.Rconv(scale)
             outs.append(self.basicLayer(scale))
-        return torch.tanh(self.convolutional_out.conv1(outs[0] + outs[1] + outs[2]))
+        return self.convolutional_out(outs[0] + outs[1] + outs[2])
 
 
 class DataParallelLayout(nn.Module):

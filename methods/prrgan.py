@@ -98,6 +98,17 @@ class EnergyNetwork(nn.Module):
         return self.conv2(self.doubleatt(self.MSB(F.relu(self.bn1(self.conv1(x))))))
 
 
+class Block(nn.Module):
+    """The authors' ``Block``: the energy network as its ``layer1``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.layer1 = EnergyNetwork()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layer1(x)
+
+
 class PRRGANGenerator(nn.Module):
     """PRRGAN's two-modality generator, keys as in ``checkpoint-120.pth`` (``model``).
 
@@ -108,12 +119,11 @@ class PRRGANGenerator(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        self.layer = nn.Module()
-        self.layer.layer1 = EnergyNetwork()
+        self.layer = Block()
 
     def forward(self, first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
-        energy1 = self.layer.layer1(first) ** 2
-        energy2 = self.layer.layer1(second) ** 2
+        energy1 = self.layer(first) ** 2
+        energy2 = self.layer(second) ** 2
         total = energy1 + energy2
         return energy1 / total * first + energy2 / total * second
 
@@ -177,7 +187,8 @@ class PRRGAN(PublishedNetwork):
     }
     bibtex: ClassVar[str] = """@article{huang2024prrgan,
   author  = {Huang, Jingxue and Li, Xiaosong and Tan, Haishu and Cheng, Xiaoqi},
-  title   = {Generative Adversarial Network for Trimodal Medical Image Fusion Using Primitive Relationship Reasoning},
+  title   = {Generative Adversarial Network for Trimodal Medical Image Fusion Using
+             Primitive Relationship Reasoning},
   journal = {IEEE Journal of Biomedical and Health Informatics},
   year    = {2024},
   doi     = {10.1109/JBHI.2024.3426664}

@@ -137,7 +137,7 @@ def test_gesenet_draws_its_noise_as_torch_rand_like_after_manual_seed():
     generator = torch.Generator().manual_seed(7)
     drawn = [gesenet.draw_uniform((1, 2, 5, 6), generator, channels_last=True),
              gesenet.draw_uniform((1, 32, 4, 2), generator)]
-    for got, want in zip(drawn, expected):
+    for got, want in zip(drawn, expected, strict=True):
         torch.testing.assert_close(got, want, rtol=0, atol=0)
 
 
