@@ -10,13 +10,18 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from mmif_bench.config import WEIGHTS_ENV
 from mmif_bench.method import Option
+from mmif_bench.weights import WEIGHTS_ENV, WeightFile
 
 from .fusion_blocks import Conv, EdgeDenseBlock
 from .torchnet import DEVICE_OPTION, PublishedNetwork
 
-WEIGHTS_FILE = "GeSeNet.pth"
+WEIGHTS = WeightFile(
+    "GeSeNet.pth", repository="lok-18/GeSeNet",
+    commit="89f7fe97480ab9a115e8f7853e50853a6d4089db", path="model/GeSeNet.pth", size=991703,
+    sha256="3ecbeb6321d190a088a96adac244fcb384506cbfaf31880f08462d2aba518909",
+    git_blob="296a3bee57d0a96cf84d6f7887d70667b6ac2b44",
+    licence="MIT (the repository's; silent on the weights)")
 FEATURES = 32
 MASK_LAYERS = 4
 # the authors' RGB2YCrCb and YCrCb2RGB (float32; not OpenCV's constants)
@@ -252,9 +257,9 @@ class GeSeNet(PublishedNetwork):
 
     name = "gesenet"
     colour_input = True
-    weight_files = {"weights": WEIGHTS_FILE}
+    weight_files = {"weights": WEIGHTS}
     options = {
-        "weights": Option("", f"GeSeNet.pth; default ${WEIGHTS_ENV}/{WEIGHTS_FILE}", "path"),
+        "weights": Option("", f"GeSeNet.pth; default ${WEIGHTS_ENV}/{WEIGHTS.name}", "path"),
         "device": DEVICE_OPTION,
         "seed": Option(0, "seed of the Gumbel noise the published (training-mode) model "
                           "draws, set before each pair", "int"),

@@ -9,13 +9,19 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from mmif_bench.config import WEIGHTS_ENV
 from mmif_bench.method import Option
+from mmif_bench.weights import WEIGHTS_ENV, WeightFile
 
 from .fusion_blocks import AttentionResidualBlock, DCTChannelAttention
 from .torchnet import DEVICE_OPTION, PublishedNetwork, luma_uint8
 
-WEIGHTS_FILE = "MACAN-test_checkpoint.pth"
+WEIGHTS = WeightFile(
+    "MACAN-test_checkpoint.pth", repository="JasonWong30/MACAN",
+    commit="9dcfc6c46a2e988300f95e1eed7285829faa0d0b",
+    path="test_checkpoint/test_checkpoint.pth", size=4036689,
+    sha256="d22763d0fe03b8d53418b6b387a68af95c426bfb1cc108e2ae7632392fcba3ba",
+    git_blob="25a483d59c47916860c7e246c8fe9a236dc63508",
+    licence="none stated: research use, do not redistribute")
 CHANNELS = 32
 HEADS = 2
 WINDOW = (2, 4)  # rows x columns of the first half's windows; the second half's are 4 x 2
@@ -414,9 +420,9 @@ class MACAN(PublishedNetwork):
 
     name = "macan"
     colour_input = True
-    weight_files = {"weights": WEIGHTS_FILE}
+    weight_files = {"weights": WEIGHTS}
     options = {
-        "weights": Option("", f"test_checkpoint.pth; default ${WEIGHTS_ENV}/{WEIGHTS_FILE}",
+        "weights": Option("", f"test_checkpoint.pth; default ${WEIGHTS_ENV}/{WEIGHTS.name}",
                           "path"),
         "device": DEVICE_OPTION,
         "swap_red_blue": Option(True, "functional luma 0.299 B + 0.587 G + 0.114 R as the "

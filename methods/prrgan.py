@@ -9,12 +9,18 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from mmif_bench.config import WEIGHTS_ENV
 from mmif_bench.method import Option
+from mmif_bench.weights import WEIGHTS_ENV, WeightFile
 
 from .torchnet import DEVICE_OPTION, PublishedNetwork, luma_uint8, studio_luma_uint8
 
-WEIGHTS_FILE = "PRRGAN-checkpoint-120.pth"
+WEIGHTS = WeightFile(
+    "PRRGAN-checkpoint-120.pth", repository="JasonWong30/PRRGAN",
+    commit="80be162dc3df2e6e4e2e81fe80fd6331577a2f1e",
+    path="output_dir/checkpoint-120.pth", size=65455,
+    sha256="7a2fe4c1ea5139d35e96f45be01c7c5de3f4575f43d4b95c35ef7bc9ea9ced01",
+    git_blob="073d5c9479722010350914c97c0edc2dd3507265",
+    licence="none stated: research use, do not redistribute")
 FEATURES = 8
 FUNCTIONAL = ("PET", "SPECT")  # read as studio-range luma, as the authors' Y_color
 
@@ -179,9 +185,9 @@ class PRRGAN(PublishedNetwork):
 
     name = "prrgan"
     state_key = "model"
-    weight_files = {"weights": WEIGHTS_FILE}
+    weight_files = {"weights": WEIGHTS}
     options = {
-        "weights": Option("", f"checkpoint-120.pth; default ${WEIGHTS_ENV}/{WEIGHTS_FILE}",
+        "weights": Option("", f"checkpoint-120.pth; default ${WEIGHTS_ENV}/{WEIGHTS.name}",
                           "path"),
         "device": DEVICE_OPTION,
     }
