@@ -16,31 +16,63 @@ from __future__ import annotations
 import numpy as np
 
 from .filters import sobel
+from .jit import kernel
 
 # Liu's metricXydeas: Q = 1 / (1 + e^(k_g (G - s_g))) * 1 / (1 + e^(k_a (A - s_a)))
 XYDEAS_STRENGTH = (-10.0, 0.5)     # k_g, s_g
 XYDEAS_ORIENTATION = (-20.0, 0.75)  # k_a, s_a
 XYDEAS_GUARD = 1e-5                 # added where a gradient (or sx) is exactly 0
+HALF_PI = np.pi / 2.0
 WAVELET_LEVEL_WEIGHTS = (2.0 / 3.0, 1.0 / 3.0)
 WAVELET_MIN_SIZE = 4  # two Haar levels (matlabPyrTools' maxPyrHt)
 DIAGONAL_WEIGHT = np.sqrt(2.0) / 2.0
 
 
-def _guarded(x: np.ndarray) -> np.ndarray:
-    """``x + 1e-5 (x == 0)``: Liu's guard against division by zero."""
-    return x + XYDEAS_GUARD * (x == 0)
+@kernel
+def _gradient_features(sx: np.ndarray, sy: np.ndarray, strength: np.ndarray,
+                       slope: np.ndarray) -> None:
+    """Sobel strength ``sqrt(sx^2 + sy^2)`` and slope ``sy / sx`` with sx := 1e-5 where
+    it is exactly 0 (flattened planes)."""
+    for p in range(sx.shape[0]):
+        x, y = sx[p], sy[p]
+        strength[p] = np.sqrt(x * x + y * y)
+        slope[p] = y / (x + (XYDEAS_GUARD if x == 0.0 else 0.0))
 
 
-def _gradient_features(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sobel strength and ``atan(sy / sx)`` with sx := 1e-5 where it is 0 (``filter2``
-    correlation, zero padding)."""
-    sx, sy = sobel(x, "constant")
-    return np.sqrt(sx * sx + sy * sy), np.arctan(sy / _guarded(sx))
+@kernel
+def _xydeas_exponents(g: np.ndarray, angle: np.ndarray, weights: np.ndarray,
+                      out: np.ndarray) -> None:
+    """Per pixel, the exponents of the strength and orientation sigmoids of Q_AF and
+    Q_BF (rows of ``out``) and the guarded weights g_A, g_B, from the strengths and
+    angles of A, B, F (rows of g and angle): Liu's statements in order, the guarded g_F
+    of the A pass reused in the B pass."""
+    for p in range(g.shape[1]):
+        g_f, a_f = g[2, p], angle[2, p]
+        for k in range(2):
+            g_x = g[k, p]
+            larger = g_x > g_f
+            g_x += XYDEAS_GUARD if g_x == 0.0 else 0.0
+            down = g_f / g_x
+            g_f += XYDEAS_GUARD if g_f == 0.0 else 0.0
+            ratio = down if larger else g_x / g_f
+            orientation = abs(abs(angle[k, p] - a_f) - HALF_PI) * 2.0 / np.pi
+            out[2 * k, p] = XYDEAS_STRENGTH[0] * (ratio - XYDEAS_STRENGTH[1])
+            out[2 * k + 1, p] = XYDEAS_ORIENTATION[0] * (orientation - XYDEAS_ORIENTATION[1])
+            weights[k, p] = g_x
 
 
-def _sigmoid(x: np.ndarray, slope_offset: tuple[float, float]) -> np.ndarray:
-    slope, offset = slope_offset
-    return 1.0 / (1.0 + np.exp(slope * (x - offset)))
+@kernel
+def _xydeas_mean(powers: np.ndarray, weights: np.ndarray) -> float:
+    """Mean over pixels of ``(Q_AF w_A + Q_BF w_B) / (w_A + w_B)`` with
+    ``Q_XF = 1 / (1 + e^s) * (1 / (1 + e^o))`` from the exponentials of
+    :func:`_xydeas_exponents`."""
+    total = 0.0
+    for p in range(powers.shape[1]):
+        q_a = 1.0 / (1.0 + powers[0, p]) * (1.0 / (1.0 + powers[1, p]))
+        q_b = 1.0 / (1.0 + powers[2, p]) * (1.0 / (1.0 + powers[3, p]))
+        w_a, w_b = weights[0, p], weights[1, p]
+        total += (q_a * w_a + q_b * w_b) / (w_a + w_b)
+    return total / powers.shape[1]
 
 
 def gradient_preservation(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
@@ -73,20 +105,19 @@ def gradient_preservation(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.nda
     .. [1] C. S. Xydeas, V. Petrovic, "Objective pixel-level image fusion performance
        measure", Proc. SPIE 4051, 89-98, 2000.
     """
-    g_f, a_f = _gradient_features(F)
-    weighted, weights = np.zeros(F.shape), np.zeros(F.shape)
-    for source in (A, B):
-        g_x, a_x = _gradient_features(source)
-        larger = g_x > g_f
-        g_x = _guarded(g_x)
-        down = g_f / g_x
-        g_f = _guarded(g_f)
-        strength = np.where(larger, down, g_x / g_f)
-        orientation = np.abs(np.abs(a_x - a_f) - np.pi / 2.0) * 2.0 / np.pi
-        q = _sigmoid(strength, XYDEAS_STRENGTH) * _sigmoid(orientation, XYDEAS_ORIENTATION)
-        weighted += q * g_x
-        weights += g_x
-    return (weighted / weights).mean(axis=(1, 2))
+    pixels = F.shape[1] * F.shape[2]
+    g, angle = np.empty((2, 3, pixels))
+    weights, powers = np.empty((2, pixels)), np.empty((4, pixels))
+    value = np.empty(len(F))
+    for i in range(len(F)):
+        for k, x in enumerate((A, B, F)):
+            sx, sy = sobel(x[i:i + 1], "constant")
+            _gradient_features(sx.ravel(), sy.ravel(), g[k], angle[k])
+        np.arctan(angle, out=angle)
+        _xydeas_exponents(g, angle, weights, powers)
+        np.exp(powers, out=powers)
+        value[i] = _xydeas_mean(powers, weights)
+    return value
 
 
 def _haar_level(x: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:

@@ -2,7 +2,7 @@
 TE, Nava's Q_TE and Wang's Q_NCIE, on joint histograms of ``normalize1``-stretched images.
 
 Every measure first stretches each image on its own to the integers 0..255
-(:func:`metrics.matlab.normalize_minmax_round`, Liu's ``normalize1``) and builds
+(Liu's ``normalize1``, :func:`stretched_levels`) and builds
 256 x 256 joint histograms indexed [first image value, second image value], normalised
 to sum 1, as Liu's ``mutual_info.m``, ``tsallis.m`` and ``NCC.m`` do (MEFB copies them).
 A constant non-zero image has no stretch (0/0; the reference stops with an index error):
@@ -17,69 +17,99 @@ References
 """
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 
-from .matlab import normalize_minmax_round
+from .jit import kernel
 
 LEVELS = 256
 CVEJIC_Q = 1.85    # Cvejic's Tsallis order (TE)
 NAVA_Q = 0.43137   # Nava's Tsallis order (Q_TE)
 
 
-class JointHistogram(NamedTuple):
-    """Joint probabilities of two level maps (N x 256 x 256, [first, second]) and their
-    marginals (N x 256): ``first`` over the rows, ``second`` over the columns."""
-
-    joint: np.ndarray
-    first: np.ndarray
-    second: np.ndarray
+@kernel
+def _stretch(x: np.ndarray, codes: np.ndarray) -> bool:
+    """``normalize1`` of one flattened image into integer codes 0..255: min-max to
+    [0, 1], times 255, rounded half away from zero (the order of operations of
+    :func:`metrics.matlab.normalize_minmax_round`); an all-zero image stays 0. False
+    (codes undefined) for a constant non-zero image."""
+    lo, hi = x.min(), x.max()
+    if lo == 0.0 and hi == 0.0:
+        codes[:] = 0
+        return True
+    if hi == lo:
+        return False
+    span = hi - lo
+    for p in range(x.shape[0]):
+        value = (x[p] - lo) / span * 255.0
+        whole = np.floor(value)
+        codes[p] = int(whole) + (1 if value - whole >= 0.5 else 0)
+    return True
 
 
 def stretched_levels(*stacks: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
-    """``normalize1`` of each stack as integer codes 0..255 (N x H*W) and a mask of the
-    images (N) that some stack leaves without a stretch (constant non-zero: NaN)."""
-    levels, undefined = [], np.zeros(len(stacks[0]), dtype=bool)
+    """``normalize1`` of each N x H x W stack as integer codes 0..255 (N x H*W) and a
+    mask of the images (N) that some stack leaves without a stretch (constant
+    non-zero: 0/0 in the reference)."""
+    n = len(stacks[0])
+    levels, undefined = [], np.zeros(n, dtype=bool)
     for stack in stacks:
-        stretched = normalize_minmax_round(stack).reshape(len(stack), -1)
-        bad = np.isnan(stretched).any(axis=1)
-        undefined |= bad
-        levels.append(np.where(bad[:, None], 0.0, stretched).astype(np.intp))
+        flat = np.ascontiguousarray(stack, dtype=np.float64).reshape(n, -1)
+        codes = np.zeros(flat.shape, dtype=np.int32)
+        for i in range(n):
+            undefined[i] |= not _stretch(flat[i], codes[i])
+        levels.append(codes)
     return levels, undefined
 
 
-def joint_histogram(first: np.ndarray, second: np.ndarray) -> JointHistogram:
-    """Normalised 256 x 256 joint histograms of two N x P stacks of codes 0..255."""
-    n, pixels = first.shape
-    codes = first * LEVELS + second + (np.arange(n) * LEVELS * LEVELS)[:, None]
-    counts = np.bincount(codes.ravel(), minlength=n * LEVELS * LEVELS)
-    joint = counts.reshape(n, LEVELS, LEVELS) / pixels
-    return JointHistogram(joint, joint.sum(axis=2), joint.sum(axis=1))
+@kernel
+def _joint_statistics(first: np.ndarray, second: np.ndarray, q: float,
+                      table: np.ndarray, out: np.ndarray) -> None:
+    """From the 256 x 256 joint histogram h of two code maps ([first, second], counts
+    over the pixel count): ``out`` = H(first), H(second), H(first, second) in bits and,
+    for q > 0, the Tsallis sum ``S = sum h(i,j)^q / d(i,j)^(q-1)`` over the cells with
+    h > 0 and ``d(i,j) = p_second(i) p_first(j)`` != 0 (Liu's ``tsallis``: ``sum(h)``,
+    the column marginal, serves as the first image's)."""
+    pixels = first.shape[0]
+    table[:] = 0
+    for p in range(pixels):
+        table[first[p], second[p]] += 1
+    p_first, p_second = np.zeros(LEVELS), np.zeros(LEVELS)
+    joint_entropy = 0.0
+    for i in range(LEVELS):
+        for j in range(LEVELS):
+            if table[i, j]:
+                h = table[i, j] / pixels
+                p_first[i] += h
+                p_second[j] += h
+                joint_entropy -= h * np.log2(h)
+    out[0], out[1], out[2], out[3] = 0.0, 0.0, joint_entropy, 0.0
+    for k in range(LEVELS):
+        if p_first[k] > 0.0:
+            out[0] -= p_first[k] * np.log2(p_first[k])
+        if p_second[k] > 0.0:
+            out[1] -= p_second[k] * np.log2(p_second[k])
+    if q > 0.0:
+        for i in range(LEVELS):
+            for j in range(LEVELS):
+                d = p_second[i] * p_first[j]
+                if table[i, j] and d != 0.0:
+                    out[3] += (table[i, j] / pixels) ** q / d ** (q - 1.0)
 
 
-def _entropy_bits(p: np.ndarray) -> np.ndarray:
-    """``-sum(p log2 p)`` over the last axes after the first, 0 log 0 = 0."""
-    flat = p.reshape(len(p), -1)
-    return 0.0 - np.sum(flat * np.log2(np.where(flat > 0, flat, 1.0)), axis=1)
+def joint_statistics(first: np.ndarray, second: np.ndarray, q: float = 0.0) -> np.ndarray:
+    """Per image (N x 4): H(first), H(second), H(first, second) in bits and, for q > 0,
+    the Tsallis sum of Liu's ``tsallis`` (:func:`_joint_statistics`), from N x P code
+    maps of :func:`stretched_levels`."""
+    out = np.empty((len(first), 4))
+    table = np.empty((LEVELS, LEVELS), dtype=np.int64)
+    for i in range(len(first)):
+        _joint_statistics(first[i], second[i], q, table, out[i])
+    return out
 
 
-def _entropies(h: JointHistogram) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """H(first), H(second), H(first, second) in bits."""
-    return _entropy_bits(h.first), _entropy_bits(h.second), _entropy_bits(h.joint)
-
-
-def tsallis_information(h: JointHistogram, q: float) -> np.ndarray:
-    """Liu's ``tsallis``: ``(1 - S) / (1 - q)``, ``S = sum h(i,j)^q / d(i,j)^(q-1)`` over
-    the cells with ``d != 0``, where **as coded** ``d(i,j) = p_second(i) p_first(j)``
-    (``sum(h)`` is the column marginal, used as the first image's). Only occupied cells
-    contribute (0^q = 0 for q > 0)."""
-    owner, i, j = np.nonzero(h.joint)
-    d = h.second[owner, i] * h.first[owner, j]
-    used = d != 0
-    cells = h.joint[owner, i, j][used] ** q / d[used] ** (q - 1.0)
-    total = np.bincount(owner[used], weights=cells, minlength=len(h.joint))
-    return (1.0 - total) / (1.0 - q)
+def _tsallis(statistics: np.ndarray, q: float) -> np.ndarray:
+    """``T_q = (1 - S) / (1 - q)`` from :func:`joint_statistics`."""
+    return (1.0 - statistics[:, 3]) / (1.0 - q)
 
 
 def _with_undefined(values: np.ndarray, undefined: np.ndarray) -> np.ndarray:
@@ -113,7 +143,7 @@ def normalized_mutual_information(F: np.ndarray, A: np.ndarray, B: np.ndarray) -
     (a, b, f), undefined = stretched_levels(A, B, F)
     value = np.zeros(len(F))
     for source in (a, b):
-        h_x, h_f, h_xf = _entropies(joint_histogram(source, f))
+        h_x, h_f, h_xf, _ = joint_statistics(source, f).T
         value += (h_x + h_f - h_xf) / (h_f + h_x)
     return _with_undefined(2.0 * value, undefined)
 
@@ -126,7 +156,7 @@ def tsallis_entropy_cvejic(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.nd
     joint histogram h of the ``normalize1``-stretched X (rows) and F (columns), where
     **as coded** ``d(i,j) = p_F(i) p_X(j)`` (the reference's swapped marginals; the
     paper divides by ``p_X(i) p_F(j)``, which gives far smaller values on sparse
-    histograms) and cells with ``d = 0`` are skipped (:func:`tsallis_information`).
+    histograms) and cells with ``d = 0`` are skipped (:func:`joint_statistics`).
     MEFB's ``metricsTE`` and Liu's ``metricMI(A, B, F, 2)`` (bitwise the same code).
 
     Parameters
@@ -146,8 +176,8 @@ def tsallis_entropy_cvejic(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.nd
        mutual information and Tsallis entropy", Electronics Letters 42(11), 626-627, 2006.
     """
     (a, b, f), undefined = stretched_levels(A, B, F)
-    value = (tsallis_information(joint_histogram(a, f), CVEJIC_Q)
-             + tsallis_information(joint_histogram(b, f), CVEJIC_Q))
+    value = (_tsallis(joint_statistics(a, f, CVEJIC_Q), CVEJIC_Q)
+             + _tsallis(joint_statistics(b, f, CVEJIC_Q), CVEJIC_Q))
     return _with_undefined(value, undefined)
 
 
@@ -176,11 +206,11 @@ def tsallis_entropy_nava(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndar
        image fusion quality assessments", SPIE Newsroom, 2007.
     """
     (a, b, f), undefined = stretched_levels(A, B, F)
-    sources = joint_histogram(a, b)
-    h_a, h_b, _ = _entropies(sources)
-    numerator = (tsallis_information(joint_histogram(a, f), NAVA_Q)
-                 + tsallis_information(joint_histogram(b, f), NAVA_Q))
-    denominator = h_b ** NAVA_Q + h_a ** NAVA_Q + tsallis_information(sources, NAVA_Q)
+    sources = joint_statistics(a, b, NAVA_Q)
+    h_a, h_b = sources[:, 0], sources[:, 1]
+    numerator = (_tsallis(joint_statistics(a, f, NAVA_Q), NAVA_Q)
+                 + _tsallis(joint_statistics(b, f, NAVA_Q), NAVA_Q))
+    denominator = h_b ** NAVA_Q + h_a ** NAVA_Q + _tsallis(sources, NAVA_Q)
     return _with_undefined(numerator / denominator, undefined)
 
 
@@ -218,7 +248,7 @@ def nonlinear_correlation_information_entropy(F: np.ndarray, A: np.ndarray,
     scale = np.log2(LEVELS)
 
     def ncc(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        h_x, h_y, h_xy = _entropies(joint_histogram(x, y))
+        h_x, h_y, h_xy, _ = joint_statistics(x, y).T
         return h_y / scale + h_x / scale - h_xy / scale
 
     r = np.repeat(np.eye(3)[None], len(F), axis=0)

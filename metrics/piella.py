@@ -21,6 +21,7 @@ import functools
 import numpy as np
 
 from .filters import filter3x3, gaussian_taps, window_means
+from .jit import kernel
 
 WINDOW, SIGMA = 11, 1.5
 C1, C2 = (0.01 * 255.0) ** 2, (0.03 * 255.0) ** 2
@@ -43,72 +44,121 @@ def _octave_window() -> np.ndarray:
     return (window / total).ravel(order="F")
 
 
-def _flat_window_variance(values: np.ndarray) -> np.ndarray:
-    """E[x^2] - E[x]^2 of windows holding the constant ``values``, as the reference's
+@kernel
+def _flat_window_variance(value: float, window: np.ndarray) -> float:
+    """E[x^2] - E[x]^2 of a window holding the constant ``value``, as the reference's
     ``filter2(window, x, 'valid')`` computes it in Octave (``conv2``'s inner kernel: one
-    axpy per window weight, column by column): rounding noise of about 1e-12 at 255,
-    or exactly 0, depending on the value."""
-    mean, square = np.zeros(values.shape), np.zeros(values.shape)
-    squares = values * values
-    for weight in _octave_window():
-        mean += weight * values
-        square += weight * squares
+    axpy per window weight, column by column, from 0): rounding noise of about 1e-11
+    at 255, or exactly 0, depending on the value."""
+    mean, square = 0.0, 0.0
+    for weight in window:
+        mean += weight * value
+        square += weight * (value * value)
     return square - mean * mean
 
 
-def _box_counts(x: np.ndarray, rows: int, columns: int) -> np.ndarray:
-    """Sums of x over every rows x columns window ('valid'), exact for integers."""
-    n, h, w = x.shape
-    table = np.zeros((n, h + 1, w + 1), dtype=np.int64)
-    np.cumsum(np.cumsum(x, axis=1), axis=2, out=table[:, 1:, 1:])
-    return (table[:, rows:, columns:] - table[:, :-rows, columns:]
-            - table[:, rows:, :-columns] + table[:, :-rows, :-columns])
+@kernel
+def _flat_windows(x: np.ndarray, size: int, flat: np.ndarray) -> None:
+    """``flat[r, c]``: whether x is constant over the size x size window at (r, c)
+    ('valid' positions), from runs of equal values along the rows and then down the
+    columns."""
+    height, width = x.shape
+    row_flat = np.zeros((height, width - size + 1), dtype=np.bool_)
+    for r in range(height):
+        run = 1
+        for c in range(width):
+            run = run + 1 if c > 0 and x[r, c] == x[r, c - 1] else 1
+            if run >= size:
+                row_flat[r, c - size + 1] = True
+    for c in range(width - size + 1):
+        run = 0
+        for r in range(height):
+            if row_flat[r, c]:
+                run = run + 1 if run > 0 and x[r, c] == x[r - 1, c] else 1
+            else:
+                run = 0
+            if r >= size - 1:
+                flat[r - size + 1, c] = run >= size
 
 
-def _source_variance(x: np.ndarray, mean: np.ndarray, square: np.ndarray) -> np.ndarray:
-    """Local variance of a source over the 'valid' windows, where the window is constant
-    replaced by the rounding noise the reference computes there
-    (:func:`_flat_window_variance`).
-
-    Where both sources are flat the saliency share is a ratio of that noise (or the 0.5
-    fix where both are exactly 0): with F equal to neither source there, the quality
-    of such a pixel depends on it (on an MRI-PET pair with saturated MRI regions, Q_S
-    moves by 4e-4 relative), so the fast separable filter's own noise would not do."""
-    variance = square - mean * mean
-    steps_right = (x[:, :, 1:] != x[:, :, :-1]).astype(np.int64)
-    steps_down = (x[:, 1:, :] != x[:, :-1, :]).astype(np.int64)
-    flat = ((_box_counts(steps_right, WINDOW, WINDOW - 1) == 0)
-            & (_box_counts(steps_down, WINDOW - 1, WINDOW) == 0))
-    image, row, column = np.nonzero(flat)
-    variance[image, row, column] = _flat_window_variance(x[image, row, column])
-    return variance
+@kernel
+def _source_variances(x: np.ndarray, mean: np.ndarray, square: np.ndarray, flat: np.ndarray,
+                      r: int, window: np.ndarray, memo: np.ndarray, out: np.ndarray) -> None:
+    """Local variances of a source along 'valid' row r: E[x^2] - E[x]^2 from the window
+    means, or where the window is constant the noise the reference computes there
+    (:func:`_flat_window_variance`; ``memo`` keeps the last value and its noise)."""
+    for c in range(out.shape[0]):
+        out[c] = square[c] - mean[c] * mean[c]
+    for c in range(out.shape[0]):
+        if flat[c]:
+            value = x[r, c]
+            if value != memo[0]:
+                memo[0], memo[1] = value, _flat_window_variance(value, window)
+            out[c] = memo[1]
 
 
-def _quality_map(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Piella's local quality ``lambda S(F,A) + (1 - lambda) S(F,B)`` over the 'valid'
-    region and the saliency ``max(s_A^2, s_B^2)`` (N x h x w each), with 0.5 added to
-    both variances where their sum is exactly 0."""
+@kernel
+def _ssim(mu_f: float, var_f: float, mu_x: float, var_x: float, cov: float) -> float:
+    """Wang's SSIM from window moments, in ``ssim_index``'s order of operations."""
+    return ((2.0 * (mu_f * mu_x) + C1) * (2.0 * cov + C2)) / (
+        (mu_f * mu_f + mu_x * mu_x + C1) * (var_f + var_x + C2))
+
+
+@kernel
+def _piella_sums(f: np.ndarray, ff: np.ndarray, y: np.ndarray, yy: np.ndarray, fy: np.ndarray,
+                 sources: tuple, flats: np.ndarray, window: np.ndarray, out: np.ndarray) -> None:
+    """Sums over the 'valid' region of Piella's local quality
+    ``Q = lambda S(F,A) + (1 - lambda) S(F,B)``, of ``c Q`` and of the saliency
+    ``c = max(s_A^2, s_B^2)`` into ``out`` (3), from the window means of one image
+    triple: F, F^2 (h x w), and per source (2 x h x w) X, X^2, FX.
+
+    The saliency share uses the source variances of :func:`_source_variances`, with
+    0.5 added to both where they sum to exactly 0; the SSIM maps use the plain moments
+    (their C2 drowns the rounding noise)."""
+    width = f.shape[1]
+    memos, variances = np.zeros((2, 2)), np.empty((2, width))
+    total, weighted, saliency_total = 0.0, 0.0, 0.0
+    for r in range(f.shape[0]):
+        for k in range(2):
+            _source_variances(sources[k], y[k, r], yy[k, r], flats[k, r], r, window, memos[k],
+                              variances[k])
+        for c in range(width):
+            mu_f, mu_a, mu_b = f[r, c], y[0, r, c], y[1, r, c]
+            var_f = ff[r, c] - mu_f * mu_f
+            ssim_a = _ssim(mu_f, var_f, mu_a, yy[0, r, c] - mu_a * mu_a, fy[0, r, c] - mu_f * mu_a)
+            ssim_b = _ssim(mu_f, var_f, mu_b, yy[1, r, c] - mu_b * mu_b, fy[1, r, c] - mu_f * mu_b)
+            var_a, var_b = variances[0, c], variances[1, c]
+            fix = FLAT_SALIENCY if var_a + var_b == 0.0 else 0.0
+            var_a += fix
+            var_b += fix
+            share = var_a / (var_a + var_b)
+            quality = share * ssim_a + (1.0 - share) * ssim_b
+            saliency = max(var_a, var_b)
+            total += quality
+            weighted += saliency * quality
+            saliency_total += saliency
+    out[0], out[1], out[2] = total, weighted, saliency_total
+
+
+def _piella_totals(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """Per image (N x 3): the sums of Q, c Q and c of :func:`_piella_sums` divided by
+    the number of windows (Q_S, and Q_W's numerator and denominator)."""
     m = window_means(F, (A, B), gaussian_taps(WINDOW, SIGMA))
-    mu_f = m.x[0]
-    var_f = m.xx[0] - mu_f * mu_f
-    ssim, variance = [], []
-    for k, source in enumerate((A, B)):
-        mu_x = m.y[k]
-        var_x = m.yy[k] - mu_x * mu_x
-        cov = m.xy[k] - mu_f * mu_x
-        ssim.append(((2.0 * (mu_f * mu_x) + C1) * (2.0 * cov + C2))
-                    / ((mu_f * mu_f + mu_x * mu_x + C1) * (var_f + var_x + C2)))
-        variance.append(_source_variance(source, mu_x, m.yy[k]))
-    flat = FLAT_SALIENCY * ((variance[0] + variance[1]) == 0)
-    var_a, var_b = variance[0] + flat, variance[1] + flat
-    share = var_a / (var_a + var_b)
-    return share * ssim[0] + (1.0 - share) * ssim[1], np.maximum(var_a, var_b)
+    _, n, h, w = m.x.shape
+    flats = np.empty((2, h, w), dtype=np.bool_)
+    out = np.empty((n, 3))
+    for i in range(n):
+        for k, source in enumerate((A, B)):
+            _flat_windows(source[i], WINDOW, flats[k])
+        _piella_sums(m.x[0, i], m.xx[0, i], m.y[:, i], m.yy[:, i], m.xy[:, i], (A[i], B[i]),
+                     flats, _octave_window(), out[i])
+    return out / (h * w)
 
 
 def _weighted_index(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """``sum(c Q) / sum(c)`` with c the saliency of :func:`_quality_map`."""
-    quality, saliency = _quality_map(F, A, B)
-    return (saliency * quality).sum(axis=(1, 2)) / saliency.sum(axis=(1, 2))
+    """Piella's Q_W: ``sum(c Q) / sum(c)`` of :func:`_piella_sums`."""
+    totals = _piella_totals(F, A, B)
+    return totals[:, 1] / totals[:, 2]
 
 
 def _edge_images(x: np.ndarray) -> np.ndarray:
@@ -143,8 +193,7 @@ def piella_quality(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
     .. [1] G. Piella, H. Heijmans, "A new quality metric for image fusion", Proc. ICIP
        2003, vol. 3, 173-176.
     """
-    quality, _ = _quality_map(F, A, B)
-    return quality.mean(axis=(1, 2))
+    return _piella_totals(F, A, B)[:, 0]
 
 
 def piella_weighted_quality(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
