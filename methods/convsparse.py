@@ -39,7 +39,7 @@ def load_dictionary(path: Path, key: str) -> np.ndarray:
     double): ValueError naming the file when it does not hold them."""
     try:
         filters = scipy.io.loadmat(str(path))[key]
-    except (KeyError, ValueError, OSError) as error:
+    except (KeyError, ValueError, OSError, scipy.io.matlab.MatReadError) as error:
         raise ValueError(f"{path}: not a MATLAB file holding the dictionary {key!r} ({error}); "
                          f"pass the authors' file, e.g. fetched by 'mmif-bench fetch weights'")
     if filters.ndim != 3:
@@ -144,13 +144,13 @@ def _yu_step(x, y, u, difference, relax, threshold):  # pragma: no cover - compi
         yk = ys[k]
         relaxed = a * xk + b * yk
         v = relaxed + us[k]
-        shrunk = v - t if v > t else (v + t if v < -t else zero)
+        shrunk = v - t if v > t else (v + t if v < -t else zero * v)  # NaN stays NaN
         uk = us[k] + relaxed - shrunk
-        dy2 += float(yk - shrunk) ** 2
-        r2 += float(xk - shrunk) ** 2
-        nx2 += float(xk) ** 2
-        ny2 += float(shrunk) ** 2
-        nu2 += float(uk) ** 2
+        dy2 += np.float64(yk - shrunk) ** 2  # float64: squares of tiny float32 iterates
+        r2 += np.float64(xk - shrunk) ** 2  # must not underflow (MATLAB's norm scales)
+        nx2 += np.float64(xk) ** 2
+        ny2 += np.float64(shrunk) ** 2
+        nu2 += np.float64(uk) ** 2
         ys[k] = shrunk
         us[k] = uk
         ds[k] = shrunk - uk
