@@ -241,7 +241,8 @@ class ALMFnetFusion(PublishedNetwork):
     def build_network(self) -> nn.Module:
         return ALMFNet()
 
-    def forward_pairs(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def forward_pairs(self, a: np.ndarray, b: np.ndarray,
+                      modality: str | None = None) -> np.ndarray:
         mri, other = (torch.from_numpy(luma_uint8(x)[:, None]).to(self.device).float() / 255.0
                       for x in (a, b))
         fused = self.net(mri, other)[:, 0] * 255.0

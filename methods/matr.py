@@ -11,7 +11,7 @@ from torch.nn import functional as F
 from mmif_bench.config import WEIGHTS_ENV
 from mmif_bench.method import Option
 
-from .torchnet import DEVICE_OPTION, PublishedNetwork, luma_uint8
+from .torchnet import DEVICE_OPTION, PublishedNetwork, luma_uint8, save_as_uint8
 
 WEIGHTS_FILE = "MATR-model_10.pth"
 CHANNELS = 16  # feature channels, also the transformer's token dimension
@@ -180,15 +180,6 @@ class MATRNet(nn.Module):
         return self.convolutional_out(sum(outs[1:], outs[0]))  # (b1 + b2) + b3, as theirs
 
 
-def save_as_uint8(fused: torch.Tensor, wrap_negatives: bool) -> np.ndarray:
-    """The authors' ``(out * 255).astype(np.uint8)``: truncation toward zero, and values at
-    or below -1 wrap around modulo 256 (-5.3 -> 251), unless ``wrap_negatives`` is off
-    (then they become 0)."""
-    levels = torch.trunc(fused * 255.0).to(torch.int64)
-    levels = levels % 256 if wrap_negatives else levels.clamp(0, 255)
-    return levels.to(torch.uint8).cpu().numpy()
-
-
 class MATRFusion(PublishedNetwork):
     """MATR with the authors' published weights (one model for every pair type).
 
@@ -248,7 +239,8 @@ class MATRFusion(PublishedNetwork):
     def build_network(self) -> nn.Module:
         return MATRNet()
 
-    def forward_pairs(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def forward_pairs(self, a: np.ndarray, b: np.ndarray,
+                      modality: str | None = None) -> np.ndarray:
         sources = np.stack([luma_uint8(b), luma_uint8(a)], axis=1)
         x = torch.from_numpy(sources).to(self.device).float() / 255.0
         fused = self.net(x)[:, 0]

@@ -170,7 +170,8 @@ class MUFusionFusion(PublishedNetwork):
         self.dtype = PRECISIONS[precision]
         return TwoFusionNet().to(self.dtype)
 
-    def forward_pairs(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def forward_pairs(self, a: np.ndarray, b: np.ndarray,
+                      modality: str | None = None) -> np.ndarray:
         count, height, width = a.shape
         if height < PATCH or width < PATCH:
             raise ValueError(f"mufusion: images must be at least {PATCH} x {PATCH} (the "

@@ -64,6 +64,22 @@ def luma_uint8(y: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(np.asarray(y, dtype=np.float64) * 255.0), 0, 255).astype(np.uint8)
 
 
+def studio_luma_uint8(y: np.ndarray) -> np.ndarray:
+    """A [0, 1] full-range BT.601 luma as the 8-bit studio-range (16-235) Y of MATLAB's
+    ``rgb2ycbcr``: round(16 + 219 y), which is round(16 + (65.481 R + 128.553 G + 24.966 B)
+    / 255) of the 8-bit RGB."""
+    return np.rint(16.0 + 219.0 * np.asarray(y, dtype=np.float64)).astype(np.uint8)
+
+
+def save_as_uint8(fused: torch.Tensor, wrap_negatives: bool) -> np.ndarray:
+    """numpy's ``(out * 255).astype(np.uint8)``: truncation toward zero, and values at or
+    below -1/255 wrap around modulo 256 (-5.3 -> 251), unless ``wrap_negatives`` is off
+    (then they become 0)."""
+    levels = torch.trunc(fused * 255.0).to(torch.int64)
+    levels = levels % 256 if wrap_negatives else levels.clamp(0, 255)
+    return levels.to(torch.uint8).cpu().numpy()
+
+
 def min_max_stretch(fused: np.ndarray) -> np.ndarray:
     """``scipy.misc.imsave``'s byte scaling of a float image: (F - min) * 255 / (max -
     min), clipped, + 0.5, truncated to uint8."""
@@ -86,8 +102,10 @@ class PublishedNetwork(Method):
     def build_network(self) -> nn.Module:
         raise NotImplementedError
 
-    def forward_pairs(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Fused N x H x W stack (float32 in [0, 1]) of MRI ``a`` and the other image ``b``."""
+    def forward_pairs(self, a: np.ndarray, b: np.ndarray,
+                      modality: str | None = None) -> np.ndarray:
+        """Fused N x H x W stack (float32 in [0, 1]) of MRI ``a`` and the other image ``b``
+        (of ``modality``, when known)."""
         raise NotImplementedError
 
     def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
@@ -96,5 +114,5 @@ class PublishedNetwork(Method):
     def fuse_batch(self, a: np.ndarray, b: np.ndarray, *,
                    modality: str | None = None) -> np.ndarray:
         with torch.inference_mode():
-            return np.concatenate([self.forward_pairs(a[part], b[part])
+            return np.concatenate([self.forward_pairs(a[part], b[part], modality)
                                    for part in batches(len(a), self.device)])

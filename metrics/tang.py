@@ -19,6 +19,7 @@ import numpy as np
 
 from mmif_bench.metric import Metric
 
+from . import fmi, mef_ssim
 from .edges import fusion_nabf, fusion_qabf
 from .histograms import mutual_information
 from .information import fused_entropy
@@ -109,3 +110,11 @@ CC = _metric("CC", _on_uint8(correlation_coefficient), True, True, "CC_evaluatio
 SCD = _metric("SCD", _on_uint8(sum_correlation_differences), True, True, "analysis_SCD")
 Qabf = _metric("Qabf", _on_uint8(fusion_qabf), True, True, "analysis_Qabf")
 Nabf = _metric("Nabf", tang_nabf, False, True, "analysis_nabf")
+FMI_pixel = _metric("FMI_pixel", _on_uint8(fmi.edge_fmi), True, True, "analysis_fmi, default 'edge'",
+                    min_size=fmi.WINDOW)
+FMI_dct = _metric("FMI_dct", _on_uint8(fmi.dct_fmi), True, True, "analysis_fmi(.., 'dct')",
+                  min_size=fmi.WINDOW)
+FMI_w = _metric("FMI_w", _on_uint8(fmi.wavelet_fmi), True, True, "analysis_fmi(.., 'wavelet')",
+                min_size=fmi.WINDOW)
+MS_SSIM = _metric("MS_SSIM", _on_uint8(mef_ssim.multiscale_mef_ssim), True, True,
+                  "analysis_ms_ssim", min_size=mef_ssim.MIN_SIZE)

@@ -8,11 +8,12 @@ from typing import Any
 
 from . import __version__
 from .fused_folder import parse_fused
-from .registry import get, load_all, load_errors, missing_weights, specs
+from .registry import get, list_profiles, load_all, load_errors, missing_weights, specs
 from .weights import fetch_command
 
 EXIT_USAGE = 2
 EXIT_FETCH = 5
+EXIT_IO = 6
 
 
 def parse_method_options(items: list[str]) -> dict[str, dict[str, Any]]:
@@ -158,8 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--option", "-o", action="append", default=[], metavar="METHOD:KEY=VALUE",
                    help="set a method option, e.g. ifcnn:weights=IFCNN-MAX.pth (repeatable)")
     p.add_argument("--metrics", help="comma-separated metric names (default: the profile's set)")
-    p.add_argument("--profile", default="default", choices=["default", "vifb", "tang"],
-                   help="metric convention profile")
+    p.add_argument("--profile", default="default", choices=list_profiles(),
+                   help="metric convention profile (those the registered metrics declare)")
     p.add_argument("--out", default="results", help="output folder (default: results)")
     p.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--timeout", type=float, help="per-pair time limit in seconds for a method")
@@ -221,6 +222,12 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, KeyError, FileNotFoundError, ImportError, RuntimeError) as error:
         print(f"mmif-bench: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as error:  # a full disk, a folder that cannot be written
+        where = f" {error.filename}" if error.filename else ""
+        print(f"mmif-bench: error: cannot read or write{where}: {error.strerror or error}; "
+              f"free space or choose another --out, then rerun (finished work is kept)",
+              file=sys.stderr)
+        return EXIT_IO
 
 
 if __name__ == "__main__":

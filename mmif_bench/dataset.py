@@ -13,12 +13,13 @@ so that good pairs still run; problems found when loading raise :class:`ImageErr
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .imageio import ImageError, LoadedImage, read_image
+from .imageio import ImageError, LoadedImage, not_regular, read_image
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
 SPLITS = ("train", "test", "all")
@@ -114,6 +115,37 @@ def _split_names(pair_dir: Path, split: str, listing: Listing) -> set[str] | Non
     return {line.strip() for line in split_file.read_text().splitlines() if line.strip()}
 
 
+def _regular_files(folder: Path, listing: Listing) -> set[str]:
+    """Names of the regular files in ``folder`` (hidden ones left out); anything else that
+    is not a folder (a FIFO, a device, a symlink to one, a broken symlink) is a problem,
+    never opened."""
+    names = set()
+    for path in folder.iterdir():
+        if path.name.startswith(".") or path.is_dir():
+            continue
+        reason = not_regular(path)
+        if reason:
+            listing.problems.append(Problem(str(path), f"{reason}; not read: remove it or "
+                                                       f"replace it with the image file"))
+        else:
+            names.add(path.name)
+    return names
+
+
+def _colliding(pair_dir: Path, names: set[str], listing: Listing) -> set[str]:
+    """File names whose stem another file of the pair type shares (``a.png``, ``a.tif``):
+    a pair is keyed by its stem, so all of them are skipped, each named."""
+    by_stem: dict[str, list[str]] = defaultdict(list)
+    for name in names:
+        by_stem[Path(name).stem].append(name)
+    clashes = {stem: sorted(group) for stem, group in by_stem.items() if len(group) > 1}
+    for stem, group in sorted(clashes.items()):
+        listing.problems.append(Problem(str(pair_dir / stem), (
+            f"{' and '.join(group)} share the image name {stem!r} (pairs are named without "
+            f"the extension); all are skipped: rename or remove all but one")))
+    return {name for group in clashes.values() for name in group}
+
+
 class FolderDataset(Dataset):
     """Any folder laid out as described in this module's docstring."""
 
@@ -144,8 +176,7 @@ class FolderDataset(Dataset):
                                    f"after the pair folder's name"))
                 continue
             wanted = _split_names(pair_dir, split, listing)
-            files_a = {p.name for p in dir_a.iterdir() if p.is_file() and not p.name.startswith(".")}
-            files_b = {p.name for p in dir_b.iterdir() if p.is_file() and not p.name.startswith(".")}
+            files_a, files_b = _regular_files(dir_a, listing), _regular_files(dir_b, listing)
             for stray in sorted(n for n in files_a | files_b if Path(n).suffix.lower() not in IMAGE_SUFFIXES):
                 listing.notes.append(f"{pair_dir.name}: ignored non-image file {stray}")
             names = {n for n in files_a | files_b if Path(n).suffix.lower() in IMAGE_SUFFIXES}
@@ -155,6 +186,7 @@ class FolderDataset(Dataset):
                         str(pair_dir / missing), f"listed in {split}.txt but present in neither "
                                                  f"{first}/ nor {second}/; fix the split file"))
                 names &= wanted
+            names -= _colliding(pair_dir, names, listing)
             for file_name in sorted(names):
                 if file_name not in files_a:
                     listing.problems.append(Problem(

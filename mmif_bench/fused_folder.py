@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from .dataset import IMAGE_SUFFIXES, Pair
-from .imageio import ImageError, atomic_write_bytes, encode_png, read_image
+from .imageio import ImageError, atomic_write_bytes, encode_png, not_regular, read_image
+from .names import check_name
 from .results import fused_image_path
 
 LOSSY_SUFFIXES = {".jpg", ".jpeg"}
@@ -52,14 +53,16 @@ def parse_fused(items: list[str]) -> dict[str, Path]:
         name, eq, folder = item.partition("=")
         if not (eq and name.strip() and folder.strip()):
             raise ValueError(f"--fused {item!r} must look like NAME=DIR")
+        name = check_name("--fused", name.strip())
         if name in parsed:
             raise ValueError(f"--fused names {name!r} twice")
-        parsed[name.strip()] = Path(folder.strip()).expanduser()
+        parsed[name] = Path(folder.strip()).expanduser()
     return parsed
 
 
 def check_fused_folder(name: str, root: Path, out: Path, methods: list[str]) -> None:
     """Raise ValueError when ``--fused name=root`` cannot be used with this run."""
+    check_name("--fused", name)
     if name in methods:
         raise ValueError(f"--fused {name}={root}: {name!r} is also a method of the run; "
                          f"give the folder another name")
@@ -74,8 +77,12 @@ def check_fused_folder(name: str, root: Path, out: Path, methods: list[str]) -> 
 
 
 def _content_hash(root: Path, files: list[Path]) -> str:
+    """sha256 over the regular files' names and contents (others are never opened)."""
     digest = hashlib.sha256()
     for relative in files:
+        if not_regular(root / relative):
+            digest.update(f"{relative.as_posix()}\x1f-\x1e".encode())
+            continue
         digest.update(f"{relative.as_posix()}\x1f".encode())
         digest.update(hashlib.sha256((root / relative).read_bytes()).digest())
     return digest.hexdigest()
@@ -136,6 +143,11 @@ def read_fused_folder(folder: FusedFolder, pairs: list[Pair], shapes: dict[str, 
         target = fused_image_path(out, folder.name, pair.pair_type, pair.name)
         if not target.is_file() or target.read_bytes() != png:
             atomic_write_bytes(target, png)
+    irregular = [f"{r.as_posix()} ({reason})" for r in files
+                 if (reason := not_regular(folder.root / r)) and _pair_key(r) not in wanted]
+    if irregular:
+        notes.append(f"{len(irregular)} entries are not regular files and were not read: "
+                     f"{', '.join(irregular[:SHOWN_EXTRAS])}")
     lossy = sum(by_pair[key][0].suffix.lower() in LOSSY_SUFFIXES for key in images)
     if lossy:
         notes.insert(0, f"{lossy} of {len(images)} images are lossy JPEG: their scores include "

@@ -69,6 +69,13 @@ class PreparedPair:
     b: np.ndarray
     cbcr: np.ndarray | None
     modality: str | None = None
+    b_colour: np.ndarray | None = None  # the second image as RGB in [0, 1], if colour
+
+    def inputs(self, method: Any) -> tuple[np.ndarray, np.ndarray]:
+        """The images ``method`` fuses: the lumas, or the colour second image as it is for
+        a method that declares ``colour_input``."""
+        colour = getattr(method, "colour_input", False) and self.b_colour is not None
+        return self.a, self.b_colour if colour else self.b
 
 
 def prepare(a_pixels: np.ndarray, b_pixels: np.ndarray,
@@ -77,7 +84,8 @@ def prepare(a_pixels: np.ndarray, b_pixels: np.ndarray,
     ``modality`` is the second image's (``"CT"``, ``"PET"``, ``"SPECT"``)."""
     a_y, a_cbcr = split_source(a_pixels)
     b_y, b_cbcr = split_source(b_pixels)
-    return PreparedPair(a_y, b_y, b_cbcr if b_cbcr is not None else a_cbcr, modality)
+    b_colour = (b_pixels / np.float32(255.0)).astype(np.float32) if b_pixels.ndim == 3 else None
+    return PreparedPair(a_y, b_y, b_cbcr if b_cbcr is not None else a_cbcr, modality, b_colour)
 
 
 def fused_key(fingerprint: str, input_hash: str) -> str:
@@ -131,7 +139,7 @@ def load_method(task: FuseTask) -> Any:
 
 def _fuse_one(method: Any, prepared: PreparedPair, timeout: float | None) -> np.ndarray:
     with time_limit(timeout):
-        fused = call_fuse(method.fuse, prepared.a, prepared.b, prepared.modality)
+        fused = call_fuse(method.fuse, *prepared.inputs(method), prepared.modality)
     return check_output(fused, prepared.a.shape)
 
 
@@ -142,8 +150,9 @@ def _fuse_group(method: Any, prepared: list[PreparedPair], timeout: float | None
     if batches and len(prepared) > 1:
         try:
             with time_limit(timeout * len(prepared) if timeout else None):
-                batch = call_fuse(method.fuse_batch, np.stack([p.a for p in prepared]),
-                                  np.stack([p.b for p in prepared]), prepared[0].modality)
+                a, b = zip(*(p.inputs(method) for p in prepared))
+                batch = call_fuse(method.fuse_batch, np.stack(a), np.stack(b),
+                                  prepared[0].modality)
             check_output(batch, (len(prepared),) + prepared[0].a.shape)
             return list(batch)
         except Exception:

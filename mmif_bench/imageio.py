@@ -11,6 +11,7 @@ Rules for inputs that are not plain 8-bit gray or RGB (each recorded as a note):
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,47 @@ from PIL import Image, UnidentifiedImageError
 
 class ImageError(ValueError):
     """An input image that cannot be used; the message names the file and the fix."""
+
+
+MAX_PIXELS_ENV = "MMIF_BENCH_MAX_PIXELS"
+DEFAULT_MAX_PIXELS = 4096 * 4096
+"""Images with more pixels are refused before they are decoded: 4096² (16.8 M pixels) is
+16x the largest image of the field's datasets (Harvard: 256², other sets up to 1024²), and
+the fuse+score path's peak at that size stays within a few GB of this 24 GiB machine.
+``$MMIF_BENCH_MAX_PIXELS`` raises or lowers it."""
+
+
+def max_pixels() -> int:
+    """The pixel limit: ``$MMIF_BENCH_MAX_PIXELS`` or :data:`DEFAULT_MAX_PIXELS`."""
+    value = os.environ.get(MAX_PIXELS_ENV, "").strip()
+    if not value:
+        return DEFAULT_MAX_PIXELS
+    try:
+        limit = int(value)
+    except ValueError:
+        limit = 0
+    if limit < 1:
+        raise ValueError(f"${MAX_PIXELS_ENV}={value!r} must be a positive whole number of "
+                         f"pixels (default {DEFAULT_MAX_PIXELS})")
+    return limit
+
+
+def not_regular(path: Path) -> str | None:
+    """Why ``path`` is not a regular file that can be read (a FIFO, a device, a socket, a
+    folder, a broken symlink), or None when it is one. Checked with ``stat``; never opened."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "a broken symbolic link" if path.is_symlink() else "file not found"
+    except OSError as error:
+        return f"cannot be examined ({error.strerror})"
+    if stat.S_ISREG(mode):
+        return None
+    kinds = [(stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"),
+             (stat.S_ISDIR, "a folder")]
+    kind = next((name for test, name in kinds if test(mode)), "not a regular file")
+    return f"{kind}{' (through a symbolic link)' if path.is_symlink() else ''}, not an image file"
 
 
 @dataclass
@@ -67,13 +109,22 @@ def read_image(path: str | Path) -> LoadedImage:
     non-image files.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ImageError(f"{path}: file not found; check the dataset folder")
+    reason = not_regular(path)
+    if reason:
+        raise ImageError(f"{path}: {reason}; check the folder" if reason == "file not found"
+                         else f"{path}: {reason}; not read: replace it with the image file")
     if path.stat().st_size == 0:
         raise ImageError(f"{path}: zero-byte file; replace it with the real image or remove the pair")
     notes: list[str] = []
+    limit = max_pixels()
     try:
         with Image.open(path) as image:
+            width, height = image.size
+            if width * height > limit:
+                raise ImageError(
+                    f"{path}: {width}x{height} is {width * height} pixels, above the limit of "
+                    f"{limit} (checked before decoding); downsample it or raise "
+                    f"${MAX_PIXELS_ENV}")
             image.load()
             mode = image.mode
             if mode == "P":
@@ -89,7 +140,7 @@ def read_image(path: str | Path) -> LoadedImage:
             if mode == "CMYK" or mode == "YCbCr":
                 image = image.convert("RGB")
             array = np.asarray(image)
-    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as error:
         raise ImageError(
             f"{path}: not a readable image ({error}); replace it or remove the pair"
         ) from None

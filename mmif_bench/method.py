@@ -65,6 +65,10 @@ class Method:
     deterministic: ClassVar[bool] = True
     bibtex: ClassVar[str] = ""
     """BibTeX entry of the paper the method comes from ("" for none)."""
+    colour_input: ClassVar[bool] = False
+    """Whether ``fuse`` takes a colour second image as it is (H x W x 3 RGB, float in
+    [0, 1]) instead of its luma, for a method whose authors computed their own luma from
+    the colour image (the pipeline still recombines the fused Y with its chroma)."""
     modalities: ClassVar[tuple[str, ...] | None] = None
     """Second-image modalities the method has a model for; None: any. Pairs of another
     modality are "not applicable" to the method."""

@@ -216,6 +216,13 @@ def list_datasets() -> list[str]:
     return list(specs("datasets"))
 
 
+def list_profiles() -> list[str]:
+    """The metric profiles (evaluator conventions) that the registered metrics declare,
+    ``default`` first."""
+    declared = {obj.profile for obj in load_all("metrics").values() if isinstance(obj, Metric)}
+    return sorted(declared, key=lambda name: (name != "default", name))
+
+
 def list_metrics(profile: str | None = "default") -> list[str]:
     """Metric names of a profile (all profiles with ``profile=None``), in declared order."""
     names = []

@@ -14,14 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from .imageio import atomic_write_bytes
+from .names import inside
 
 SCORE_COLUMNS = ("method", "dataset", "pair", "image", "metric", "value")
 """The ``scores.csv`` schema: one row per number."""
 
 
 def fused_image_path(out_dir: str | Path, method: str, pair: str, image: str) -> Path:
-    """Where a run writes ``method``'s fused image of pair type ``pair``, image ``image``."""
-    return Path(out_dir) / "fused" / method / pair / f"{image}.png"
+    """Where a run writes ``method``'s fused image of pair type ``pair``, image ``image``;
+    a ValueError when a name is not one plain path component (the path stays in ``out_dir``)."""
+    return inside(Path(out_dir) / "fused", method, pair, f"{image}.png")
 
 
 @dataclass(frozen=True, order=True)

@@ -33,6 +33,7 @@ from .fused_folder import SHOWN_EXTRAS, FusedFolder, check_fused_folder, read_fu
 from .fusion import FuseTask, fused_key, run_fuse_task
 from .imageio import atomic_write_bytes, decode_png, gray_of
 from .metric import Metric
+from .names import check_name, strip_roots
 from .method import method_fingerprint, method_options, method_weight_files
 from .registry import (PluginSpec, create_dataset, create_method, list_methods, load_all,
                        load_errors, method_spec, missing_weights)
@@ -167,15 +168,18 @@ def _within(path: str | Path, root: Path | None) -> str:
         return Path(path).name
 
 
-def _check_output_location(out: Path, dataset: Dataset) -> None:
+def _check_output_location(out: Path, dataset: Dataset, option: str = "--out") -> None:
+    """A ValueError when ``out`` is a file, or is (inside) the dataset folder."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{option} {out} is a file, not a folder: choose a folder name")
     root = getattr(dataset, "root", None)
     if root is None:
         return
     out_abs, root_abs = out.resolve(), Path(root).resolve()
     if out_abs == root_abs or root_abs in out_abs.parents:
         raise ValueError(
-            f"--out {out} is inside the dataset folder {root}; results are never written into "
-            f"input folders: choose an output folder elsewhere"
+            f"{option} {out} is inside the dataset folder {root}; results are never written "
+            f"into input folders: choose a folder elsewhere"
         )
 
 
@@ -202,7 +206,13 @@ def _importable_methods(log: Log) -> list[str]:
     loaded = load_all("methods")
     for name in sorted(set(list_methods()) - set(loaded)):
         log(f"note: method {name} left out: {load_errors('methods')[f'methods:{name}']}")
-    return [name for name in list_methods() if name in loaded]
+    usable = []
+    for name in (name for name in list_methods() if name in loaded):
+        try:
+            usable.append(check_name("method", name))
+        except ValueError as error:
+            log(f"note: method left out: {error}")
+    return usable
 
 
 def configure(config: RunConfig, log: Log = _stderr) -> Plan:
@@ -219,9 +229,12 @@ def configure(config: RunConfig, log: Log = _stderr) -> Plan:
             "Harvard pairs with 'mmif-bench fetch harvard' (or set MMIF_BENCH_DATA)")
     out = Path(config.out)
     _check_output_location(out, dataset)
+    if config.cache_dir is not None:
+        _check_output_location(Path(config.cache_dir), dataset, "--cache-dir")
     metrics = resolve_metrics(config.metrics, config.profile)
     names = config.methods or _importable_methods(log)
     for name in names:
+        check_name("method", name)
         method_spec(name)  # unknown names fail here, with suggestions
     unused = sorted(set(config.method_options) - set(names))
     if unused:
@@ -448,6 +461,9 @@ def write_results(plan: Plan, inputs: Inputs, scores: list[Score], config: RunCo
                   summary: RunSummary) -> None:
     """``scores.csv`` and ``run.json`` (then the reports when ``config.report``)."""
     out, root = plan.out, getattr(plan.dataset, "root", None)
+    roots = [r for r in (root, *(f.root for f in plan.folders), out, config.cache_dir) if r]
+    for failure in summary.failures:
+        failure["message"] = strip_roots(failure["message"], roots)
     summary.failures.sort(key=lambda f: (f["method"], f["pair"], f["image"]))
     write_scores(out / "scores.csv", scores, [m.name for m in plan.metrics])
     write_run_info(out / "run.json", {
@@ -464,7 +480,8 @@ def write_results(plan: Plan, inputs: Inputs, scores: list[Score], config: RunCo
                    "file_a": _within(lp.pair.path_a, root), "file_b": _within(lp.pair.path_b, root),
                    "hash": lp.input_hash} for lp in inputs.loaded],
         "notes": inputs.notes,
-        "skipped": [{"where": _within(p.where, root), "message": p.message} for p in inputs.skipped],
+        "skipped": [{"where": _within(p.where, root), "message": strip_roots(p.message, roots)}
+                    for p in inputs.skipped],
         "failures": summary.failures,
         "plugin_errors": load_errors(),
     })

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -79,6 +81,65 @@ def fixtures_dir() -> Path:
     if not (root / "authors_ckpt.py").is_file():
         pytest.skip(f"authors-format fixtures not found at {root}; set MMIF_BENCH_FIXTURES")
     return root
+
+
+@pytest.fixture(scope="session")
+def metric_canon_dir() -> Path:
+    """Worked values of the metric canon (Liu, MEFB and Tang's MATLAB code run in Octave on
+    three Harvard test pairs; its README): ``$MMIF_BENCH_METRIC_CANON``, else the
+    ``metric_canon`` folder beside ``$MMIF_BENCH_FIXTURES``, else
+    ``../shared/fixtures/metric_canon``."""
+    fixtures = os.environ.get("MMIF_BENCH_FIXTURES")
+    default = (Path(fixtures).parent if fixtures else SHARED / "fixtures") / "metric_canon"
+    root = _locate("MMIF_BENCH_METRIC_CANON", default)
+    if not (root / "worked_values.csv").is_file():
+        pytest.skip(f"metric-canon worked values not found at {root}; set MMIF_BENCH_METRIC_CANON")
+    return root
+
+
+@dataclass(frozen=True)
+class CanonCase:
+    """One worked value: the reference code's ``metric`` on ``pair``/``image`` fused by
+    ``fusion``, and the images it was computed on (F, A, B as float64 0..255)."""
+
+    pair: str
+    image: str
+    fusion: str
+    reference: str
+    metric: str
+    value: float
+    images: tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+@pytest.fixture(scope="session")
+def metric_canon_cases(metric_canon_dir, harvard_root) -> list[CanonCase]:
+    """Every row of ``worked_values.csv`` with its images, read as its README says: A the
+    MRI PNG as stored, B the CT PNG or the OpenCV luma (YCrCb Y) of the PET/SPECT PNG,
+    F = max(A, B) or the mean rounded half to even."""
+    import csv
+
+    import cv2
+
+    def triple(pair: str, image: str, fusion: str):
+        a = cv2.imread(str(harvard_root / pair / "MRI" / image), cv2.IMREAD_GRAYSCALE)
+        second = harvard_root / pair / pair.split("-")[1] / image
+        if pair == "MRI-CT":
+            b = cv2.imread(str(second), cv2.IMREAD_GRAYSCALE)
+        else:
+            b = cv2.cvtColor(cv2.imread(str(second), cv2.IMREAD_COLOR), cv2.COLOR_BGR2YCrCb)[..., 0]
+        a, b = a.astype(np.float64), b.astype(np.float64)
+        fused = np.maximum(a, b) if fusion == "max" else np.round((a + b) / 2.0)
+        return fused, a, b
+
+    cases, images = [], {}
+    with open(metric_canon_dir / "worked_values.csv", newline="") as stream:
+        for row in csv.DictReader(stream):
+            key = (row["pair"], row["image"], row["fusion"])
+            if key not in images:
+                images[key] = triple(*key)
+            cases.append(CanonCase(*key, row["reference"], row["metric"], float(row["value"]),
+                                   images[key]))
+    return cases
 
 
 @pytest.fixture(scope="session")

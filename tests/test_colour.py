@@ -55,3 +55,19 @@ def test_method_gets_luma_of_harvard_pet(harvard_root) -> None:
     np.testing.assert_allclose(prepared.b, expected, atol=1e-6)
     identity = merge_fused(prepared.b, prepared.cbcr)
     assert np.abs(identity.astype(int) - pet.astype(int)).max() <= 1
+
+
+def test_a_colour_input_method_gets_the_colour_image_others_its_luma() -> None:
+    class ColourMethod:
+        colour_input = True
+
+    mri = np.full((4, 6), 80, np.uint8)
+    pet = np.random.default_rng(0).integers(0, 256, (4, 6, 3)).astype(np.uint8)
+    prepared = prepare(mri, pet, "PET")
+    a, b = prepared.inputs(ColourMethod())
+    np.testing.assert_array_equal(a, prepared.a)
+    assert b.dtype == np.float32 and b.shape == (4, 6, 3)
+    np.testing.assert_array_equal(np.rint(b * 255), pet)
+    assert prepared.inputs(object())[1] is prepared.b  # the luma for everyone else
+    gray = prepare(mri, mri, "CT")
+    assert gray.inputs(ColourMethod())[1] is gray.b  # a gray image is its own luma

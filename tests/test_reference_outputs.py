@@ -21,6 +21,8 @@ PORTS = {
     "u2fusion": ONE_PER_PAIR_TYPE,  # ~2.5 s a pair
     "emfusion": None,  # its CT-MRI model: the two MRI-CT references
     "sdnet": None,
+    "mcafusion": ONE_PER_PAIR_TYPE,  # ~2 s a pair
+    "macan": ONE_PER_PAIR_TYPE,
 }
 
 
@@ -32,7 +34,7 @@ def fused_levels(method, harvard_root: Path, reference: Path) -> np.ndarray:
     prepared = prepare(read_image(harvard_root / pair_type / "MRI" / f"{name}.png").pixels,
                        read_image(harvard_root / pair_type / modality / f"{name}.png").pixels,
                        modality)
-    fused = method.fuse(prepared.a, prepared.b, modality=modality)
+    fused = method.fuse(*prepared.inputs(method), modality=modality)
     return np.round(np.clip(fused, 0.0, 1.0) * 255.0)
 
 

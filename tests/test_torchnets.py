@@ -10,14 +10,20 @@ import pytest
 import torch
 
 from mmif_bench import create_method
-from mmif_bench.methods import almfnet, matr, mufusion
+from mmif_bench.methods import almfnet, macan, matr, mcafusion, mufusion
+from mmif_bench.methods.torchnet import studio_luma_uint8
 from mmif_bench.weights import MissingWeightsError
 
-NETWORKS = {"almfnet": almfnet.ALMFNet, "matr": matr.MATRNet, "mufusion": mufusion.TwoFusionNet}
+NETWORKS = {"almfnet": almfnet.ALMFNet, "matr": matr.MATRNet, "mufusion": mufusion.TwoFusionNet,
+            "mcafusion": lambda: mcafusion.DataParallelLayout(mcafusion.MCAFusionNet()),
+            "macan": macan.MACANNet}
 PLUGINS = {"almfnet": almfnet.ALMFnetFusion, "matr": matr.MATRFusion,
-           "mufusion": mufusion.MUFusionFusion}
+           "mufusion": mufusion.MUFusionFusion, "mcafusion": mcafusion.MCAFusion,
+           "macan": macan.MACAN}
 # an odd shape for the fully convolutional nets, >= 128 for MUFusion's patches
-SHAPES = {"almfnet": (37, 53), "matr": (40, 56), "mufusion": (128, 132)}
+SHAPES = {"almfnet": (37, 53), "matr": (40, 56), "mufusion": (128, 132), "mcafusion": (37, 53),
+          "macan": (37, 53)}
+STUDIO_RANGE = ("mcafusion",)  # read PET/SPECT as studio-range luma, CT as full range
 
 
 @pytest.fixture(autouse=True)
@@ -51,7 +57,7 @@ def test_output_is_8bit_in_unit_range_and_batch_equals_single(name, tmp_path):
     assert batch.shape == a.shape and batch.dtype == np.float32
     assert 0.0 <= batch.min() and batch.max() <= 1.0
     np.testing.assert_array_equal(batch * 255, np.round(batch * 255))  # saved 8-bit levels
-    np.testing.assert_array_equal(method.fuse(a[1], b[1]), batch[1])
+    np.testing.assert_array_equal(method.fuse(a[1], b[1], modality="PET"), batch[1])
 
 
 @pytest.mark.parametrize("name", sorted(NETWORKS))
@@ -78,6 +84,46 @@ def test_device_option(name, tmp_path):
         create_method(name, weights=weights, device="gpu")
     method = create_method(name, weights=weights, device="auto")
     assert method.device.type == ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+@pytest.mark.parametrize("name", STUDIO_RANGE)
+def test_functional_images_are_read_as_studio_range_luma(name, tmp_path):
+    method = create_method(name, weights=random_weights(tmp_path, name))
+    a, b = sources((32, 32)), sources((32, 32), seed=1)
+    studio = studio_luma_uint8(b) / np.float32(255.0)
+    for modality in ("PET", "SPECT"):
+        np.testing.assert_array_equal(method.fuse_batch(a, b, modality=modality),
+                                      method.fuse_batch(a, studio, modality="CT"))
+    assert not np.array_equal(method.fuse(a[0], b[0], modality="PET"),
+                              method.fuse(a[0], b[0], modality="CT"))
+
+
+def test_studio_range_luma_is_matlab_rgb2ycbcr():
+    rgb = np.array([[0, 0, 0], [255, 255, 255], [255, 0, 0], [12, 200, 77]], dtype=np.float64)
+    y = rgb @ [0.299, 0.587, 0.114] / 255.0
+    expected = np.floor(16 + rgb @ [65.481, 128.553, 24.966] / 255 + 0.5)
+    np.testing.assert_array_equal(studio_luma_uint8(y), expected)
+    assert studio_luma_uint8(y).dtype == np.uint8
+
+
+def test_macan_swaps_red_and_blue_in_the_functional_luma_by_default(tmp_path):
+    weights = random_weights(tmp_path, "macan")
+    published, corrected = (create_method("macan", weights=weights, swap_red_blue=swap)
+                            for swap in (True, False))
+    a = sources((32, 32), 2)
+    rgb = np.random.default_rng(2).integers(0, 256, (2, 32, 32, 3)).astype(np.float32) / 255
+    fused = published.fuse_batch(a, rgb, modality="PET")
+    np.testing.assert_array_equal(fused, corrected.fuse_batch(a, rgb[..., ::-1], modality="PET"))
+    assert not np.array_equal(fused, corrected.fuse_batch(a, rgb, modality="PET"))
+    y = torch.from_numpy(rgb).permute(0, 3, 1, 2)
+    expected = 0.299 * y[:, 2:3] + 0.587 * y[:, 1:2] + 0.114 * y[:, 0:1]  # B, G, R as R, G, B
+    torch.testing.assert_close(macan.functional_luma(y, True), expected, rtol=0, atol=0)
+
+
+def test_macan_saves_with_a_per_image_stretch_and_truncation():
+    fused = torch.tensor([[[0.2, 0.4], [0.5, 1.3]], [[0.1, 0.1001], [0.2, -0.1]]])
+    np.testing.assert_array_equal(macan.stretch_and_truncate(fused),
+                                  [[[0, 63], [95, 255]], [[127, 127], [255, 0]]])
 
 
 def test_mufusion_patches_are_the_authors_grid():

@@ -5,20 +5,31 @@ The baseline is a JSON file of those means with each metric's direction. A mean 
 relative: the allowed loss is ``tolerance * |baseline mean|`` (plus 1e-12 so that exact
 zeros do not fail on rounding noise). A baseline entry with no mean in the results is
 *missing* and also fails; results entries absent from the baseline are listed as *new*.
+
+A baseline that cannot guard anything is a usage error (:class:`BaselineError`, exit 2 on
+the command line), never a pass: no entries, a mean that is not a finite number, a tolerance
+that is not a finite number >= 0, or a file that is not a baseline.
 """
 from __future__ import annotations
 
 import json
+import math
+from numbers import Real
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..imageio import atomic_write_bytes
 from .results import Results, load_results
 
 FORMAT = "mmif-bench-baseline/1"
 ABSOLUTE_FLOOR = 1e-12
 KEYS = ["method", "pair", "metric"]
+
+
+class BaselineError(ValueError):
+    """A baseline file or tolerance that cannot guard anything (a usage error)."""
 
 
 def run_means(results: Results, methods: list[str] | None = None) -> pd.DataFrame:
@@ -45,9 +56,40 @@ def write_baseline(results: Results, path: Path, methods: list[str] | None = Non
                      "higher_is_better": bool(r.higher_is_better), "mean": float(r.mean),
                      "n": int(r.n)} for r in means.itertuples()],
     }
+    if not document["entries"]:
+        raise BaselineError(f"the results in {results.root} have no finite means"
+                            f"{' for ' + ', '.join(methods) if methods else ''}; "
+                            f"no baseline written")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+    atomic_write_bytes(path, (json.dumps(document, indent=1) + "\n").encode("utf-8"))
     return path
+
+
+def check_tolerance(tolerance: object) -> float:
+    """``tolerance`` as a float, or :class:`BaselineError` unless it is a finite number >= 0."""
+    if isinstance(tolerance, bool) or not isinstance(tolerance, Real) \
+            or not math.isfinite(tolerance) or tolerance < 0:
+        raise BaselineError(f"--tolerance must be a finite number >= 0 (a relative change, "
+                            f"e.g. 1e-6), not {tolerance!r}")
+    return float(tolerance)
+
+
+def _entry_problem(entry: object) -> str | None:
+    """What is wrong with one baseline entry, or None."""
+    if not isinstance(entry, dict):
+        return f"is {type(entry).__name__}, not an object"
+    for key in KEYS:
+        if not isinstance(entry.get(key), str) or not entry[key]:
+            return f"has no {key} name"
+    if not isinstance(entry.get("higher_is_better"), bool):
+        return "has no true/false higher_is_better"
+    mean = entry.get("mean")
+    if isinstance(mean, bool) or not isinstance(mean, (int, float)) or not math.isfinite(mean):
+        return f"mean {mean!r} is not a finite number"
+    n = entry.get("n")
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        return f"n {n!r} is not a positive count"
+    return None
 
 
 def load_baseline(path: Path) -> tuple[dict, pd.DataFrame]:
@@ -55,11 +97,28 @@ def load_baseline(path: Path) -> tuple[dict, pd.DataFrame]:
     if not path.is_file():
         raise FileNotFoundError(f"baseline {path} not found; create it with "
                                 f"mmif-bench check --results DIR --baseline {path} --update")
-    document = json.loads(path.read_text(encoding="utf-8"))
-    if document.get("format") != FORMAT:
-        raise ValueError(f"{path}: not a mmif-bench baseline (format {document.get('format')!r})")
-    entries = pd.DataFrame(document["entries"],
-                           columns=KEYS + ["higher_is_better", "mean", "n"])
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise BaselineError(f"{path}: not valid JSON ({error}); recreate it with "
+                            f"--update") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        found = document.get("format") if isinstance(document, dict) else type(document).__name__
+        raise BaselineError(f"{path}: not a mmif-bench baseline (format {found!r}, "
+                            f"expected {FORMAT!r})")
+    rows = document.get("entries")
+    if not isinstance(rows, list) or not rows:
+        raise BaselineError(f"{path}: the baseline has no entries ({rows!r}), so it guards "
+                            f"nothing; recreate it with --update")
+    for index, entry in enumerate(rows):
+        problem = _entry_problem(entry)
+        if problem:
+            raise BaselineError(f"{path}: entry {index} {problem}; recreate the baseline "
+                                f"with --update")
+    keys = [tuple(entry[k] for k in KEYS) for entry in rows]
+    if len(set(keys)) != len(keys):
+        raise BaselineError(f"{path}: an entry appears twice; recreate it with --update")
+    entries = pd.DataFrame(rows, columns=KEYS + ["higher_is_better", "mean", "n"])
     return document, entries
 
 
@@ -92,8 +151,10 @@ def check_results(results_dir: Path, baseline: Path, tolerance: float, update: b
                   methods: list[str] | None = None) -> int:
     """Compare ``results_dir`` with ``baseline``; print what got worse; 1 if anything got
     worse beyond ``tolerance`` (relative), is missing, or a requested method has no
-    baseline, else 0. ``update`` rewrites the
-    baseline from the results (only ``methods`` when given) and returns 0."""
+    baseline, else 0. ``update`` rewrites the baseline from the results (only ``methods``
+    when given) and returns 0. A baseline or tolerance that cannot guard anything raises
+    :class:`BaselineError` (a usage error: exit 2 on the command line)."""
+    tolerance = check_tolerance(tolerance)
     results = load_results(results_dir)
     baseline = Path(baseline)
     if update:

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from mmif_bench.imageio import atomic_write_bytes
 from mmif_bench.registry import get, get_metric
 
 ENTRY_KEY = re.compile(r"@\s*\w+\s*\{\s*([^,\s]+)\s*,")
@@ -67,6 +68,6 @@ def _split_entries(text: str) -> list[str]:
 def write_bib(citations: Citations, path: Path) -> Path:
     """``leaderboard.bib``: every entry the report cites."""
     header = "% BibTeX of the methods and metrics in this leaderboard (mmif-bench).\n"
-    path.write_text(header + (f"\n{citations.bibtex}\n" if citations.bibtex else ""),
-                    encoding="utf-8")
+    text = header + (f"\n{citations.bibtex}\n" if citations.bibtex else "")
+    atomic_write_bytes(path, text.encode("utf-8"))
     return path

@@ -1,25 +1,40 @@
 """Report figures (matplotlib, Agg canvas, no pyplot state): bar charts of the means with
 95% bootstrap CIs, per-image box plots, and a visual comparison grid.
 
-PNG files carry no software/time metadata, so identical runs give identical files.
+PNG files carry no software/time metadata, so identical runs give identical files. Text is
+drawn as given: mathtext is off (a method named ``$x$`` is shown as ``$x$``), and each PNG
+is written atomically.
 """
 from __future__ import annotations
 
+import functools
+import io
 import re
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import numpy as np
-from matplotlib import colormaps
+from matplotlib import colormaps, rc_context
 from matplotlib.figure import Figure
 from scikit_posthocs import critical_difference_diagram
 
-from mmif_bench.imageio import ImageError, read_image
+from mmif_bench.imageio import ImageError, atomic_write_bytes, read_image
 from mmif_bench.metric import arrow
 
 from .tables import Leaderboard
 
 DPI = 110
 PNG_METADATA = {"Software": None}
+F = TypeVar("F", bound=Callable)
+
+
+def plain_text(draw: F) -> F:
+    """Run a figure function with mathtext off, so that any name is drawn literally."""
+    @functools.wraps(draw)
+    def wrapper(*args, **kwargs):
+        with rc_context({"text.parse_math": False, "text.usetex": False}):
+            return draw(*args, **kwargs)
+    return wrapper  # type: ignore[return-value]
 
 
 def safe_name(text: str) -> str:
@@ -37,11 +52,13 @@ def _colours(methods: list[str]) -> dict[str, tuple]:
 
 
 def _save(figure: Figure, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=DPI, metadata=PNG_METADATA)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI, metadata=PNG_METADATA)
+    atomic_write_bytes(path, buffer.getvalue())
     return path
 
 
+@plain_text
 def bar_chart(board: Leaderboard, metric: str, path: Path) -> Path:
     """Grouped bars (pairs x methods) of one metric's means with 95% CI error bars."""
     results, summary = board.results, board.summary
@@ -71,6 +88,7 @@ def bar_chart(board: Leaderboard, metric: str, path: Path) -> Path:
     return _save(figure, path)
 
 
+@plain_text
 def box_plot(board: Leaderboard, metric: str, path: Path) -> Path:
     """Per-image distributions of one metric: one panel per pair, one box per method."""
     results = board.results
@@ -104,6 +122,7 @@ def _pixels(path: Path | None) -> np.ndarray | None:
         return None
 
 
+@plain_text
 def comparison_grid(board: Leaderboard, path: Path) -> Path:
     """Rows: the first image of each pair; columns: the two sources, then every method
     that produced results (one that failed on every pair is in the tables' failures)."""
@@ -136,6 +155,7 @@ def comparison_grid(board: Leaderboard, path: Path) -> Path:
 CD_DIAGRAM = "cd_diagram.png"
 
 
+@plain_text
 def cd_diagram(board: Leaderboard, path: Path) -> Path | None:
     """Critical-difference diagram of the Friedman/Nemenyi comparison (Demšar 2006):
     mean ranks on the axis, methods that Nemenyi cannot tell apart joined by a bar

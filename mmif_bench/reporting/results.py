@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from mmif_bench.names import is_component
 from mmif_bench.results import SCORE_COLUMNS, fused_image_path
 
 
@@ -70,14 +71,21 @@ class Results:
         index = pd.MultiIndex.from_product([self.methods, self.pairs], names=["method", "pair"])
         return counts.reindex(index, fill_value=0).reset_index()
 
-    def fused_path(self, method: str, pair: str, image: str) -> Path:
-        return fused_image_path(self.root, method, pair, image)
+    def fused_path(self, method: str, pair: str, image: str) -> Path | None:
+        """The fused image file under ``fused/``; None when a name would leave it."""
+        try:
+            return fused_image_path(self.root, method, pair, image)
+        except ValueError:
+            return None
 
     def source_paths(self, entry: dict) -> tuple[Path | None, Path | None]:
-        """The two source files of a ``run.json`` pair entry (None without a source root)."""
+        """The two source files of a ``run.json`` pair entry: None without a source root, and
+        for a file name that is not a relative path inside it (an edited run.json cannot make
+        the report read other files)."""
         if self.source_root is None:
             return None, None
-        return self.source_root / entry["file_a"], self.source_root / entry["file_b"]
+        return (_under(self.source_root, entry.get("file_a")),
+                _under(self.source_root, entry.get("file_b")))
 
     def image_views_missing(self) -> str | None:
         """Why the report cannot show images (fused or source), or None when it can."""
@@ -90,6 +98,16 @@ class Results:
             return (f"the source images of dataset {name!r} were not found (for harvard: "
                     f"--data-root, $MMIF_BENCH_DATA or 'mmif-bench fetch harvard')")
         return None
+
+
+def _under(root: Path, relative: object) -> Path | None:
+    """``root/relative`` when ``relative`` is a relative path of plain names, else None."""
+    if not isinstance(relative, str):
+        return None
+    parts = relative.split("/")
+    if not all(is_component(part) for part in parts):
+        return None
+    return root.joinpath(*parts)
 
 
 def _ordered(declared, found: pd.Series) -> list[str]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from mmif_bench.imageio import atomic_write_bytes
 from mmif_bench.metric import arrow
 
 from .citations import Citations, collect_citations
@@ -185,7 +186,8 @@ def leaderboard_frame(board: Leaderboard) -> pd.DataFrame:
 
 
 def write_csv(board: Leaderboard, path: Path) -> Path:
-    leaderboard_frame(board).to_csv(path, index=False, lineterminator="\n")
+    text = leaderboard_frame(board).to_csv(index=False, lineterminator="\n")
+    atomic_write_bytes(path, text.encode("utf-8"))
     return path
 
 
@@ -231,6 +233,6 @@ def leaderboard_record(board: Leaderboard) -> dict:
 
 
 def write_json(board: Leaderboard, path: Path) -> Path:
-    path.write_text(json.dumps(leaderboard_record(board), indent=2, ensure_ascii=False) + "\n",
-                    encoding="utf-8")
+    text = json.dumps(leaderboard_record(board), indent=2, ensure_ascii=False) + "\n"
+    atomic_write_bytes(path, text.encode("utf-8"))
     return path

@@ -1,0 +1,135 @@
+"""The canon metrics of Liu's toolbox and MEFB implemented in metrics/information_based.py,
+feature_based.py and piella.py (issue 22): registration, equality with the plain
+implementations of tests/canon_reference.py, the Octave worked values of
+../shared/fixtures/metric_canon/, and the reference's degenerate cases."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from canon_reference import LIU, MEFB
+from mmif_bench.evaluation import score_255
+from mmif_bench.registry import get_metric, list_metrics
+
+PLAIN = {**{f"liu.{name}": fn for name, fn in LIU.items()},
+         **{f"mefb.{name}": fn for name, fn in MEFB.items()}}
+PLAIN_RTOL = 1e-10
+WORKED_RTOL = 1e-6  # the README's tolerance for every metric here
+
+# worked value (reference, metric name in worked_values.csv) -> registered metrics that
+# compute it; liu.QMI, liu.TE and liu.QNCIE run the same code as their MEFB copies
+# (metric_canon.md §2, §3, §5), so the MEFB values check them too.
+WORKED = {
+    ("liu", "QG"): ["liu.QG"], ("liu", "QM"): ["liu.QM"], ("liu", "QS"): ["liu.QS"],
+    ("liu", "QSF"): ["liu.QSF"], ("liu", "QTE"): ["liu.QTE"], ("liu", "QW"): ["liu.QW"],
+    ("mefb", "NMI"): ["mefb.NMI", "liu.QMI"], ("mefb", "TE"): ["mefb.TE", "liu.TE"],
+    ("mefb", "Qncie"): ["mefb.QNCIE", "liu.QNCIE"], ("mefb", "Qw"): ["mefb.QW"],
+}
+
+
+def _scores(f: np.ndarray, a: np.ndarray, b: np.ndarray, keys) -> dict[str, float]:
+    """Each registered metric on one triple, by its full key (liu.QW and mefb.QW share
+    the name QW)."""
+    return {key: float(get_metric(key).compute(f[None], a[None], b[None])[0]) for key in keys}
+
+
+def _synthetic_triple(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """64 x 48 sources with zero background, a saturated (255) block in A over zero in B,
+    a flat grey block in both, and textured regions; F = max (a uint8-valued stack)."""
+    rng = np.random.default_rng(seed)
+    a = np.zeros((64, 48))
+    b = np.zeros((64, 48))
+    a[8:56, 6:42] = rng.integers(0, 256, (48, 36))
+    b[16:60, 10:46] = rng.integers(0, 200, (44, 36))
+    a[20:40, 8:30] = 255.0             # flat, saturated in A; B textured or zero around
+    a[44:64, 30:48], b[44:64, 30:48] = 90.0, 140.0  # both flat and non-zero
+    return np.maximum(a, b), a, b
+
+
+def test_profiles_register_the_canon_metrics():
+    liu = set(list_metrics("liu"))
+    mefb = set(list_metrics("mefb"))
+    assert {f"liu.{n}" for n in LIU} <= liu
+    assert {f"mefb.{n}" for n in MEFB} <= mefb
+    for key in PLAIN:
+        metric = get_metric(key)
+        assert metric.key == key and metric.higher_is_better and metric.needs_sources
+        assert metric.reference and metric.description
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_fast_path_equals_plain_on_synthetic_images(seed):
+    """Flat non-zero windows in one and in both sources: the saliency cases of Piella."""
+    f, a, b = _synthetic_triple(seed)
+    fast = _scores(f, a, b, PLAIN)
+    for key, plain in PLAIN.items():
+        assert fast[key] == pytest.approx(plain(a, b, f), rel=PLAIN_RTOL), key
+
+
+@pytest.fixture(scope="module")
+def harvard_cases(metric_canon_cases):
+    """The worked cases' images, once each (max fusion, one pair of each modality)."""
+    seen = {}
+    for case in metric_canon_cases:
+        seen.setdefault((case.pair, case.image, case.fusion), case.images)
+    return seen
+
+
+@pytest.mark.parametrize("fusion", ["max", "mean"])
+def test_fast_path_equals_plain_on_harvard_pairs(harvard_cases, fusion):
+    for (pair, _, _), (f, a, b) in harvard_cases.items():
+        if fusion == "mean":
+            f = np.round((a + b) / 2.0)
+        fast = _scores(f, a, b, PLAIN)
+        for key, plain in PLAIN.items():
+            assert fast[key] == pytest.approx(plain(a, b, f), rel=PLAIN_RTOL), (pair, key)
+
+
+def test_worked_values_of_the_reference_code(metric_canon_cases):
+    checked = 0
+    for case in metric_canon_cases:
+        keys = WORKED.get((case.reference, case.metric), [])
+        if not keys:
+            continue
+        fast = _scores(*case.images, keys)
+        for key in keys:
+            assert fast[key] == pytest.approx(case.value, rel=WORKED_RTOL), (case.pair, key)
+            checked += 1
+    assert checked == 3 * sum(len(keys) for keys in WORKED.values())
+
+
+def test_piella_edge_dependent_quality_is_qw_times_mefb_qw(metric_canon_cases):
+    """Liu's Q_E crashes; Piella's Q_E (alpha = 1) is Liu's Q_W x MEFB's Qw, whose
+    worked values exist."""
+    value = {(c.pair, c.reference, c.metric): c.value for c in metric_canon_cases}
+    images = {c.pair: c.images for c in metric_canon_cases}
+    for pair, (f, a, b) in images.items():
+        expected = value[(pair, "liu", "QW")] * value[(pair, "mefb", "Qw")]
+        assert score_255(f, a, b, ["liu.QE"])["QE"] == pytest.approx(expected, rel=WORKED_RTOL)
+
+
+def test_batch_equals_single_images():
+    triples = [_synthetic_triple(seed) for seed in range(3)]
+    F, A, B = (np.stack(x) for x in zip(*triples))
+    for key in PLAIN:
+        batch = get_metric(key).compute(F, A, B)
+        for i, (f, a, b) in enumerate(triples):
+            assert batch[i] == pytest.approx(_scores(f, a, b, [key])[key], rel=1e-12), key
+
+
+def test_constant_nonzero_image_has_no_stretch():
+    """``normalize1`` divides by max - min: a constant non-zero image gives NaN (the
+    reference stops with an index error there); an all-zero image stays as it is."""
+    f, a, b = _synthetic_triple(0)
+    flat = np.full_like(f, 7.0)
+    for key in ("liu.QMI", "liu.TE", "liu.QTE", "liu.QNCIE"):
+        assert np.isnan(score_255(flat, a, b, [key])[key.split(".")[1]]), key
+    zero = _scores(np.zeros_like(f), a, b, ["liu.QMI"])["liu.QMI"]
+    assert zero == pytest.approx(LIU["QMI"](a, b, np.zeros_like(f)), rel=PLAIN_RTOL)
+
+
+def test_inputs_are_read_as_uint8_values():
+    """Non-integer inputs score as the uint8 image the MATLAB code reads."""
+    f, a, b = _synthetic_triple(1)
+    shifted = _scores(f + 0.3, a - 0.2, b + 0.4, PLAIN)
+    assert shifted == _scores(f, a, b, PLAIN)
