@@ -27,7 +27,7 @@ def detail_layer(shape: tuple[int, int] = (64, 64), seed: int = 1) -> np.ndarray
     return tikhonov_split(image, 5.0)[1]
 
 
-def sporco_options(opt: ADMMOptions) -> "cbpdn.ConvBPDN.Options":
+def sporco_options(opt: ADMMOptions) -> cbpdn.ConvBPDN.Options:
     """The SPORCO options that compute what the authors' MATLAB ``cbpdn`` call does."""
     return cbpdn.ConvBPDN.Options({
         "Verbose": False, "MaxMainIter": opt.max_iter, "RelStopTol": opt.rel_tol,
