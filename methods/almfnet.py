@@ -7,12 +7,17 @@ import numpy as np
 import torch
 from torch import nn
 
-from mmif_bench.config import WEIGHTS_ENV
 from mmif_bench.method import Option
+from mmif_bench.weights import WEIGHTS_ENV, WeightFile
 
 from .torchnet import DEVICE_OPTION, PublishedNetwork, luma_uint8
 
-WEIGHTS_FILE = "ALMFNet.pt"
+WEIGHTS = WeightFile(
+    "ALMFNet.pt", repository="RollingPlain/ALMFnet",
+    commit="7801a02fa39c5b98454cf9a67894e4c3e3841daa", path="cache_train/ALMFNet.pt",
+    size=282575, sha256="3947fceec8da13b823ecd45d4485e9c6cd7de1ba5bacd3a11f7cd40be117f050",
+    git_blob="7a21f590fdd4c5756c5c48f344eb993accd00658",
+    licence="MIT (the repository's; silent on the weights)")
 CHANNELS = 16
 # the searched architecture (genotype DAG_lat): per cell, its ops in order with the state
 # each op reads; op 0 makes s1 from its state, ops 2t-3 and 2t-2 are summed into s_t
@@ -225,9 +230,9 @@ class ALMFnetFusion(PublishedNetwork):
     """
 
     name = "almfnet"
-    weight_files = {"weights": WEIGHTS_FILE}
+    weight_files = {"weights": WEIGHTS}
     options = {
-        "weights": Option("", f"ALMFNet.pt; default ${WEIGHTS_ENV}/{WEIGHTS_FILE}", "path"),
+        "weights": Option("", f"ALMFNet.pt; default ${WEIGHTS_ENV}/{WEIGHTS.name}", "path"),
         "device": DEVICE_OPTION,
     }
     bibtex: ClassVar[str] = """@article{mu2023almfnet,

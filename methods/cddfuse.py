@@ -25,11 +25,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mmif_bench.config import WEIGHTS_ENV
 from mmif_bench.method import Method, Option
+from mmif_bench.weights import WEIGHTS_ENV, WeightFile
 from mmif_bench.methods.torchnet import DEVICE_OPTION, batches, luma_uint8, resolve_device
 
-WEIGHTS_FILE = "CDDFuse_MIF.pth"
+WEIGHTS = WeightFile(
+    "CDDFuse_MIF.pth", repository="Zhaozixiang1228/MMIF-CDDFuse",
+    commit="fd8da1f39d8d403b7343e577bd5a30cba38c7b7b", path="models/CDDFuse_MIF.pth",
+    git_blob="072e39abce5979c0568ee510713c123c28160f12", licence="none stated")
 DIM = 64  # feature channels (class defaults of the authors' net.py)
 HEADS = 8
 # checkpoint entry -> attribute of CDDFuseMIF, in the order of the released file
@@ -297,7 +300,7 @@ class CDDFuseMIF(nn.Module):
         if not isinstance(checkpoint, Mapping) or set(checkpoint) != set(GROUPS):
             found = sorted(checkpoint) if isinstance(checkpoint, Mapping) else type(checkpoint)
             raise ValueError(f"{source}: not a CDDFuse checkpoint: expected a dict with entries "
-                             f"{', '.join(GROUPS)} (the authors' {WEIGHTS_FILE}), found {found}")
+                             f"{', '.join(GROUPS)} (the authors' {WEIGHTS.name}), found {found}")
         for group, attribute in GROUPS.items():
             module = getattr(self, attribute)
             state = {key.removeprefix(DATAPARALLEL_PREFIX): value
@@ -397,9 +400,9 @@ class CDDFuseFusion(Method):
     """
 
     name = "cddfuse"
-    weight_files = {"weights": WEIGHTS_FILE}
+    weight_files = {"weights": WEIGHTS}
     options = {
-        "weights": Option("", f"{WEIGHTS_FILE}; default ${WEIGHTS_ENV}/{WEIGHTS_FILE}", "path"),
+        "weights": Option("", f"{WEIGHTS.name}; default ${WEIGHTS_ENV}/{WEIGHTS.name}", "path"),
         "device": DEVICE_OPTION,
     }
     bibtex: ClassVar[str] = """@InProceedings{Zhao_2023_CVPR,

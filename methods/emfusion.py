@@ -7,13 +7,41 @@ import numpy as np
 import torch
 from torch import nn
 
-from mmif_bench.config import WEIGHTS_ENV
 from mmif_bench.method import Method, Option
+from mmif_bench.weights import WEIGHTS_ENV, WeightFile
 
 from .tf_layers import (keep_freed_memory, load_tf_variables, lrelu, reflect_conv, run_network)
 from .torchnet import DEVICE_OPTION, min_max_stretch, resolve_device
 
-WEIGHTS_FILE = "EMFusion-CT-MRI/3200.ckpt.index"
+
+def published_model(pair: str, archive_blob: str,
+                    members: dict[str, tuple[int, str]] | None = None,
+                    optional: bool = False) -> WeightFile:
+    """The TF1 checkpoint ``3200.ckpt`` of the authors' ``{pair}.zip``, named by its
+    .index, in the store as ``EMFusion-{pair}/``; ``members``: suffix -> (size, sha256)
+    where known (each member is then found by its path in the archive, else by its file
+    name)."""
+    def member(suffix: str, companions: tuple[WeightFile, ...] = ()) -> WeightFile:
+        name = f"3200.ckpt.{suffix}"
+        size, sha256 = (members or {}).get(suffix, (None, ""))
+        return WeightFile(f"EMFusion-{pair}/{name}", repository="hanna-xu/EMFusion",
+                          commit="26ea2a17f778e7fdd6de7719669733d651793ce8", path=f"{pair}.zip",
+                          member=f"models/3200/{name}" if members else name, size=size,
+                          sha256=sha256, git_blob=archive_blob, licence="none stated",
+                          optional=optional, companions=companions)
+
+    return member("index", (member("data-00000-of-00001"), member("meta")))
+
+
+WEIGHTS = published_model("CT-MRI", "97487a36687f9796d905f8b98d815b4a9fffe8d9", {
+    "index": (2628, "c4fc7e0d6ceda621c11b21e0cea0901f375163ee2948caed91bc8bae462c7027"),
+    "data-00000-of-00001": (
+        3264288, "f679c823482411e98911045f23270d9bfbec57d783fc313bcdd9a21716f44908"),
+    "meta": (624549, "cafe7d844e98036b217eaa40ca3e899860fc5406552a6ab3a4c9b7b89890a015")})
+WEIGHTS_PET = published_model("PET-MRI", "23a5759b0820a274127654a782c32ebc189fdbcf",
+                              optional=True)
+WEIGHTS_SPECT = published_model("SPECT-MRI", "51363d1932cdf1287652f8127ed54191cab34718",
+                                optional=True)
 # the fusion network fnet/fuse: (scope, in, out); conv2..4 are dense (no conv5 exists)
 LAYERS = (("conv1", 2, 32), ("conv2", 32, 32), ("conv3", 64, 32), ("conv4", 96, 32),
           ("conv6", 128, 64), ("conv7", 64, 32), ("conv8", 32, 1))
@@ -63,10 +91,10 @@ class EMFusion(Method):
     Only the CT-MRI model is published as a file here, so the method declares
     ``modalities = ("CT",)``: MRI-PET and MRI-SPECT pairs are not applicable. The
     authors also publish PET-MRI and SPECT-MRI models (``PET-MRI.zip``,
-    ``SPECT-MRI.zip``); given as ``weights_pet`` / ``weights_spect`` (their
-    ``3200.ckpt.index``), those pair types apply too and ``fuse(..., modality="PET")``
-    uses them, on the luma of the
-    functional image, if they hold the same ``fnet/fuse`` variables (refused, naming the
+    ``SPECT-MRI.zip``, optional declared files that ``mmif-bench fetch weights emfusion``
+    fetches too); given as ``weights_pet`` / ``weights_spect`` (their
+    ``3200.ckpt.index``) or found like ``weights``, those pair types apply too and
+    ``fuse(..., modality="PET")`` uses them, on the luma of the functional image, if they hold the same ``fnet/fuse`` variables (refused, naming the
     file, otherwise). Those models and their test scripts were not available to check.
 
     Parameters
@@ -76,7 +104,9 @@ class EMFusion(Method):
         default ``EMFusion-CT-MRI/3200.ckpt.index`` in ``$MMIF_BENCH_WEIGHTS`` or the
         fetched store.
     weights_pet, weights_spect : path
-        Optional PET-MRI / SPECT-MRI checkpoints (empty: none).
+        Optional PET-MRI / SPECT-MRI checkpoints (empty: ``EMFusion-PET-MRI/`` /
+        ``EMFusion-SPECT-MRI/3200.ckpt.index`` where found, as for ``weights``; else
+        none).
     device : str
         ``cpu`` (default), ``cuda`` or ``auto``.
 
@@ -94,10 +124,11 @@ class EMFusion(Method):
 
     name = "emfusion"
     modalities = ("CT",)
-    weight_files = {"weights": WEIGHTS_FILE}
+    weight_files = {"weights": WEIGHTS, "weights_pet": WEIGHTS_PET,
+                    "weights_spect": WEIGHTS_SPECT}
     options = {
         "weights": Option("", f"EMFusion CT-MRI checkpoint .index; default ${WEIGHTS_ENV}/"
-                          f"{WEIGHTS_FILE}", "path"),
+                          f"{WEIGHTS.name}", "path"),
         "weights_pet": Option("", "EMFusion PET-MRI checkpoint .index (optional)", "path"),
         "weights_spect": Option("", "EMFusion SPECT-MRI checkpoint .index (optional)", "path"),
         "device": DEVICE_OPTION,
@@ -121,7 +152,7 @@ class EMFusion(Method):
                                         EMFusionNet.tf_names(), self.name).to(
                 self.device, memory_format=torch.channels_last)
             for modality, key in MODEL_OPTIONS.items()
-            if key == "weights" or self.config[key]
+            if key in self.weights_in_use()
         }
         self.modalities = tuple(self.nets)  # the pair types whose models were given
 

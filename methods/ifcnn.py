@@ -9,10 +9,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mmif_bench.config import WEIGHTS_ENV
 from mmif_bench.method import Method, Option
+from mmif_bench.weights import WEIGHTS_ENV, WeightFile
 
-WEIGHTS_FILE = "IFCNN-MAX.pth"
+WEIGHTS = WeightFile(
+    "IFCNN-MAX.pth", repository="uzeful/IFCNN",
+    commit="8fe59c2b1553e52acc793986208ca479d134a8da", path="Code/snapshots/IFCNN-MAX.pth",
+    size=337094, sha256="6022b44c88a2f0367ba9b08fcdf0d663745d9a966fca0ee1f41867797b6ff53f",
+    git_blob="93c6324ba2c63ffc01561d7311aef52578b1e3ef", licence="none stated")
 # pairs per forward pass: on CPU larger batches only add memory traffic (measured slower)
 CHUNK = {"cpu": 1, "cuda": 16}
 BN_EPS = 1e-5  # PyTorch's BatchNorm2d default, used in training
@@ -122,9 +126,9 @@ class IFCNNFusion(Method):
   year    = {2020},
   doi     = {10.1016/j.inffus.2019.07.011}
 }"""
-    weight_files = {"weights": WEIGHTS_FILE}
+    weight_files = {"weights": WEIGHTS}
     options = {
-        "weights": Option("", f"IFCNN-MAX.pth; default ${WEIGHTS_ENV}/{WEIGHTS_FILE}", "path"),
+        "weights": Option("", f"IFCNN-MAX.pth; default ${WEIGHTS_ENV}/{WEIGHTS.name}", "path"),
         "device": Option("cpu", "torch device: cpu or cuda", "str"),
     }
 

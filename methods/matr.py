@@ -8,12 +8,17 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from mmif_bench.config import WEIGHTS_ENV
 from mmif_bench.method import Option
+from mmif_bench.weights import WEIGHTS_ENV, WeightFile
 
 from .torchnet import DEVICE_OPTION, PublishedNetwork, luma_uint8, save_as_uint8
 
-WEIGHTS_FILE = "MATR-model_10.pth"
+WEIGHTS = WeightFile(
+    "MATR-model_10.pth", repository="tthinking/MATR",
+    commit="b427644d4dab600a805cf2711d8a31232aaa2ca5", path="models/model_10.pth",
+    size=87176, sha256="523f6be0ef0330a84c473a7ad2e037a7eb1a98584021c4772dfd317c1c0ddaab",
+    git_blob="9b4f7f97ff7250b221da4f752e0b82fd312af24d",
+    licence="none stated: research use, do not redistribute")
 CHANNELS = 16  # feature channels, also the transformer's token dimension
 LATENT = 5  # int(3 * 3 / 2 + 1): the adaptive conv's latent size
 DEPTH = 3  # transformer blocks
@@ -219,9 +224,9 @@ class MATRFusion(PublishedNetwork):
     """
 
     name = "matr"
-    weight_files = {"weights": WEIGHTS_FILE}
+    weight_files = {"weights": WEIGHTS}
     options = {
-        "weights": Option("", f"model_10.pth; default ${WEIGHTS_ENV}/{WEIGHTS_FILE}", "path"),
+        "weights": Option("", f"model_10.pth; default ${WEIGHTS_ENV}/{WEIGHTS.name}", "path"),
         "device": DEVICE_OPTION,
         "wrap_negatives": Option(True, "keep the authors' uint8 wrap-around of outputs "
                                        "<= -1/255 (false: they become 0)", "bool"),

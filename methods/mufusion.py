@@ -8,12 +8,17 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from mmif_bench.config import WEIGHTS_ENV
 from mmif_bench.method import Option
+from mmif_bench.weights import WEIGHTS_ENV, WeightFile
 
 from .torchnet import DEVICE_OPTION, PublishedNetwork, luma_uint8, min_max_stretch
 
-WEIGHTS_FILE = "MUFusion-harvard.model"
+WEIGHTS = WeightFile(
+    "MUFusion-harvard.model", repository="AWCXV/MUFusion",
+    commit="223134e6317081bbf57cf51d175e93b386bb7602", path="medical/models/harvard.model",
+    size=2227655, sha256="f8537a378d5b980fc190897eb94981fc74ab8afb5d362e7aada86b672455584d",
+    git_blob="0b2ad50c12f69c7985a3d9aa822cbc9eb3be9d80",
+    licence="MIT (the repository's; silent on the weights)")
 PATCH = 128  # the authors' PATCH_SIZE
 STEP = PATCH - 4  # their patch step (overlap of 4 pixels)
 PRECISIONS = {"float64": torch.float64, "float32": torch.float32}
@@ -145,9 +150,9 @@ class MUFusionFusion(PublishedNetwork):
     """
 
     name = "mufusion"
-    weight_files = {"weights": WEIGHTS_FILE}
+    weight_files = {"weights": WEIGHTS}
     options = {
-        "weights": Option("", f"harvard.model; default ${WEIGHTS_ENV}/{WEIGHTS_FILE}", "path"),
+        "weights": Option("", f"harvard.model; default ${WEIGHTS_ENV}/{WEIGHTS.name}", "path"),
         "device": DEVICE_OPTION,
         "precision": Option("float64", "float64 (the authors') or float32 (about 4x faster on "
                                        "CPU; 46 pixels of the 72 Harvard test images differ "

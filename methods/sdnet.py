@@ -8,13 +8,27 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mmif_bench.config import WEIGHTS_ENV
 from mmif_bench.method import Method, Option
+from mmif_bench.weights import WEIGHTS_ENV, WeightFile
 
 from .tf_layers import (keep_freed_memory, load_tf_variables, lrelu, same_conv, run_network)
 from .torchnet import DEVICE_OPTION, min_max_stretch, resolve_device
 
-WEIGHTS_FILE = "SDNet-Medical/Medical.model-29.index"
+_PUBLISHED = {"repository": "HaoZhang1018/SDNet",
+              "commit": "bf6a2eeed1f723f0fd319b882d2bf38016bf6e55",
+              "licence": "MIT, Copyright (c) 2021 Hao Zhang (covers the weights)"}
+WEIGHTS = WeightFile(  # the TF1 checkpoint, named by its .index
+    "SDNet-Medical/Medical.model-29.index", path="Medical/checkpoint/Medical.model-29.index",
+    size=1325, sha256="e7e22f1195e6b624f38ba886c36a734be183a0399282c1ee6e9582db15ffa969",
+    git_blob="c137decd46ddf7c50ffccc9132fbe1b45afcdcb4", **_PUBLISHED, companions=(
+        WeightFile("SDNet-Medical/Medical.model-29.data-00000-of-00001",
+                   path="Medical/checkpoint/Medical.model-29.data-00000-of-00001", size=268364,
+                   sha256="062d217c7eca5cf910d11115a40347927d7a7b2e6c034a7a76b6149defd97898",
+                   git_blob="a7566faec20902e02cd3940a8acabbb322b7a78e", **_PUBLISHED),
+        WeightFile("SDNet-Medical/Medical.model-29.meta",
+                   path="Medical/checkpoint/Medical.model-29.meta", size=477572,
+                   sha256="07a839838016e157f371f961fae1a562fd20a2c79dbf6cc409bd6fd8e05ac461",
+                   git_blob="96aea0cc9e713d8408facc5f416a041fe4fc489c", **_PUBLISHED)))
 BRANCH = (("layer1", 1, 16, 5), ("layer2", 16, 16, 3), ("layer3", 32, 16, 3),
           ("layer4", 48, 16, 3))  # (layer, in, out, kernel) of each source's branch
 SOURCES = ("ir", "vi")  # the authors' names: ir = functional image, vi = MRI
@@ -128,10 +142,10 @@ class SDNet(Method):
 
     name = "sdnet"
     version = "2"  # 2: dense inputs as sums of convolutions (isolated pixels moved by 1)
-    weight_files = {"weights": WEIGHTS_FILE}
+    weight_files = {"weights": WEIGHTS}
     options = {
         "weights": Option("", f"SDNet medical checkpoint .index; default ${WEIGHTS_ENV}/"
-                          f"{WEIGHTS_FILE}", "path"),
+                          f"{WEIGHTS.name}", "path"),
         "device": DEVICE_OPTION,
     }
     bibtex: ClassVar[str] = """@article{zhang2021sdnet,

@@ -31,8 +31,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mmif_bench.config import WEIGHTS_ENV
 from mmif_bench.method import Method, Option
+from mmif_bench.weights import WEIGHTS_ENV, WeightFile
 
 from .torchnet import DEVICE_OPTION, luma_uint8, resolve_device
 
@@ -47,8 +47,15 @@ LRELU_SLOPE = 0.2
 MASKED = -100.0  # the authors' additive mask between tokens of different shifted regions
 MIN_SIDE = 4  # smaller sides do not mirror-pad to a multiple of 8 (the authors' code fails)
 
-CT_FILE = "SwinFusion-CT-MRI/10000_E.pth"
-PET_FILE = "SwinFusion-PET-MRI/10000_E.pth"
+COMMIT = "ceeec3fe935630b4d1f2f545984a7a6cb5133f62"
+CT_FILE = WeightFile(
+    "SwinFusion-CT-MRI/10000_E.pth", repository="Linfeng-Tang/SwinFusion", commit=COMMIT,
+    path="Model/Medical_Fusion-CT-MRI/Medical_Fusion/models/10000_E.pth",
+    git_blob="aebccd35a8728387fd957120d65bbfa15608455f", licence="none stated (the README asks to follow SwinIR's Apache-2.0)")
+PET_FILE = WeightFile(
+    "SwinFusion-PET-MRI/10000_E.pth", repository="Linfeng-Tang/SwinFusion", commit=COMMIT,
+    path="Model/Medical_Fusion-PET-MRI/Medical_Fusion/models/10000_E.pth",
+    git_blob="ffc2bfaeb99eb26df517d50d27fcc7400108c7a3", licence="none stated (the README asks to follow SwinIR's Apache-2.0)")
 # second-image modality -> weight option; no SPECT model was published, the PET-MRI model
 # is used for SPECT (as comparisons do); without a modality the CT-MRI model is used
 MODEL_OF_MODALITY = {"CT": "weights_ct", "PET": "weights_pet", "SPECT": "weights_pet",
@@ -524,9 +531,9 @@ class SwinFusionMethod(Method):
     modalities = ("CT", "PET", "SPECT")
     weight_files = {"weights_ct": CT_FILE, "weights_pet": PET_FILE}
     options = {
-        "weights_ct": Option("", f"CT-MRI 10000_E.pth; default ${WEIGHTS_ENV}/{CT_FILE}", "path"),
+        "weights_ct": Option("", f"CT-MRI 10000_E.pth; default ${WEIGHTS_ENV}/{CT_FILE.name}", "path"),
         "weights_pet": Option("", f"PET-MRI 10000_E.pth (also used for SPECT); default "
-                              f"${WEIGHTS_ENV}/{PET_FILE}", "path"),
+                              f"${WEIGHTS_ENV}/{PET_FILE.name}", "path"),
         "device": DEVICE_OPTION,
     }
 

@@ -7,13 +7,25 @@ import numpy as np
 import torch
 from torch import nn
 
-from mmif_bench.config import WEIGHTS_ENV
 from mmif_bench.method import Method, Option
+from mmif_bench.weights import WEIGHTS_ENV, WeightFile
 
 from .tf_layers import (keep_freed_memory, load_tf_variables, lrelu, reflect_conv, run_network)
 from .torchnet import DEVICE_OPTION, resolve_device
 
-WEIGHTS_FILE = "U2Fusion/model.ckpt.index"
+_PUBLISHED = {"repository": "hanna-xu/U2Fusion",
+              "commit": "0a5882140df67b3e0b588e1f2233e18cf944f1a4", "licence": "none stated"}
+WEIGHTS = WeightFile(  # the TF1 checkpoint, named by its .index
+    "U2Fusion/model.ckpt.index", path="model/model.ckpt.index", size=905,
+    sha256="15b7d283a1de8f616cc42978346bd24d47a9c380d624370368b956beb593014e",
+    git_blob="5c201d8d80bdd78de72efa316caba34bf1ff05d9", **_PUBLISHED, companions=(
+        WeightFile("U2Fusion/model.ckpt.data-00000-of-00001",
+                   path="model/model.ckpt.data-00000-of-00001", size=2636868,
+                   sha256="e50cada8d4ec92f2577ad5db5d212fba521dffb35d04e00a20364b43512c64c8",
+                   git_blob="70083a119d1450610b192b93fdfc5b0e42e4858e", **_PUBLISHED),
+        WeightFile("U2Fusion/model.ckpt.meta", path="model/model.ckpt.meta", size=74008,
+                   sha256="36a7c21e5d760df4ec968ad46a8bf6db9b8688d1d9d50e84bf6e5896e85f0b8f",
+                   git_blob="c532e31d11a60ed9b153f8030eade1468f5750e7", **_PUBLISHED)))
 GROWTH = 44  # channels each encoder layer adds (the authors' n)
 DENSE_LAYERS = 5
 DECODER = (("conv2_1", 6 * GROWTH, 128), ("conv2_2", 128, 64), ("conv2_3", 64, 32),
@@ -99,10 +111,10 @@ class U2Fusion(Method):
     """
 
     name = "u2fusion"
-    weight_files = {"weights": WEIGHTS_FILE}
+    weight_files = {"weights": WEIGHTS}
     options = {
         "weights": Option("", f"U2Fusion checkpoint .index; default ${WEIGHTS_ENV}/"
-                          f"{WEIGHTS_FILE}", "path"),
+                          f"{WEIGHTS.name}", "path"),
         "device": DEVICE_OPTION,
     }
     bibtex: ClassVar[str] = """@article{xu2022u2fusion,

@@ -23,9 +23,10 @@ from .registry import (  # noqa: E402
     register_metric,
 )
 from .runner import RunConfig, RunSummary, run  # noqa: E402
+from .weights import WeightFile  # noqa: E402
 
 __all__ = [
     "Method", "Metric", "Option", "RunConfig", "RunSummary", "__version__", "create_dataset",
     "create_method", "evaluate", "get_metric", "list_datasets", "list_methods", "list_metrics",
-    "register", "register_method", "register_metric", "run",
+    "register", "register_method", "register_metric", "run", "WeightFile",
 ]

@@ -8,7 +8,7 @@ from typing import Any
 
 from . import __version__
 from .fused_folder import parse_fused
-from .registry import get, list_profiles, load_all, load_errors, missing_weights, specs
+from .registry import declared_weights, get, list_profiles, load_all, load_errors, missing_weights, specs
 from .weights import fetch_command
 
 EXIT_USAGE = 2
@@ -60,8 +60,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             if kind == "metrics":
                 extra = f" {obj.arrow} [{obj.profile}]"
             if kind == "methods" and missing_weights(name):
-                files = getattr(obj, "weight_files", {}).values()
-                extra = f" [weights missing: run '{fetch_command(name, files)}']"
+                extra = f" [weights missing: run '{fetch_command(name)}']"
             origin = f" (from {spec.distribution})" if spec.distribution not in ("", "mmif-bench") else ""
             print(f"  {name}{extra}{origin}: {doc[0] if doc else ''}")
         for name, error in load_errors(kind).items():
@@ -106,9 +105,9 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     from .download import FetchError
 
     if args.what == "weights":
-        from .weights_fetch import fetch_weights
+        from .weights import fetch
 
-        errors = fetch_weights(args.names, args.source, log=lambda m: print(m, file=sys.stderr))
+        errors = fetch(declared_weights(args.names), args.source)
         return EXIT_FETCH if errors else 0
     if args.names:
         raise ValueError(f"'fetch {args.what}' takes no names (got {' '.join(args.names)})")

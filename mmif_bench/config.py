@@ -1,11 +1,11 @@
-"""Where data and weights live: options first, then environment variables."""
+"""Where data and the user cache live: options first, then environment variables
+(weights: :mod:`mmif_bench.weights`)."""
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
 DATA_ENV = "MMIF_BENCH_DATA"
-WEIGHTS_ENV = "MMIF_BENCH_WEIGHTS"
 
 
 def data_root(explicit: str | Path | None = None) -> Path | None:
@@ -16,12 +16,6 @@ def data_root(explicit: str | Path | None = None) -> Path | None:
         return Path(value).expanduser()
     fetched = fetched_dataset("harvard")
     return fetched if fetched.is_dir() else None
-
-
-def weights_dir(explicit: str | Path | None = None) -> Path | None:
-    """The directory of published weight files from ``$MMIF_BENCH_WEIGHTS``."""
-    value = explicit or os.environ.get(WEIGHTS_ENV)
-    return Path(value).expanduser() if value else None
 
 
 CACHE_ENV = "MMIF_BENCH_CACHE"

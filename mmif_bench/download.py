@@ -61,17 +61,18 @@ def disk_error(error: OSError, where: Path) -> FetchError:
                       f"permissions or point ${CACHE_ENV} elsewhere")
 
 
-def download(url: str, folder: Path, name: str) -> Path:
+def download(url: str, folder: Path, name: str, known_hash: str | None = None) -> Path:
     """Download ``url`` as ``name`` into a new sub-folder of ``folder``, with a progress bar;
     :class:`FetchError` on a failure (unreachable host, HTTP error, interrupted transfer,
-    disk), :class:`RemoteFileMissing` on HTTP 404."""
+    disk), :class:`RemoteFileMissing` on HTTP 404; pooch's ValueError when ``known_hash``
+    (``sha256:HEX``) does not match (the file is not kept)."""
     import pooch
     import requests
 
     pooch.get_logger().setLevel("WARNING")  # our own lines say what is fetched
     print(f"downloading {url}", file=sys.stderr)
     try:
-        return Path(pooch.retrieve(url, known_hash=None, fname=name,
+        return Path(pooch.retrieve(url, known_hash=known_hash, fname=name,
                                    path=tempfile.mkdtemp(dir=folder), progressbar=True))
     except requests.ConnectionError as error:
         raise FetchError(f"cannot download {url}: the host cannot be reached ({_reason(error)}); "

@@ -13,15 +13,13 @@ import hashlib
 import inspect
 import json
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, ClassVar
+from typing import Any, Callable, ClassVar, Mapping
 
 import numpy as np
 
 from .cache import code_digest
-from .download import file_sha256
-from .weights import MissingWeightsError, candidates, locate, missing_message
+from .weights import MissingWeightsError, WeightFile, find, hash_once, missing_message
 
 
 @dataclass(frozen=True)
@@ -72,9 +70,9 @@ class Method:
     modalities: ClassVar[tuple[str, ...] | None] = None
     """Second-image modalities the method has a model for; None: any. Pairs of another
     modality are "not applicable" to the method."""
-    weight_files: ClassVar[dict[str, str]] = {}
-    """``path`` option -> store name (:mod:`mmif_bench.weights`) of the published file it
-    defaults to when the option is empty."""
+    weight_files: ClassVar[dict[str, WeightFile]] = {}
+    """``path`` option -> the published file (:class:`~mmif_bench.WeightFile`) it defaults
+    to when the option is empty; ``mmif-bench fetch weights NAME`` fetches these."""
 
     def __init__(self, **config: Any) -> None:
         unknown = sorted(set(config) - set(self.options))
@@ -102,22 +100,44 @@ class Method:
         return self.modalities is None or modality is None or modality in self.modalities
 
     @classmethod
-    def missing_weights(cls, **config: Any) -> list[str]:
-        """One line per declared weight file that cannot be found, naming the file and its
-        fetch command (empty: all found). Loads nothing."""
-        return [missing_message(cls.name, file, config.get(key) or None, key)
-                for key, file in cls.weight_files.items()
-                if not any(path.is_file() for path in candidates(file, config.get(key) or None))]
+    def weight_location(cls, option: str, config: Mapping[str, Any]) -> Path | None:
+        """The file of ``path`` option ``option`` under ``config`` (None: none there): the
+        given path, else the declared file under ``$MMIF_BENCH_WEIGHTS`` or in the fetched
+        store. The one resolver; a method with another default (e.g. a file it ships)
+        overrides it."""
+        return find(config.get(option) or None, cls.weight_files.get(option))
 
-    def weight_path(self, key: str) -> Path:
-        """The file of the ``path`` option ``key``: the given path, else its published file
-        located by :func:`mmif_bench.weights.locate`; :class:`MissingWeightsError` if absent."""
-        given = self.config.get(key) or None
-        if key not in self.weight_files:
-            if given and Path(str(given)).expanduser().is_file():
-                return Path(str(given)).expanduser()
-            raise MissingWeightsError(f"{self.name}: option {key}: file {given!r} not found")
-        return locate(self.weight_files[key], method=self.name, explicit=given, option=key)
+    @classmethod
+    def weights_needed(cls, config: Mapping[str, Any]) -> list[str]:
+        """The ``path`` options whose files a method of this configuration loads: each
+        option given a file, each declared file that is not ``optional``."""
+        return [key for key, option in cls.options.items() if option.kind == "path" and (
+            config.get(key) or (key in cls.weight_files and not cls.weight_files[key].optional))]
+
+    @classmethod
+    def missing_weights(cls, **config: Any) -> list[str]:
+        """One line per needed weight file that cannot be found, naming the file and its
+        fetch command (empty: all found). Loads nothing."""
+        config = {**{key: option.default for key, option in cls.options.items()}, **config}
+        return [missing_message(cls.name, key, config.get(key) or None, cls.weight_files.get(key))
+                for key in cls.weights_needed(config) if cls.weight_location(key, config) is None]
+
+    def weights_in_use(self) -> list[str]:
+        """The ``path`` options whose files this method loads: the needed ones
+        (:meth:`weights_needed`) and each ``optional`` declared file that is found."""
+        needed = self.weights_needed(self.config)
+        return [key for key in self.options if key in needed or (
+            key in self.weight_files and self.weight_files[key].optional
+            and self.weight_location(key, self.config) is not None)]
+
+    def weight_path(self, option: str) -> Path:
+        """The file of ``path`` option ``option`` (:meth:`weight_location`);
+        :class:`~mmif_bench.weights.MissingWeightsError` naming the fix when absent."""
+        path = self.weight_location(option, self.config)
+        if path is None:
+            raise MissingWeightsError(missing_message(self.name, option, self.config.get(option)
+                                                      or None, self.weight_files.get(option)))
+        return path
 
     def resolved_options(self) -> dict[str, Any]:
         """Option values as recorded in results: a path by its file name only, so that
@@ -130,44 +150,22 @@ class Method:
             out[key] = value
         return out
 
-    def option_path(self, key: str) -> Path | None:
-        """The file a ``path`` option points to: its value, else the located published file
-        of :attr:`weight_files` (None when absent); subclasses may resolve an empty value
-        to another default file (e.g. shipped weights)."""
-        value = self.config.get(key)
-        if value:
-            return Path(str(value)).expanduser()
-        if key in self.weight_files:
-            return next((p for p in candidates(self.weight_files[key]) if p.is_file()), None)
-        return None
-
     def weights_record(self) -> dict[str, dict[str, str]]:
-        """``{key: {"file": name, "sha256": digest}}`` for every existing file of a ``path``
-        option: its store name when it is the published default, else its file name."""
+        """``{option: {"file": name, "sha256": digest}}`` for every file the method loads
+        (:meth:`weights_in_use`): its store name when it is the declared default, else its
+        file name."""
         record = {}
-        for key, option in self.options.items():
-            path = self.option_path(key) if option.kind == "path" else None
-            if path is not None and path.is_file():
+        for key in self.weights_in_use():
+            path = self.weight_location(key, self.config)
+            if path is not None:
                 given = self.config.get(key) or key not in self.weight_files
-                record[key] = {"file": path.name if given else self.weight_files[key],
-                               "sha256": weight_file_sha256(path)}
+                record[key] = {"file": path.name if given else self.weight_files[key].name,
+                               "sha256": hash_once(path)}
         return record
 
     def weights_hashes(self) -> dict[str, str]:
-        """sha256 of every existing file given as a ``path`` option."""
+        """sha256 of every weight file the method loads, by option."""
         return {key: entry["sha256"] for key, entry in self.weights_record().items()}
-
-
-def weight_file_sha256(path: Path) -> str:
-    """sha256 of a weight file, hashed once per process while its size and modification
-    time stay the same (a run's fingerprint and its results record both ask for it)."""
-    stat = path.stat()
-    return _sha256_of(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-
-
-@lru_cache(maxsize=64)
-def _sha256_of(path: str, size: int, mtime_ns: int) -> str:
-    return file_sha256(path)
 
 
 def accepts_modality(fuse: Callable[..., Any]) -> bool:

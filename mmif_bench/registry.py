@@ -24,6 +24,7 @@ from typing import Any, Iterable
 from .dataset import Dataset, FolderDataset
 from .method import as_method, method_from_function
 from .metric import Metric
+from .weights import WeightFile
 
 GROUPS = {
     "methods": "mmif_bench.methods",
@@ -235,6 +236,26 @@ def list_metrics(profile: str | None = "default") -> list[str]:
 def create_method(name: str, **options: Any) -> Any:
     """Instantiate a fusion method plugin with options (``create_method("dwt", wavelet="db2")``)."""
     return as_method(get("methods", name), **options)
+
+
+def declared_weights(names: Iterable[str] = ()) -> dict[str, dict[str, WeightFile]]:
+    """The ``weight_files`` of the named methods (none, or ``all``: of every installed
+    method that declares some); a name that declares none raises ValueError listing those
+    that do."""
+    names = [name for name in names if name != "all"]
+    if names:
+        declared = {name: dict(getattr(get("methods", name), "weight_files", {}) or {})
+                    for name in names}
+    else:
+        declared = {name: dict(getattr(obj, "weight_files", {}) or {})
+                    for name, obj in load_all("methods").items()}
+    without = [name for name, files in declared.items() if not files]
+    if names and without:
+        having = [name for name, obj in load_all("methods").items()
+                  if getattr(obj, "weight_files", None)]
+        raise ValueError(f"no published weights declared by {', '.join(without)}; methods "
+                         f"that declare some: {', '.join(having) or 'none'} (or all)")
+    return {name: files for name, files in declared.items() if files}
 
 
 def missing_weights(name: str, **options: Any) -> list[str]:

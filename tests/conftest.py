@@ -4,6 +4,11 @@ from __future__ import annotations
 import importlib.util
 import os
 from dataclasses import dataclass
+import socket
+import threading
+from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
 
@@ -202,3 +207,34 @@ def _runtime_registrations_undone():
     for kind, table in saved.items():
         registry._RUNTIME[kind].clear()
         registry._RUNTIME[kind].update(table)
+
+
+class Handler(SimpleHTTPRequestHandler):
+    """Files of a folder; ``/cut/NAME`` announces NAME's full length, sends half, hangs up."""
+
+    def log_message(self, *args: object) -> None:  # keep the test output clean
+        pass
+
+    def do_GET(self) -> None:
+        if not self.path.startswith("/cut/"):
+            return super().do_GET()
+        data = (Path(self.directory) / self.path[len("/cut/"):]).read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data[: len(data) // 2])
+        self.wfile.flush()
+        self.connection.shutdown(socket.SHUT_RDWR)
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """The base URL of a loopback server and the folder it serves."""
+    folder = tmp_path / "www"
+    folder.mkdir()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Handler, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", folder
+    server.shutdown()
+    server.server_close()

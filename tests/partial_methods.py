@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mmif_bench import Method, Option
+from mmif_bench import Method, Option, WeightFile
 
 
 class NeedsWeights(Method):
@@ -12,7 +12,9 @@ class NeedsWeights(Method):
 
     name = "needs_weights"
     options = {"weights": Option("", "the weight file", "path")}
-    weight_files = {"weights": "NeedsWeights-never-published.pth"}
+    weight_files = {"weights": WeightFile("NeedsWeights-never-published.pth",
+                                          url="https://example.invalid/never-published.pth",
+                                          sha256="0" * 64)}
 
     def fuse(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.maximum(a, b)

@@ -121,7 +121,7 @@ def test_weights_authors_names_the_fetch_command(tmp_path: Path,
     monkeypatch.setenv("MMIF_BENCH_WEIGHTS", str(tmp_path))
     monkeypatch.setenv("MMIF_BENCH_CACHE", str(tmp_path / "cache"))
     missing = DMFNetFusion.missing_weights(weights="authors")
-    assert len(missing) == 2 and all("fetch weights dmfnet-authors" in m for m in missing)
+    assert len(missing) == 2 and all("fetch weights dmfnet" in m for m in missing)
     assert DMFNetFusion.missing_weights() == []
     with pytest.raises(FileNotFoundError, match="DM-FNet/I630000_E14000_gen.pth"):
         DMFNetFusion(weights="authors")

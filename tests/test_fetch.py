@@ -10,11 +10,7 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import zipfile
-from collections.abc import Iterator
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -26,41 +22,10 @@ from mmif_bench.datasets import harvard
 from mmif_bench.download import FetchError, git_blob_id
 from mmif_bench.imageio import encode_png
 from mmif_bench.runner import RunConfig, run
-from mmif_bench.weights import WeightFile, store_dir
-from mmif_bench.weights_fetch import fetch_files, fetch_weights
+from mmif_bench.registry import declared_weights
+from mmif_bench.weights import WeightFile, fetch, store_dir
 
 TOP = f"Havard-Medical-Image-Fusion-Datasets-{harvard.COMMIT}"  # GitHub's archive folder
-
-
-class Handler(SimpleHTTPRequestHandler):
-    """Files of a folder; ``/cut/NAME`` announces NAME's full length, sends half, hangs up."""
-
-    def log_message(self, *args: object) -> None:  # keep the test output clean
-        pass
-
-    def do_GET(self) -> None:
-        if not self.path.startswith("/cut/"):
-            return super().do_GET()
-        data = (Path(self.directory) / self.path[len("/cut/"):]).read_bytes()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data[: len(data) // 2])
-        self.wfile.flush()
-        self.connection.shutdown(socket.SHUT_RDWR)
-
-
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """The base URL of a loopback server and the folder it serves."""
-    folder = tmp_path / "www"
-    folder.mkdir()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Handler, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", folder
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture
@@ -160,18 +125,22 @@ def test_weights_are_verified_by_git_blob_id_and_archive_members(served, cache) 
         for name, data in members.items():
             archive.writestr(name, data)
     zipped = _published(folder, "Model.zip", buffer.getvalue())
-    row = dict(method="toy", repository="someone/toy", commit="0" * 40, bytes=None, sha256="")
-    entries = [WeightFile(file="Toy/model.pth", path="models/model.pth", member="",
+    row = dict(repository="someone/toy", commit="0" * 40)
+    entries = [WeightFile("Toy/model.pth", path="models/model.pth",
                           git_blob=git_blob_id(plain), **row)]
-    entries += [WeightFile(file=f"Toy-zip/{Path(name).name}", path="Model.zip", member=name,
+    entries += [WeightFile(f"Toy-zip/{Path(name).name}", path="Model.zip", member=name,
                            git_blob=git_blob_id(zipped), **row) for name in members]
-    assert fetch_files(entries, url, log=lambda m: None) == []
+
+    def fetch_files(files: list[WeightFile], source: str) -> list[str]:
+        return fetch({"toy": {f"option{i}": file for i, file in enumerate(files)}}, source)
+
+    assert fetch_files(entries, url) == []
     assert (store_dir() / "Toy/model.pth").read_bytes() == plain.read_bytes()
     assert (store_dir() / "Toy-zip/model.data").read_bytes() == members["ckpt/model.data"]
-    assert fetch_files(entries, url, log=lambda m: None) == []  # verified in the store: kept
+    assert fetch_files(entries, url) == []  # verified in the store: kept
     (store_dir() / "Toy/model.pth").unlink()
     plain.write_bytes(b"tampered")
-    errors = fetch_files(entries[:1], url, log=lambda m: None)
+    errors = fetch_files(entries[:1], url)
     assert len(errors) == 1 and "git blob" in errors[0] and "refused" in errors[0]
     assert not (store_dir() / "Toy/model.pth").exists()
 
@@ -191,9 +160,9 @@ def test_fetched_ifcnn_weights_make_ifcnn_run(served, cache, weights_dir) -> Non
         create_method("ifcnn")
     (folder / "wrong").mkdir()
     (folder / "wrong" / "IFCNN-MAX.pth").write_bytes(b"not the published file")
-    errors = fetch_weights(["ifcnn"], f"{url}/wrong", log=lambda m: None)
+    errors = fetch(declared_weights(["ifcnn"]), f"{url}/wrong")
     assert len(errors) == 1 and "sha256" in errors[0] and not (store_dir() / "IFCNN-MAX.pth").exists()
-    assert fetch_weights(["ifcnn"], url, log=lambda m: None) == []
+    assert fetch(declared_weights(["ifcnn"]), url) == []
     assert create_method("ifcnn").weight_path("weights") == store_dir() / "IFCNN-MAX.pth"
 
 

@@ -1,6 +1,8 @@
 """Third-party plugins arrive through real entry points and behave like first-party ones."""
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -117,3 +119,39 @@ def test_default_run_leaves_out_a_broken_plugin_with_a_note(monkeypatch, tmp_pat
                for n in notes)
     with pytest.raises(ImportError, match="no_such_module_xyz"):  # asked for by name
         configure(RunConfig(dataset="phantom", methods=["broken"], out=tmp_path / "o"))
+
+
+def test_a_plugin_declaring_a_weight_file_gets_fetch_resolution_and_verification(
+        plugin_path, served, tmp_path) -> None:
+    """The example's ``learned`` method declares a weight file (no core edit): the run
+    names the fetch command, ``fetch weights learned`` refuses a tampered copy and installs
+    the published one, and the method then runs with it."""
+    url, folder = served
+    env = {"MMIF_BENCH_CACHE": str(tmp_path / "cache"), "MMIF_BENCH_WEIGHTS": ""}
+    published = (EXAMPLE / "weights" / "mri-weight.txt").read_bytes()
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "mmif_bench", *args], cwd=tmp_path,
+                              env=dict(os.environ, PYTHONPATH=str(plugin_path), **env),
+                              capture_output=True, text=True)
+
+    run = ("run", "--dataset", "phantom", "--methods", "learned", "--metrics", "MAE_A",
+           "--no-report", "--out", "out")
+    missing = cli(*run)
+    assert missing.returncode == 2
+    assert "example/mri-weight.txt" in missing.stderr
+    assert "mmif-bench fetch weights learned" in missing.stderr
+    (folder / "tampered").mkdir()
+    (folder / "tampered" / "mri-weight.txt").write_bytes(b"1.0\n")
+    refused = cli("fetch", "weights", "learned", "--from", f"{url}/tampered")
+    assert refused.returncode == 5 and "sha256" in refused.stderr, refused.stderr
+    assert not (tmp_path / "cache" / "weights" / "example" / "mri-weight.txt").exists()
+    (folder / "mri-weight.txt").write_bytes(published)
+    fetched = cli("fetch", "weights", "learned", "--from", url)
+    assert fetched.returncode == 0, fetched.stderr
+    assert (tmp_path / "cache" / "weights" / "example" / "mri-weight.txt").read_bytes() == published
+    ran = cli(*run)
+    assert ran.returncode == 0, ran.stderr
+    record = json.loads((tmp_path / "out" / "run.json").read_text())["methods"]["learned"]
+    assert record["weights"] == {"weights": {"file": "example/mri-weight.txt",
+                                             "sha256": hashlib.sha256(published).hexdigest()}}

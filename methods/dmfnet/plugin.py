@@ -7,14 +7,14 @@ the five-scale decoder features into the fused image. No reverse sampling loop.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Mapping
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from mmif_bench.method import Method, Option
-from mmif_bench.weights import candidates, locate, missing_message
+from mmif_bench.weights import WeightFile
 
 from .checkpoints import build_head, build_unet, read_authors_unet, read_state
 from .diffusion import Diffusion
@@ -23,8 +23,14 @@ from .train import main as train_main, mixed_precision
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "dmfnet_cpu.pt"
 AUTHORS = "authors"
-AUTHORS_FILES = {"unet": "DM-FNet/I630000_E14000_gen.pth", "head": "DM-FNet/MIF.pth"}
-"""Store names (:mod:`mmif_bench.weights`) of the authors' released Stage I and head files."""
+_AUTHORS = {"repository": "HeDan-11/DM-FNet", "commit": "c1b14b851113d087c87ad8da4d55de6ce2deec6b",
+            "licence": "none stated"}
+AUTHORS_FILES = {
+    "unet": WeightFile("DM-FNet/I630000_E14000_gen.pth", path="pth/I630000_E14000_gen.pth",
+                       git_blob="fe2cbb32bc54cb68ca7894040e8503df80ea3162", **_AUTHORS),
+    "head": WeightFile("DM-FNet/MIF.pth", path="pth/MIF.pth",
+                       git_blob="1e1e9f2765b267350a8989e83bb8b1478373e4d8", **_AUTHORS)}
+"""The authors' released Stage I and head files (``weights=authors`` loads them)."""
 AUTHORS_TIMESTEPS = (5, 10, 20)
 """The feature steps and schedule of the authors' test configuration."""
 AUTHORS_SCHEDULE = "linear"
@@ -70,6 +76,8 @@ class DMFNetFusion(Method):
                                 "rounding)", "bool"),
     }
 
+    weight_files: ClassVar[dict[str, WeightFile]] = AUTHORS_FILES
+
     #: ``mmif-bench train dmfnet ARGS`` forwards ARGS here (see :mod:`.train`).
     train_main = staticmethod(train_main)
 
@@ -80,7 +88,7 @@ class DMFNetFusion(Method):
             device = "cuda" if torch.cuda.is_available() else "cpu"
         self.device = torch.device(device)
         groups = int(self.config["groups"])
-        if self._authors_only():
+        if self._authors_only(self.config):
             paths = {key: self.weight_path(key) for key in AUTHORS_FILES}
             self.unet = read_authors_unet(paths["unet"], groups)
             self.net, steps = build_head(read_state(paths["head"]), str(paths["head"]))
@@ -106,10 +114,10 @@ class DMFNetFusion(Method):
         self.net.to(self.device, memory_format=memory_format).eval()
         self.diffusion = Diffusion(schedule, diffusion_steps)
 
-    def _authors_only(self) -> bool:
+    @staticmethod
+    def _authors_only(config: Mapping[str, Any]) -> bool:
         """Whether both networks come from files in the authors' formats."""
-        return self.config["weights"] == AUTHORS or bool(self.config["unet"]
-                                                         and self.config["head"])
+        return config["weights"] == AUTHORS or bool(config["unet"] and config["head"])
 
     def _load_ours(self, path: Path) -> None:
         """UNet, fusion network, steps and schedule of a Stage II ``final.pt``."""
@@ -123,28 +131,17 @@ class DMFNetFusion(Method):
         self.timesteps = tuple(cfg["timesteps"])
         self._schedule = cfg["feature_schedule"], cfg["diffusion_steps"]
 
-    def weight_path(self, key: str) -> Path:
-        given = str(self.config.get(key) or "")
-        if key == "weights" and not given:
+    @classmethod
+    def weight_location(cls, option: str, config: Mapping[str, Any]) -> Path | None:
+        if option == "weights" and not config.get("weights"):
             return DEFAULT_WEIGHTS
-        if key in AUTHORS_FILES and not given:
-            return locate(AUTHORS_FILES[key], method=self.name)
-        return super().weight_path(key)
-
-    def option_path(self, key: str) -> Path | None:
-        value = str(self.config.get(key) or "")
-        if key == "weights" and value in ("", AUTHORS):
-            return DEFAULT_WEIGHTS if not value and not self._authors_only() else None
-        if key in AUTHORS_FILES and not value and self.config["weights"] == AUTHORS:
-            return next((p for p in candidates(AUTHORS_FILES[key]) if p.is_file()), None)
-        return super().option_path(key)
+        return super().weight_location(option, config)
 
     @classmethod
-    def missing_weights(cls, **config: Any) -> list[str]:
-        if config.get("weights") != AUTHORS:
-            return []
-        return [missing_message(cls.name, file) for key, file in AUTHORS_FILES.items()
-                if not config.get(key) and not any(p.is_file() for p in candidates(file))]
+    def weights_needed(cls, config: Mapping[str, Any]) -> list[str]:
+        if cls._authors_only(config):
+            return ["unet", "head"]
+        return ["weights", *(key for key in AUTHORS_FILES if config.get(key))]
 
     def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
         return self.fuse_batch(a[None], b[None])[0]
