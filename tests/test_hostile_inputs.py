@@ -235,3 +235,22 @@ def test_messages_name_files_relative_to_their_folder(tmp_path) -> None:
     message = f"{root}/MRI-CT/MRI/1.png: not a readable image; partner {root.resolve()}/x.png"
     assert strip_roots(message, [root]) == ("MRI-CT/MRI/1.png: not a readable image; partner "
                                             "x.png")
+
+
+# --- 7. one-line errors and recomputed cache entries ---------------------------------------
+
+def test_unreadable_cache_entry_is_recomputed(tmp_path) -> None:
+    config = dict(dataset="phantom", methods=["mean"], metrics=["EN"], out=tmp_path / "out",
+                  report=False)
+    assert run(RunConfig(**config)).exit_code == 0
+    before = (tmp_path / "out" / "scores.csv").read_bytes()
+    entries = sorted(p for p in (tmp_path / "out" / ".cache").glob("*/*") if p.is_file())
+    for entry in entries[:2]:  # a folder where the entry was: reading it raises an OSError
+        entry.unlink()
+        (entry / "inside").mkdir(parents=True)
+    notes: list[str] = []
+    again = run(RunConfig(**config), log=notes.append)
+    assert again.exit_code == 0
+    assert any("recomputed 2 corrupt or unreadable cache entries" in n for n in notes)
+    assert (tmp_path / "out" / "scores.csv").read_bytes() == before
+    assert all(entry.is_file() for entry in entries[:2])
