@@ -95,7 +95,8 @@ def test_all_zero_coefficients_overflow_rho_to_nan_unless_guarded() -> None:
     guarded = conv_bpdn(spectra, signal, 0.5, ADMMOptions(1.0, 30))
     assert np.isnan(reference).all()
     assert np.array_equal(guarded, np.zeros_like(guarded))
-    assert np.isnan(conv_bpdn(spectra, signal, 0.5, ADMMOptions(1.0, 21, rho_guard=False))).sum() == 0
+    before = conv_bpdn(spectra, signal, 0.5, ADMMOptions(1.0, 21, rho_guard=False))
+    assert not np.isnan(before).any()  # rho = 1e38 still fits
 
 
 def test_choose_by_activity_gives_ties_to_the_second_source() -> None:
