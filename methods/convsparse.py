@@ -106,7 +106,7 @@ class ADMMOptions:
     authors' code computes, NaN included."""
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")  # x / 0 gives Inf/NaN, as MATLAB
 def _x_step(dsf, spectra, gains, residual_f, rho):
     """Sherman-Morrison solve of (D^H D + rho I) x = D^H s + rho (y - u) per frequency,
     in place of ``residual_f`` (which holds DFT(y - u) on entry, DFT(x) on exit)."""
@@ -127,7 +127,7 @@ def _x_step(dsf, spectra, gains, residual_f, rho):
     return residual_f
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")  # x / 0 gives Inf/NaN, as MATLAB
 def _yu_step(x, y, u, difference, relax, threshold):
     """Relaxation, soft threshold and dual update in place of ``y``, ``u`` and
     ``difference`` (y - u for the next X-step); returns the squared norms of x - y, x, y,
