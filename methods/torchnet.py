@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from mmif_bench.method import Method, Option
+from mmif_bench.weights import load_torch_file
 
 DEVICES = ("cpu", "cuda", "auto")
 # pairs per forward pass: on CPU a larger batch is no faster and only costs memory (a
@@ -40,7 +41,7 @@ def batches(count: int, device: torch.device) -> Iterator[slice]:
 def load_published(module: nn.Module, path: Path, method: str) -> nn.Module:
     """Load the authors' state dict file into ``module`` as published (same keys, same
     shapes), in eval mode; a file that does not fit says so, naming the file."""
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    state = load_torch_file(path)
     expected = {key: tuple(value.shape) for key, value in module.state_dict().items()}
     found = {key: tuple(value.shape) for key, value in state.items()} if isinstance(
         state, dict) else {}
