@@ -10,15 +10,18 @@ class UntrustedWeightsError(ValueError):
     """A weight file that holds Python objects beyond tensors and plain values: refused."""
 
 
-def load_torch_file(path: str | Path) -> Any:
+def load_torch_file(path: str | Path, allowed: tuple[type, ...] = ()) -> Any:
     """The content of a ``torch.save``-d file, loaded with ``weights_only=True`` (tensors,
-    containers and plain values only). A file that needs arbitrary Python objects raises
+    containers and plain values only, plus the ``allowed`` classes, e.g. the
+    ``argparse.Namespace`` of training arguments some published checkpoints carry). A file
+    that needs any other Python object raises
     :class:`UntrustedWeightsError`; one torch cannot read raises a ValueError naming it.
     Neither advises loading the file with ``weights_only=False``."""
     import torch
 
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with torch.serialization.safe_globals(list(allowed)):
+            return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
         found = str(error).split("Unsupported global: GLOBAL ", 1)[-1].split(" ", 1)[0] \
             if "Unsupported global" in str(error) else ""
