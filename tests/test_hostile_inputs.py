@@ -254,3 +254,13 @@ def test_unreadable_cache_entry_is_recomputed(tmp_path) -> None:
     assert any("recomputed 2 corrupt or unreadable cache entries" in n for n in notes)
     assert (tmp_path / "out" / "scores.csv").read_bytes() == before
     assert all(entry.is_file() for entry in entries[:2])
+
+
+def test_names_with_control_characters_are_skipped_at_listing(tmp_path) -> None:
+    data = _dataset(tmp_path / "ds", ["1.png", "two\nlines.png"])
+    _dataset(data, ["1.png"], pair_type="MRI-P\tET")
+    summary = run(RunConfig(dataset=str(data), split="all", methods=["mean"], metrics=["EN"],
+                            out=tmp_path / "out", report=False))
+    assert summary.pairs == 1 and not summary.failures
+    reasons = [p.message for p in summary.skipped]
+    assert len(reasons) == 3 and all("control characters" in r for r in reasons), reasons
