@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mmif_bench.method import Option
-from mmif_bench.weights import WEIGHTS_ENV, WeightFile
+from mmif_bench.weights import WEIGHTS_ENV, WeightFile, load_torch_file
 from mmif_bench.methods.torchnet import (DEVICE_OPTION, PublishedNetwork, first_mismatch,
                                          luma_uint8)
 
@@ -405,7 +405,7 @@ class CDDFuseFusion(PublishedNetwork):
     def load_weights(self) -> None:
         path = self.weight_path("weights")
         self.net = CDDFuseMIF()
-        self.net.load_checkpoint(torch.load(path, map_location="cpu", weights_only=True),
+        self.net.load_checkpoint(load_torch_file(path),
                                  str(path))
         self.net.to(self.device, memory_format=torch.channels_last).eval()
 

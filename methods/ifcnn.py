@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from mmif_bench.method import Option
-from mmif_bench.weights import WEIGHTS_ENV, WeightFile
+from mmif_bench.weights import WEIGHTS_ENV, WeightFile, load_torch_file
 
 from .torchnet import DEVICE_OPTION, PublishedNetwork
 
@@ -134,7 +134,7 @@ class IFCNNFusion(PublishedNetwork):
     pairs_per_pass = {"cpu": 1, "cuda": 16}
 
     def load_weights(self) -> None:
-        state = torch.load(self.weight_path("weights"), map_location="cpu", weights_only=True)
+        state = load_torch_file(self.weight_path("weights"))
         self.params = IFCNNParams.from_state_dict(state).to(self.device)
 
     def forward_pairs(self, a: np.ndarray, b: np.ndarray,

@@ -3,6 +3,7 @@ loading and checking a published state dict), the 8-bit luma the authors' script
 and the min-max stretch with which several of them save."""
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -12,6 +13,7 @@ import torch
 from torch import nn
 
 from mmif_bench.method import Method, Option
+from mmif_bench.weights import load_torch_file
 
 DEVICES = ("cpu", "cuda", "auto")
 # pairs per forward pass: on CPU a larger batch is no faster and only costs memory (a
@@ -53,11 +55,16 @@ def first_mismatch(found: Mapping[str, Any], expected: Mapping[str, torch.Tensor
     return None if missing is None else f"missing key {missing}"
 
 
-def load_published(module: nn.Module, path: Path, method: str) -> nn.Module:
+def load_published(module: nn.Module, path: Path, method: str,
+                   key: str | None = None) -> nn.Module:
     """Load the authors' state dict file into ``module`` as published (same keys, same
     shapes), in eval mode; a file that does not fit says so, naming the file and the first
-    key that does not fit."""
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    key that does not fit. ``key``: the entry of a checkpoint dict that holds the state
+    dict (None: the file is the state dict); the training arguments some checkpoints carry
+    (an ``argparse.Namespace``) are allowed."""
+    state = load_torch_file(path, allowed=(argparse.Namespace,))
+    if key is not None:
+        state = state.get(key) if isinstance(state, dict) else None
     problem = (first_mismatch(state, module.state_dict()) if isinstance(state, Mapping)
                else f"found a {type(state).__name__}, not a state dict")
     if problem:
@@ -114,6 +121,10 @@ class PublishedNetwork(Method):
 
     pairs_per_pass: ClassVar[Mapping[str, int]] = PAIRS_PER_PASS
 
+    state_key: ClassVar[str | None] = None
+    """The entry of the published checkpoint dict that holds the state dict (None: the
+    file is the state dict)."""
+
     def __init__(self, **config: Any) -> None:
         super().__init__(**config)
         self.device = resolve_device(self.name, str(self.config["device"]))
@@ -122,7 +133,8 @@ class PublishedNetwork(Method):
     def load_weights(self) -> None:
         """Load the published weights (here: option ``weights`` into ``self.net``)."""
         path = self.weight_path("weights")
-        self.net = load_published(self.build_network(), path, self.name).to(self.device)
+        self.net = load_published(self.build_network(), path, self.name,
+                                  self.state_key).to(self.device)
 
     def build_network(self) -> nn.Module:
         raise NotImplementedError
