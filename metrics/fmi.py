@@ -103,7 +103,8 @@ def wavelet_features(x: np.ndarray) -> np.ndarray:
                             np.concatenate([cV, cD], axis=2)], axis=1)
     lo = tiled.min(axis=(1, 2), keepdims=True)
     hi = tiled.max(axis=(1, 2), keepdims=True)
-    return (tiled - lo) / (hi - lo)
+    with np.errstate(invalid="ignore"):  # a constant image: 0/0, NaN as in MATLAB
+        return (tiled - lo) / (hi - lo)
 
 
 @kernel
@@ -212,6 +213,8 @@ def _pmf_fmi(pf: np.ndarray, lf: np.ndarray, hf: float, px: np.ndarray, lx: np.n
                 if q != 0.0:
                     joint -= q * math.log(abs(q))
             f_hi = cf[i]
+            if not (f_hi <= x_hi or x_hi <= f_hi):
+                break  # NaN windows (a constant image's wavelet features): the value is NaN
             if f_hi <= x_hi:  # advance the step that ends first (both on a tie)
                 f_lo = f_hi
                 i += 1
