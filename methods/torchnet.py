@@ -3,14 +3,16 @@ dict into a module, batching, the 8-bit luma the authors' scripts read and the m
 stretch with which several of them save."""
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, ClassVar, Iterator
 
 import numpy as np
 import torch
 from torch import nn
 
 from mmif_bench.method import Method, Option
+from mmif_bench.weights import load_torch_file
 
 DEVICES = ("cpu", "cuda", "auto")
 # pairs per forward pass: on CPU a larger batch is no faster and only costs memory (a
@@ -37,10 +39,15 @@ def batches(count: int, device: torch.device) -> Iterator[slice]:
     return (slice(start, start + step) for start in range(0, count, step))
 
 
-def load_published(module: nn.Module, path: Path, method: str) -> nn.Module:
+def load_published(module: nn.Module, path: Path, method: str,
+                   key: str | None = None) -> nn.Module:
     """Load the authors' state dict file into ``module`` as published (same keys, same
-    shapes), in eval mode; a file that does not fit says so, naming the file."""
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    shapes), in eval mode; a file that does not fit says so, naming the file. ``key``: the
+    entry of a checkpoint dict that holds the state dict (None: the file is the state dict);
+    the training arguments some checkpoints carry (an ``argparse.Namespace``) are allowed."""
+    state = load_torch_file(path, allowed=(argparse.Namespace,))
+    if key is not None:
+        state = state.get(key) if isinstance(state, dict) else None
     expected = {key: tuple(value.shape) for key, value in module.state_dict().items()}
     found = {key: tuple(value.shape) for key, value in state.items()} if isinstance(
         state, dict) else {}
@@ -93,11 +100,16 @@ class PublishedNetwork(Method):
     state dict of option ``weights`` into it on the ``device`` option's device, and fuses
     stacks of pairs a forward pass at a time (:meth:`forward_pairs`)."""
 
+    state_key: ClassVar[str | None] = None
+    """The entry of the published checkpoint dict that holds the state dict (None: the
+    file is the state dict)."""
+
     def __init__(self, **config: Any) -> None:
         super().__init__(**config)
         self.device = resolve_device(self.name, str(self.config["device"]))
         path = self.weight_path("weights")
-        self.net = load_published(self.build_network(), path, self.name).to(self.device)
+        self.net = load_published(self.build_network(), path, self.name,
+                                  self.state_key).to(self.device)
 
     def build_network(self) -> nn.Module:
         raise NotImplementedError

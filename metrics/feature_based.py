@@ -82,8 +82,7 @@ def _xydeas_mean(powers: np.ndarray, weights: np.ndarray) -> float:
 
 
 def gradient_preservation(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """Q_G: Xydeas-Petrovic gradient preservation as Liu's ``metricXydeas`` computes it,
-    in [0, 1], higher is better.
+    """Q_G: Xydeas-Petrovic gradient preservation as Liu's ``metricXydeas``; higher is better.
 
     Sobel responses ``sx = X * [[-1,0,1],[-2,0,2],[-1,0,1]]``, ``sy`` with the transpose
     (``filter2 'same'``), ``g = sqrt(sx^2 + sy^2)``, ``a = atan(sy / sx)`` with sx := 1e-5
@@ -105,7 +104,7 @@ def gradient_preservation(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.nda
     Returns
     -------
     ndarray, N
-        Dimensionless.
+        Dimensionless, in [0, 1].
 
     References
     ----------
@@ -172,8 +171,7 @@ def _level_sums(preserved: np.ndarray, energy: np.ndarray) -> tuple[float, float
 
 
 def wavelet_preservation(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """Q_M: Wang-Liu multiscale edge preservation as Liu's ``metricPWW`` computes it, in
-    [0, 3] as coded, higher is better.
+    """Q_M: Wang-Liu multiscale edge preservation as Liu's ``metricPWW``; higher is better.
 
     Two levels of the orthonormal Haar transform (matlabPyrTools ``buildWpyr(X, 2,
     'haar')``) of the raw 0..255 images; per level l, with the detail bands H, V, D:
@@ -192,7 +190,8 @@ def wavelet_preservation(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndar
     Returns
     -------
     ndarray, N
-        Dimensionless; NaN where the sources have no detail at a level (0/0).
+        Dimensionless, in [0, 3] as coded; NaN where the sources have no detail at a
+        level (0/0).
 
     References
     ----------
@@ -238,8 +237,7 @@ def _directional_energies(f: np.ndarray, a: np.ndarray, b: np.ndarray, out: np.n
 
 
 def spatial_frequency_error(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """Q_SF: Zheng's ratio of spatial-frequency error (rSFe) as Liu's ``metricZheng``
-    computes it; signed, the ideal is 0.
+    """Q_SF: Zheng's ratio of spatial-frequency error as Liu's ``metricZheng``; signed, ideal 0.
 
     ``SF_F = sqrt(RF^2 + CF^2 + MDF^2 + SDF^2)`` of F, where RF^2 (row), CF^2 (column),
     MDF^2 and SDF^2 (diagonals, weighted by 1/sqrt(2)) are sums of squared neighbour

@@ -211,8 +211,7 @@ def _edge_images(x: np.ndarray) -> np.ndarray:
 
 
 def piella_quality(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """Q_S: Piella's fusion quality index (Liu ``metricPeilla(A, B, F, 1)``), at most 1,
-    higher is better.
+    """Q_S: Piella's fusion quality index (Liu ``metricPeilla(.., 1)``); higher is better.
 
     With Wang's SSIM maps S (11 x 11 Gaussian, sigma 1.5, 'valid', C1 = (0.01 * 255)^2,
     C2 = (0.03 * 255)^2; not the UIQI on 8 x 8 windows of the paper) and the local
@@ -228,7 +227,7 @@ def piella_quality(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
     Returns
     -------
     ndarray, N
-        Dimensionless.
+        Dimensionless, at most 1.
 
     References
     ----------
@@ -239,8 +238,7 @@ def piella_quality(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
 
 
 def piella_weighted_quality(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """Q_W: Piella's weighted fusion quality index (Liu ``metricPeilla(A, B, F, 2)``), at
-    most 1, higher is better.
+    """Q_W: Piella's weighted fusion quality index (Liu ``metricPeilla(.., 2)``); higher is better.
 
     The local quality of :func:`piella_quality` weighted by the saliency
     ``c = max(s_A^2, s_B^2) / sum max(s_A^2, s_B^2)`` (variances as adjusted there):
@@ -254,7 +252,7 @@ def piella_weighted_quality(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.n
     Returns
     -------
     ndarray, N
-        Dimensionless.
+        Dimensionless, at most 1.
 
     References
     ----------
@@ -265,8 +263,7 @@ def piella_weighted_quality(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.n
 
 
 def piella_edge_weighted_quality(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """MEFB's "Qw" (``metricsQw``): Piella's Q_W on the edge images only, at most 1,
-    higher is better.
+    """MEFB's Qw (``metricsQw``): Piella's Q_W of the edge images only; higher is better.
 
     ``Q_W(A', B', F')`` of :func:`piella_weighted_quality` with the edge images
     ``X' = sqrt((X * [1 0 -1; 1 0 -1; 1 0 -1])^2 + (X * [1 1 1; 0 0 0; -1 -1 -1])^2)``
@@ -282,7 +279,7 @@ def piella_edge_weighted_quality(F: np.ndarray, A: np.ndarray, B: np.ndarray) ->
     Returns
     -------
     ndarray, N
-        Dimensionless.
+        Dimensionless, at most 1.
 
     References
     ----------
@@ -295,7 +292,7 @@ def piella_edge_weighted_quality(F: np.ndarray, A: np.ndarray, B: np.ndarray) ->
 
 
 def piella_edge_dependent_quality(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """Q_E: Piella's edge-dependent fusion quality index, at most 1, higher is better.
+    """Q_E: Piella's edge-dependent fusion quality index (Q_W x edge Q_W); higher is better.
 
     ``Q_E = Q_W(A, B, F) * Q_W(A', B', F')^alpha`` with alpha = 1 and the edge images
     of :func:`piella_edge_weighted_quality`. **Piella's definition, not Liu's code**:
@@ -311,7 +308,7 @@ def piella_edge_dependent_quality(F: np.ndarray, A: np.ndarray, B: np.ndarray) -
     Returns
     -------
     ndarray, N
-        Dimensionless.
+        Dimensionless, at most 1.
 
     References
     ----------

@@ -31,7 +31,7 @@ PLAIN = {**{f"liu.{name}": fn for name, fn in LIU.items()},
          **{f"mefb.{name}": fn for name, fn in MEFB.items()
             if fn not in LIU.values()}}  # NMI, TE, QNCIE are liu's functions
 ROUNDS = 3
-VECTORISED_REPEATS = 3
+VECTORISED_REPEATS = 5
 MIN_SPEEDUP = 5.0
 
 Triples = tuple[np.ndarray, np.ndarray, np.ndarray]
