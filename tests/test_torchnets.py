@@ -227,3 +227,20 @@ def test_matr_adaptive_convolution_is_one_kernel_per_image():
         for k in range(2):
             expected = torch.nn.functional.conv2d(x[k:k + 1], kernels[k], padding=1)
             torch.testing.assert_close(conv(x)[k:k + 1], expected, rtol=1e-5, atol=1e-5)
+
+
+def test_fixed_buffers_are_built_as_the_published_files_hold_them(weights_dir):
+    """The DCT bases and window position tables the ports build equal the buffers saved in
+    the authors' files (which overwrite them on loading)."""
+    paths = {"mcafusion": weights_dir / "MCAFusion-model_25.pth",
+             "macan": weights_dir / "MACAN-test_checkpoint.pth"}
+    if not all(path.is_file() for path in paths.values()):
+        pytest.skip(f"MCAFusion/MACAN weights not in {weights_dir}")
+    for name, path in paths.items():
+        published = torch.load(path, map_location="cpu", weights_only=True)
+        built = NETWORKS[name]().state_dict()
+        buffers = [key for key in built if key.endswith(("dct_layer.weight", "rpe_biases",
+                                                         "relative_position_index"))]
+        assert buffers
+        for key in buffers:
+            torch.testing.assert_close(built[key], published[key], rtol=0, atol=0)
