@@ -130,6 +130,7 @@ def test_inputs_are_read_as_uint8_values():
     assert shifted == _scores(f, a, b, PLAIN)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("profile", ["liu", "mefb"])
 def test_cli_run_scores_the_profile(profile, tmp_path):
     """``mmif-bench run --profile liu|mefb`` scores every metric of the profile (on the

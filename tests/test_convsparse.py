@@ -54,6 +54,7 @@ def test_tikhonov_split_is_sporcos_lowpass() -> None:
     assert tikhonov_split(image.astype(np.float32), 60.0)[0].dtype == np.float32
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lmbda, rho, rel_tol", [(0.01, 1.5, 0.0), (0.05, 3.5, 1e-3)])
 def test_conv_bpdn_computes_what_sporco_computes(lmbda, rho, rel_tol) -> None:
     """Same ADMM iterates (float32, same automatic rho) to single-precision rounding: a

@@ -207,6 +207,7 @@ def test_resume_is_exact(stage: int, tiny_data: Path, tiny_weights: Path, tmp_pa
     assert saved["step"] == TINY.stage(stage).steps and "optimizer" in saved
 
 
+@pytest.mark.slow
 def test_resume_rejects_another_configuration(tiny_data: Path, tmp_path: Path) -> None:
     Trainer(TINY, 1, tiny_data, tmp_path).run(until=1)
     other = replace(TINY, seed=1)

@@ -86,6 +86,7 @@ def test_degenerate_shortcut_equals_running_the_network():
     assert not compiled.any()
 
 
+@pytest.mark.slow
 def test_firing_times_match_the_plain_loop():
     rng = np.random.default_rng(1)
     subband = rng.laplace(0, 0.02, (40, 48))
