@@ -211,3 +211,12 @@ def test_degenerate_images():
         assert math.isnan(black[key]), key
     assert _value("mefb.QC", flat, flat, flat) == 1.0
     assert _value("tang.FMI_pixel", flat, zeros, flat) == 1.0
+
+
+def test_same_name_across_profiles_is_refused():
+    """Results are keyed by metric name: liu.QC and mefb.QC in one call would collide."""
+    a = np.zeros((32, 32))
+    with pytest.raises(ValueError, match="liu.QC and mefb.QC are both named 'QC'"):
+        score_255(a, a, a, metrics=["liu.QC", "mefb.QC"])
+    assert set(score_255(a, a, a, metrics=["liu.QC", "mefb.FMI", "tang.FMI_dct"])) == \
+        {"QC", "FMI", "FMI_dct"}
