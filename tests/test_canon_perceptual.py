@@ -127,7 +127,8 @@ def test_cvejic_equals_plain_where_conditioned(triples):
         dither = [x + rng.uniform(0, 0.5, x.shape) for x in (f, a, b)]
         fd, ad, bd = dither
         for omit_nan in (True, False):
-            fast = local_similarity.cvejic_quality(fd[None], ad[None], bd[None], omit_nan=omit_nan)[0]
+            fast = local_similarity.cvejic_quality(fd[None], ad[None], bd[None],
+                                                   omit_nan=omit_nan)[0]
             assert fast == pytest.approx(plain.cvejic_qc(ad, bd, fd, omit_nan), rel=EXACT)
 
 
