@@ -11,8 +11,7 @@ from . import logs
 from ._version import __version__
 from .commands import add_plugin_commands
 from .fused_folder import parse_fused
-from .registry import (declared_weights, get, list_profiles, load_all, load_errors,
-                       missing_weights, specs)
+from .registry import declared_weights, get, list_profiles, load_all, load_errors, missing_weights, specs
 from .weights import fetch_command
 
 logger = logging.getLogger(__name__)

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from canon_reference import LIU, MEFB
 from metrics_reference import harvard_triples
+
 from mmif_bench.evaluation import score_255
 from mmif_bench.registry import get_metric, list_metrics
 

@@ -6,8 +6,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mmif_bench.methods.convsparse import (ADMMOptions, as_8bit, choose_by_activity, conv_bpdn,
-                                           filter_spectra, synthesize, tikhonov_split)
+from mmif_bench.methods.convsparse import (
+    ADMMOptions,
+    as_8bit,
+    choose_by_activity,
+    conv_bpdn,
+    filter_spectra,
+    synthesize,
+    tikhonov_split,
+)
 from mmif_bench.methods.csmca import mca_lambda
 
 cbpdn = pytest.importorskip("sporco.admm.cbpdn", reason="sporco (test extra) not installed")

@@ -22,7 +22,7 @@ from mmif_bench.methods.dmfnet.loss import hybrid_loss, selective_ssim, sobel_ma
 from mmif_bench.methods.dmfnet.plugin import DEFAULT_MODEL, DEFAULT_WEIGHTS, SHIPPED, DMFNetFusion
 from mmif_bench.methods.dmfnet.presets import PAPER, TINY
 from mmif_bench.methods.dmfnet.train import FINAL, LAST, Trainer, init_orthogonal, main
-from mmif_bench.methods.dmfnet.unet import UNet, UNetConfig
+from mmif_bench.methods.dmfnet.unet import UNet
 
 TINY_UNET = TINY.unet
 
