@@ -158,7 +158,7 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     p.add_argument("--split", default="test", choices=["train", "test", "all"])
     p.add_argument("--methods", help="comma-separated method names (default: all)")
     p.add_argument("--option", "-o", action="append", default=[], metavar="METHOD:KEY=VALUE",
-                   help="set a method option, e.g. ifcnn:weights=IFCNN-MAX.pth (repeatable)")
+                   help="set a method option, e.g. NAME:weights=FILE.pth (repeatable)")
     p.add_argument("--metrics", help="comma-separated metric names (default: the profile's set)")
     p.add_argument("--profile", default="default", choices=list_profiles(),
                    help="metric convention profile (those the registered metrics declare)")
