@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mmif_bench.method import Method, Option
-from mmif_bench.weights import WEIGHTS_ENV, WeightFile
+from mmif_bench.weights import WEIGHTS_ENV, WeightFile, load_torch_file
 from mmif_bench.methods.torchnet import DEVICE_OPTION, batches, luma_uint8, resolve_device
 
 WEIGHTS = WeightFile(
@@ -419,7 +419,7 @@ class CDDFuseFusion(Method):
         self.device = resolve_device(self.name, str(self.config["device"]))
         path = self.weight_path("weights")
         self.net = CDDFuseMIF()
-        self.net.load_checkpoint(torch.load(path, map_location="cpu", weights_only=True),
+        self.net.load_checkpoint(load_torch_file(path),
                                  str(path))
         self.net.to(self.device, memory_format=torch.channels_last).eval()
 

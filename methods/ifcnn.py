@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from mmif_bench.method import Method, Option
-from mmif_bench.weights import WEIGHTS_ENV, WeightFile
+from mmif_bench.weights import WEIGHTS_ENV, WeightFile, load_torch_file
 
 WEIGHTS = WeightFile(
     "IFCNN-MAX.pth", repository="uzeful/IFCNN",
@@ -141,7 +141,7 @@ class IFCNNFusion(Method):
         if device == "cuda" and not torch.cuda.is_available():
             raise RuntimeError("ifcnn: device=cuda requested but torch sees no CUDA GPU")
         self.device = torch.device(device)
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = load_torch_file(path)
         self.params = IFCNNParams.from_state_dict(state).to(self.device)
 
     def fuse(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mmif_bench.method import Method, Option
-from mmif_bench.weights import WEIGHTS_ENV, WeightFile
+from mmif_bench.weights import WEIGHTS_ENV, WeightFile, load_torch_file
 
 from .torchnet import DEVICE_OPTION, luma_uint8, resolve_device
 
@@ -435,11 +435,7 @@ def load_swinfusion(path: str | Path) -> SwinFusion:
     a ``params`` entry is used if present, as the authors' loader does). Every entry is
     checked: structural buffers must equal the recomputed ones, which the network uses."""
     fix = "get the released files with 'mmif-bench fetch weights swinfusion'"
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises several types for files it cannot read
-        raise ValueError(f"{path}: not a readable torch file ({type(error).__name__} from "
-                         f"torch.load with weights_only=True); {fix}") from error
+    state = load_torch_file(path)
     if isinstance(state, Mapping) and "params" in state:
         state = state["params"]
     model = SwinFusion()

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from mmif_bench.method import Method, Option
+from mmif_bench.weights import load_torch_file
 
 DEVICES = ("cpu", "cuda", "auto")
 # pairs per forward pass: on CPU a larger batch is no faster and only costs memory (a
@@ -44,8 +45,7 @@ def load_published(module: nn.Module, path: Path, method: str,
     shapes), in eval mode; a file that does not fit says so, naming the file. ``key``: the
     entry of a checkpoint dict that holds the state dict (None: the file is the state dict);
     the training arguments some checkpoints carry (an ``argparse.Namespace``) are allowed."""
-    with torch.serialization.safe_globals([argparse.Namespace]):
-        state = torch.load(path, map_location="cpu", weights_only=True)
+    state = load_torch_file(path, allowed=(argparse.Namespace,))
     if key is not None:
         state = state.get(key) if isinstance(state, dict) else None
     expected = {key: tuple(value.shape) for key, value in module.state_dict().items()}

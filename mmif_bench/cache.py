@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+import shutil
 import uuid
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,18 @@ def code_digest(*objects: Any) -> str:
     return digest.hexdigest()
 
 
+def _remove(path: Path) -> None:
+    """Remove a bad cache entry (a file or a folder in its place); leave it if that fails
+    (the recomputed value replaces it atomically where the folder is writable)."""
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
 class Cache:
     """The result cache of one output folder (``OUT/.cache`` unless ``--cache-dir``)."""
 
@@ -66,11 +79,16 @@ class Cache:
         atomic_write_bytes(self._path(key), header.encode() + b"\n" + payload)
 
     def get(self, key: str, kind: str) -> bytes | None:
-        """The payload, or None when absent or corrupt (a corrupt entry is removed)."""
+        """The payload, or None when absent, unreadable or corrupt (a corrupt or unreadable
+        entry is removed where it can be, and recomputed)."""
         path = self._path(key)
         try:
             data = path.read_bytes()
         except FileNotFoundError:
+            return None
+        except OSError:  # no permission, a folder in its place, an I/O error
+            self.corrupt.append(str(path))
+            _remove(path)
             return None
         head, sep, payload = data.partition(b"\n")
         try:
@@ -80,7 +98,7 @@ class Cache:
         if (header.get("kind") != kind or header.get("size") != len(payload)
                 or header.get("sha256") != hashlib.sha256(payload).hexdigest()):
             self.corrupt.append(str(path))
-            path.unlink(missing_ok=True)
+            _remove(path)
             return None
         return payload
 

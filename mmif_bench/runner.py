@@ -508,7 +508,7 @@ def run(config: RunConfig | None = None, log: Log = _stderr, **options: Any) -> 
     scores = score_all(plan, inputs, fused_png, config.profile, cache, summary)
     write_results(plan, inputs, scores, config, summary)
     if cache.corrupt:
-        log(f"recomputed {len(cache.corrupt)} corrupt cache entries")
+        log(f"recomputed {len(cache.corrupt)} corrupt or unreadable cache entries")
     if not scores:
         summary.exit_code = EXIT_NOTHING
     elif summary.failures or inputs.skipped:

@@ -67,6 +67,18 @@ def reference_outputs(weights_dir) -> Path:
 
 
 @pytest.fixture(scope="session")
+def classical_root() -> Path:
+    """The classical canon's data (the learned dictionaries of CSR and CSMCA under
+    ``data/``) and what the authors' MATLAB writes for a few Harvard test pairs
+    (``reference_outputs/<method>/``): ``$MMIF_BENCH_CLASSICAL`` or ``../shared/classical``."""
+    root = _locate("MMIF_BENCH_CLASSICAL", SHARED / "classical")
+    if not (root / "data").is_dir() or not (root / "reference_outputs").is_dir():
+        pytest.skip(f"classical data and reference outputs not found at {root}; "
+                    f"set MMIF_BENCH_CLASSICAL")
+    return root
+
+
+@pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
     """Checkpoints in the authors' released formats and what the authors' inference writes
     for them: ``$MMIF_BENCH_FIXTURES`` or ``../shared/fixtures/authors_format``."""

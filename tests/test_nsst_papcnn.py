@@ -20,7 +20,7 @@ from mmif_bench.methods.nsst import (atrous_decompose, directional_responses, ma
 from mmif_bench.methods.nsst_papcnn import (firing_times, fuse_highpass, nsst_papcnn,
                                             otsu_level, pcnn_parameters)
 
-MIN_SPEEDUP = 8.0  # docs/methods.md, nsst_papcnn: measured 25-30x on the shared 2-core machine
+MIN_SPEEDUP = 8.0  # docs/methods.md, nsst_papcnn: measured 26-48x on the shared 2-core machine
 
 
 @pytest.fixture(scope="module")
