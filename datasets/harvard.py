@@ -102,6 +102,7 @@ def open_source(source: str, scratch: Path) -> Iterator[Reader]:
         def read_file(image: Image) -> bytes:
             for name in (image.published_as, image.file):
                 if (path / name).is_file():
+                    _check_size(f"{path}: {name}", (path / name).stat().st_size, image)
                     return (path / name).read_bytes()
             raise FetchError(f"{path}: {image.published_as} (or {image.file}) is missing: not "
                              f"a copy of {REPOSITORY}; nothing was installed")
@@ -123,12 +124,22 @@ def open_source(source: str, scratch: Path) -> Iterator[Reader]:
             if info is None:
                 raise FetchError(f"{source}: {image.published_as} is not in the archive: not "
                                  f"{REPOSITORY} @ {COMMIT[:7]}; nothing was installed")
-            try:
+            _check_size(f"{source}: {info.filename}", info.file_size, image)
+            try:  # zipfile stops at the size checked above, whatever the data holds
                 return archive.read(info)
             except (zipfile.BadZipFile, EOFError) as error:
                 raise FetchError(f"{source}: {info.filename} cannot be read ({error}): the archive "
                                  f"is damaged; nothing was installed: fetch again") from None
         yield read_member
+
+
+def _check_size(where: str, size: int, image: Image) -> None:
+    """A FetchError, before anything is read or decompressed, when a file or archive member
+    is not the size the manifest gives its image."""
+    if size != image.bytes:
+        raise FetchError(f"{where} is {size} bytes, the manifest's {image.published_as} is "
+                         f"{image.bytes}: refused unread, nothing was installed; fetch again or "
+                         f"from another mirror with --from")
 
 
 def stage(read: Reader, images: list[Image], folder: Path, source: str) -> None:

@@ -133,6 +133,8 @@ class DCTLayer(nn.Module):
     """The fixed DCT bases as the buffer ``weight``; each channel's 7 x 7 map is reduced
     to its coefficient on its basis."""
 
+    weight: torch.Tensor
+
     def __init__(self, channels: int) -> None:
         super().__init__()
         self.register_buffer("weight", dct_bases(channels))

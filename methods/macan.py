@@ -20,7 +20,8 @@ WEIGHTS = WeightFile(
     commit="9dcfc6c46a2e988300f95e1eed7285829faa0d0b",
     path="test_checkpoint/test_checkpoint.pth", size=4036689,
     sha256="d22763d0fe03b8d53418b6b387a68af95c426bfb1cc108e2ae7632392fcba3ba",
-    git_blob="25a483d59c47916860c7e246c8fe9a236dc63508", licence="none stated: research use, do not redistribute")
+    git_blob="25a483d59c47916860c7e246c8fe9a236dc63508",
+    licence="none stated: research use, do not redistribute")
 CHANNELS = 32
 HEADS = 2
 WINDOW = (2, 4)  # rows x columns of the first half's windows; the second half's are 4 x 2
@@ -61,9 +62,8 @@ class DynamicPosBias(nn.Module):
     def __init__(self, width: int = 1) -> None:
         super().__init__()
         self.pos_proj = nn.Linear(2, width)
-        for name in ("pos1", "pos2", "pos3"):
-            setattr(self, name, nn.Sequential(nn.LayerNorm(width), nn.ReLU(),
-                                               nn.Linear(width, width)))
+        self.pos1, self.pos2, self.pos3 = (nn.Sequential(
+            nn.LayerNorm(width), nn.ReLU(), nn.Linear(width, width)) for _ in range(3))
 
     def forward(self, offsets: torch.Tensor) -> torch.Tensor:
         return self.pos3(self.pos2(self.pos1(self.pos_proj(offsets))))
@@ -72,6 +72,9 @@ class DynamicPosBias(nn.Module):
 class WindowAttention(nn.Module):
     """One head of 16 channels attending within rows x cols windows (scale 1/4), with the
     dynamic position bias."""
+
+    rpe_biases: torch.Tensor
+    relative_position_index: torch.Tensor
 
     def __init__(self, dim: int, rows: int, cols: int) -> None:
         super().__init__()
@@ -305,6 +308,30 @@ class BasicLayer(nn.Module):
         return self.conv(torch.cat((self.SCM(x), self.DAT(x)), dim=1))
 
 
+class InputConv(nn.Module):
+    """``friconv``: a 3 x 3 conv with bias, no activation."""
+
+    def __init__(self, c_in: int, c_out: int) -> None:
+        super().__init__()
+        self.friconv = nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.friconv(x)
+
+
+class OutputHead(nn.Module):
+    """``output``: 3 x 3 conv to a third of the channels, 1 x 1 conv to one, tanh; then
+    (t + 1) / 2."""
+
+    def __init__(self, c_in: int) -> None:
+        super().__init__()
+        self.output = nn.Sequential(nn.Conv2d(c_in, c_in // 3, 3, padding=1),
+                                    nn.Conv2d(c_in // 3, 1, 1), nn.Tanh())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (self.output(x) + 1) / 2
+
+
 class MACANNet(nn.Module):
     """MACAN in deploy form (32 features, 2 heads, DCT 7 x 7), keys as in the published
     ``test_checkpoint.pth``.
@@ -317,24 +344,20 @@ class MACANNet(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        self.convInput = nn.Module()
-        self.convInput.friconv = nn.Sequential(nn.Conv2d(2, CHANNELS, 3, padding=1))
+        self.convInput = InputConv(2, CHANNELS)
         self.conv2_1 = RepConv(CHANNELS, CHANNELS)
         self.conv3_1 = RepConv(CHANNELS, CHANNELS)
         self.conv3_2 = RepConv(CHANNELS, CHANNELS)
         self.basicLayer1 = BasicLayer()
         self.basicLayer2 = BasicLayer()
         self.basicLayer3 = BasicLayer()
-        self.convolutional_out = nn.Module()
-        self.convolutional_out.output = nn.Sequential(
-            nn.Conv2d(3 * CHANNELS, CHANNELS, 3, padding=1), nn.Conv2d(CHANNELS, 1, 1),
-            nn.Tanh())
+        self.convolutional_out = OutputHead(3 * CHANNELS)
 
     def forward(self, functional: torch.Tensor, mri: torch.Tensor) -> torch.Tensor:
-        c = self.convInput.friconv(torch.cat([functional, mri], dim=1))
+        c = self.convInput(torch.cat([functional, mri], dim=1))
         scales = (self.basicLayer1(c), self.basicLayer2(self.conv2_1(c)),
                   self.basicLayer3(self.conv3_2(self.conv3_1(c))))
-        return (self.convolutional_out.output(torch.cat(scales, dim=1)) + 1) / 2
+        return self.convolutional_out(torch.cat(scales, dim=1))
 
 
 def functional_luma(rgb: torch.Tensor, swap_red_blue: bool) -> torch.Tensor:
@@ -352,7 +375,7 @@ def stretch_and_truncate(fused: torch.Tensor) -> np.ndarray:
     images = fused.clamp(0.0, 1.0).cpu().numpy()
     low = images.min(axis=(1, 2), keepdims=True)
     high = images.max(axis=(1, 2), keepdims=True)
-    return np.uint8(255.0 * ((images - low) / (high - low)))
+    return (255.0 * ((images - low) / (high - low))).astype(np.uint8)
 
 
 class MACAN(PublishedNetwork):

@@ -17,9 +17,10 @@ from .torchnet import (DEVICE_OPTION, PublishedNetwork, luma_uint8, save_as_uint
 
 WEIGHTS = WeightFile(
     "MCAFusion-model_25.pth", repository="JasonWong30/MCAFusion",
-    commit="68bc388d5503c220ee74d8382539105543838e22", path="models/model_25.pth",
-    size=1066591, sha256="3fee3a3ff922a3627e4cdaa8cd68bdc8d4fc76f0b474f853ef8eb90d6f8c9010",
-    git_blob="08b8b211b93526f2cea7b826741f7e40e6b4f106", licence="none stated: research use, do not redistribute")
+    commit="68bc388d5503c220ee74d8382539105543838e22", path="models/model_25.pth", size=1066591,
+    sha256="3fee3a3ff922a3627e4cdaa8cd68bdc8d4fc76f0b474f853ef8eb90d6f8c9010",
+    git_blob="08b8b211b93526f2cea7b826741f7e40e6b4f106",
+    licence="none stated: research use, do not redistribute")
 CHANNELS = 16
 DENSE_LAYERS = 3  # the residual dense block: 16 -> 32 -> 48 -> 64 channels, 1 x 1 back to 16
 SCALES = 3  # scale k applies the shared residual dense block k times
@@ -36,6 +37,17 @@ class Basic3x3(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.relu(self.bn1(self.conv1(x)))
+
+
+class Basic1x1(nn.Module):
+    """1 x 1 conv (bias), tanh."""
+
+    def __init__(self, c_in: int, c_out: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(c_in, c_out, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.conv1(x))
 
 
 class DenseLayer(nn.Module):
@@ -93,8 +105,7 @@ class MCAFusionNet(nn.Module):
         self.conv = Basic3x3(3 * CHANNELS, 3 * CHANNELS)  # in the file, never used
         self.Rconv = ResidualDenseBlock()
         self.basicLayer = BasicLayer()
-        self.convolutional_out = nn.Module()
-        self.convolutional_out.conv1 = nn.Conv2d(3 * CHANNELS, 1, 1)
+        self.convolutional_out = Basic1x1(3 * CHANNELS, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # R(R(c0)) is R applied to scale 1's input: each chain is computed once (the
@@ -104,7 +115,7 @@ class MCAFusionNet(nn.Module):
         for _ in range(SCALES):
             scale = self.Rconv(scale)
             outs.append(self.basicLayer(scale))
-        return torch.tanh(self.convolutional_out.conv1(outs[0] + outs[1] + outs[2]))
+        return self.convolutional_out(outs[0] + outs[1] + outs[2])
 
 
 class DataParallelLayout(nn.Module):

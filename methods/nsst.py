@@ -141,6 +141,12 @@ def maxflat_filters() -> dict[str, np.ndarray]:
     return filters
 
 
+def _frozen(array: np.ndarray) -> np.ndarray:
+    """``array`` made read-only: cached filters are shared by every caller."""
+    array.flags.writeable = False
+    return array
+
+
 def symmetric_spectrum(images: np.ndarray) -> np.ndarray:
     """``rfft2`` of the ``2H x 2W`` half-sample symmetric extension of ``... x H x W``
     images: the period over which a-trous filtering with mirrored borders is circular."""
@@ -161,7 +167,7 @@ def atrous_responses(shape: tuple[int, int], levels: int) -> dict[str, tuple[np.
             offsets = (np.arange(taps.shape[0]) - centre) * step
             kernel = np.zeros((height, width))
             np.add.at(kernel, np.ix_(offsets % height, offsets % width), taps)
-            per_level.append(fft.rfft2(kernel).real)  # symmetric kernel: real response
+            per_level.append(_frozen(fft.rfft2(kernel).real))  # symmetric: real response
         responses[name] = tuple(per_level)
     return responses
 
@@ -274,7 +280,7 @@ def shearing_filters(size: int, directions_log2: int) -> np.ndarray:
         block /= counts
         spatial = fft.fftshift(fft.ifft2(fft.fftshift(block))).real
         filters.append(spatial / math.sqrt(size))
-    return np.stack(filters)
+    return _frozen(np.stack(filters))
 
 
 @lru_cache(maxsize=16)
@@ -285,7 +291,7 @@ def directional_responses(shape: tuple[int, int], size: int,
     directions at each frequency (a Parseval frame)."""
     responses = fft.rfft2(shearing_filters(size, directions_log2), s=shape)
     norm = np.sqrt((responses * responses.conj()).real.sum(axis=0))
-    return responses / norm
+    return _frozen(responses / norm)
 
 
 @dataclass

@@ -3,6 +3,7 @@ in the non-subsampled shearlet transform domain (Yin, Liu, Liu, Chen, IEEE TIM 2
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numba
 import numpy as np
@@ -62,7 +63,7 @@ def fuse_lowpass(lowpass: np.ndarray) -> np.ndarray:
     return np.where(activity[0] >= activity[1], lowpass[0], lowpass[1])
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def otsu_level(magnitude: np.ndarray) -> float:
     """Otsu threshold of a 2-D array of values >= 0 as MATLAB/Octave ``graythresh``
     computes it: values to 8 bits as ``im2uint8`` (clip at 1, x 255, round half away),
@@ -104,12 +105,13 @@ def otsu_level(magnitude: np.ndarray) -> float:
     return (positions / ties - 2) / 255
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def pcnn_parameters(magnitude: np.ndarray) -> tuple[float, float, float, float]:
     """PA-PCNN parameters ``(alpha_f, lambda, V_E, alpha_E)`` of a subband's ``|C|``
-    (paper Sec. III-B; ``lambda`` is the paper's beta): from its standard deviation
-    (N - 1), maximum ``Smax`` and Otsu threshold ``So``. A threshold of 0 gives IEEE
-    Inf/NaN parameters, as in the authors' code (the source then never fires)."""
+    (the paper's adaptive rules as the authors' code evaluates them; ``lambda`` is the
+    paper's beta): from its standard deviation (N - 1), maximum ``Smax`` and Otsu
+    threshold ``So``. A threshold of 0 gives IEEE Inf/NaN parameters, as in the authors'
+    code (the source then never fires)."""
     values = magnitude.T.ravel()  # column-major sums, as Octave's sum/std
     total = 0.0
     for value in values:
@@ -130,15 +132,15 @@ def pcnn_parameters(magnitude: np.ndarray) -> tuple[float, float, float, float]:
     return alpha_f, lam, v_e, alpha_e
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def firing_times(magnitude: np.ndarray, alpha_f: float, lam: float, v_e: float,
                  alpha_e: float, iterations: int) -> np.ndarray:
-    """Firing counts of the simplified PCNN fed by ``magnitude`` (paper Eqs. 5-9):
+    """Firing counts of the simplified PCNN fed by ``magnitude`` (the paper's PA-PCNN):
     ``U = e^-alpha_f U + |C| (1 + lambda K)``, ``Y = U > E``, ``E = e^-alpha_E E + V_E Y``,
     ``K`` the previous ``Y`` linked through [0.5 1 0.5; 1 0 1; 0.5 1 0.5] with zeros
     outside the image; ``U = Y = T = 0``, ``E = 1`` at the start, ``iterations`` steps."""
     height, width = magnitude.shape
-    times = np.zeros((height, width), dtype=np.uint8)
+    times = np.zeros((height, width), dtype=np.int32)
     if not math.isfinite(lam):
         # lambda K = Inf x 0 = NaN at the first step: U is NaN everywhere from then on
         # and U > E never holds, as when the loop runs.
@@ -162,7 +164,7 @@ def firing_times(magnitude: np.ndarray, alpha_f: float, lam: float, v_e: float,
                 y = np.float64(u > threshold_row[j])
                 threshold_row[j] = decay_e * threshold_row[j] + v_e * y
                 fired_row[j + 1] = y
-                times_row[j] += np.uint8(y)
+                times_row[j] += np.int32(y)
     return times
 
 
@@ -239,6 +241,12 @@ class NSSTPAPCNNFusion(Method):
   doi     = {10.1109/TIM.2018.2838778}
 }"""
     options = {"iterations": Option(110, "PA-PCNN iterations per subband", "int")}
+
+    def __init__(self, **config: Any) -> None:
+        super().__init__(**config)
+        if int(self.config["iterations"]) < 1:
+            raise ValueError(f"nsst_papcnn: iterations must be at least 1, got "
+                             f"{self.config['iterations']}; the authors use 110")
 
     def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
         if min(a.shape) < MIN_SIZE:

@@ -8,7 +8,9 @@ keys are the variable names; the empty key holds a ``BundleHeaderProto`` (number
 shards, endianness, format version) and every other value is a ``BundleEntryProto``
 (dtype, shape, shard, byte offset and size in that shard, masked CRC-32C of the bytes).
 The shards hold the raw tensor bytes. Every block and every tensor is checked against
-its CRC; anything malformed raises :class:`CheckpointError` naming the file.
+its CRC; anything malformed raises :class:`CheckpointError` naming the file. Inputs are
+bounded: a varint has at most 10 bytes, an index at most :data:`MAX_INDEX_BYTES`, and a
+tensor is read from its shard by its offset and size (never the whole shard at once).
 
 References
 ----------
@@ -32,6 +34,10 @@ FOOTER_BYTES = 48  # two block handles padded to 40 bytes, then the 8-byte magic
 BLOCK_TRAILER_BYTES = 5  # compression type (1 byte) + masked CRC-32C (4 bytes)
 CRC_MASK_DELTA = 0xA282EAD8
 BUNDLE_VERSION = 1  # tensor_bundle.h: kTensorBundleVersion
+MAX_VARINT_BYTES = 10  # a 64-bit value in base 128
+MAX_INDEX_BYTES = 64 << 20
+"""An index holds one short entry per variable (U2Fusion's: 1.4 KB for 20 variables), so
+64 MiB is room for about a million variables; a larger file is refused unread."""
 
 # tensorflow/core/framework/types.proto: DataType -> numpy dtype (little-endian)
 DTYPES = {
@@ -63,15 +69,26 @@ def masked_crc32c(data: bytes) -> int:
 
 
 def _varint(buf: bytes, pos: int) -> tuple[int, int]:
-    """Decode a base-128 varint at ``pos``; return (value, position after it)."""
-    value = shift = 0
-    while True:
+    """Decode a base-128 varint at ``pos`` (at most 10 bytes); return (value, position
+    after it)."""
+    value = 0
+    for shift in range(0, 7 * MAX_VARINT_BYTES, 7):
         byte = buf[pos]  # IndexError on truncation, turned into CheckpointError by callers
         pos += 1
         value |= (byte & 0x7F) << shift
         if byte < 0x80:
             return value, pos
-        shift += 7
+    raise ValueError(f"varint longer than {MAX_VARINT_BYTES} bytes at byte {pos}")
+
+
+def _typed(fields: dict[int, int | bytes], number: int, kind: type, default: int | bytes,
+           message: str) -> int | bytes:
+    """Field ``number`` of a decoded message, which must be of ``kind`` (int for varint and
+    fixed-width fields, bytes for length-delimited ones); ValueError naming it otherwise."""
+    value = fields.get(number, default)
+    if not isinstance(value, kind):
+        raise ValueError(f"{message} (field {number}) has the wrong protobuf wire type")
+    return value
 
 
 def _proto_fields(buf: bytes) -> Iterator[tuple[int, int | bytes]]:
@@ -144,7 +161,12 @@ def _shape(buf: bytes) -> tuple[int, ...]:
     dims = []
     for field, value in _proto_fields(buf):
         if field == 2:
-            dims += [size for number, size in _proto_fields(value) if number == 1]
+            if not isinstance(value, bytes):
+                raise ValueError("a shape dimension has the wrong protobuf wire type")
+            sizes = [size for number, size in _proto_fields(value) if number == 1]
+            if not all(isinstance(size, int) for size in sizes):
+                raise ValueError("a dimension size has the wrong protobuf wire type")
+            dims += sizes
         elif field == 3 and value:
             raise ValueError("tensor of unknown rank")
     return tuple(dims)
@@ -157,11 +179,13 @@ def _entry(buf: bytes) -> TensorEntry:
         if field == 7:
             raise ValueError("partitioned (sliced) variables are not supported")
         fields[field] = value
-    dtype_code = fields.get(1, 0)
+    dtype_code = _typed(fields, 1, int, 0, "the dtype")
     if dtype_code not in DTYPES:
         raise ValueError(f"unsupported dtype code {dtype_code} (types.proto)")
-    entry = TensorEntry(np.dtype(DTYPES[dtype_code]), _shape(fields.get(2, b"")),
-                        fields.get(3, 0), fields.get(4, 0), fields.get(5, 0), fields.get(6, 0))
+    shape = _shape(_typed(fields, 2, bytes, b"", "the shape"))  # type: ignore[arg-type]
+    numbers = [_typed(fields, n, int, 0, what) for n, what in
+               ((3, "the shard"), (4, "the offset"), (5, "the size"), (6, "the CRC"))]
+    entry = TensorEntry(np.dtype(DTYPES[dtype_code]), shape, *numbers)  # type: ignore[arg-type]
     if entry.size != prod(entry.shape) * entry.dtype.itemsize:
         raise ValueError(f"size {entry.size} B does not match shape {entry.shape}")
     return entry
@@ -170,13 +194,16 @@ def _entry(buf: bytes) -> TensorEntry:
 def _header(buf: bytes) -> int:
     """Check a ``BundleHeaderProto``; return the number of shards."""
     fields = dict(_proto_fields(buf))
-    if fields.get(2, 0) != 0:
+    if _typed(fields, 2, int, 0, "the endianness") != 0:
         raise ValueError("big-endian bundle; only little-endian bundles are supported")
-    version = dict(_proto_fields(fields.get(3, b"")))
-    if version.get(2, 0) > BUNDLE_VERSION:
+    version = dict(_proto_fields(_typed(fields, 3, bytes, b"", "the version")))  # type: ignore[arg-type]
+    if _typed(version, 2, int, 0, "the version's reader field") > BUNDLE_VERSION:  # type: ignore[operator]
         raise ValueError(f"bundle format needs reader version {version[2]} "
                          f"(this reader: {BUNDLE_VERSION})")
-    return int(fields.get(1, 1))
+    shards = _typed(fields, 1, int, 1, "the number of shards")
+    if not 1 <= shards <= 99999:  # type: ignore[operator]
+        raise ValueError(f"{shards} shards; a bundle has 1 to 99999")
+    return int(shards)
 
 
 def index_path(checkpoint: str | Path) -> Path:
@@ -191,6 +218,10 @@ def read_index(checkpoint: str | Path) -> tuple[int, dict[str, TensorEntry]]:
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint index not found (expected the .index "
                               "file of a TensorFlow checkpoint, next to its .data shards)")
+    size = path.stat().st_size
+    if size > MAX_INDEX_BYTES:
+        raise CheckpointError(f"{path}: {size} bytes, more than an index of a TensorFlow "
+                              f"checkpoint holds (at most {MAX_INDEX_BYTES}); refused unread")
     try:
         shards, entries = None, {}
         for key, value in _table_entries(path.read_bytes()):
@@ -198,7 +229,7 @@ def read_index(checkpoint: str | Path) -> tuple[int, dict[str, TensorEntry]]:
                 shards = _header(value)
             else:
                 entries[key.decode()] = _entry(value)
-    except (ValueError, IndexError, UnicodeDecodeError) as error:
+    except (ValueError, IndexError, UnicodeDecodeError, TypeError, OverflowError) as error:
         raise CheckpointError(f"{path}: not a readable TensorFlow V2 checkpoint index: "
                               f"{error or 'truncated data'}") from error
     if shards is None:
@@ -218,15 +249,19 @@ def load_checkpoint(checkpoint: str | Path) -> dict[str, np.ndarray]:
     index = index_path(checkpoint)
     shards, entries = read_index(index)
     prefix = str(index)[: -len(".index")]
-    shard_bytes: dict[int, bytes] = {}
     tensors = {}
     for name, entry in entries.items():
+        if entry.shard >= shards:
+            raise CheckpointError(f"{index}: variable {name!r} is in shard {entry.shard} of "
+                                  f"{shards}: not a readable TensorFlow V2 checkpoint index")
         shard = Path(f"{prefix}.data-{entry.shard:05d}-of-{shards:05d}")
-        if entry.shard not in shard_bytes:
-            if not shard.is_file():
-                raise CheckpointError(f"{shard}: data shard of checkpoint {index} not found")
-            shard_bytes[entry.shard] = shard.read_bytes()
-        data = shard_bytes[entry.shard][entry.offset:entry.offset + entry.size]
+        if not shard.is_file():
+            raise CheckpointError(f"{shard}: data shard of checkpoint {index} not found")
+        data = b""
+        if entry.offset + entry.size <= shard.stat().st_size:
+            with open(shard, "rb") as handle:
+                handle.seek(entry.offset)
+                data = handle.read(entry.size)
         if len(data) != entry.size:
             raise CheckpointError(f"{shard}: too short for variable {name!r} "
                                   f"(needs bytes {entry.offset}..{entry.offset + entry.size})")

@@ -140,6 +140,7 @@ NABF_MIN_WEIGHT = 0.001   # wt_min
 NABF_WEIGHT_POWER = 1.5   # L
 NABF_GAMMA_G, NABF_KAPPA_G, NABF_SIGMA_G = 0.9999, 19.0, 0.5
 NABF_GAMMA_A, NABF_KAPPA_A, NABF_SIGMA_A = 0.9995, 22.0, 0.5
+NABF_GATHER = 1 << 15  # artefact pixels gathered per numpy pass (11 x 8 B each: 2.9 MB)
 
 
 def _nabf_orientation(gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
@@ -182,20 +183,19 @@ def _sobel8(up: np.ndarray, row: np.ndarray, down: np.ndarray, left: int, c: int
 
 
 @kernel
-def _nabf_edges(x: np.ndarray, gx: np.ndarray, gy: np.ndarray, g: np.ndarray) -> None:
-    """Sobel responses / 8 on a mirrored border (:func:`_sobel8`) and their magnitude
-    ``sqrt(gx^2 + gy^2)`` for one image."""
+def _nabf_edge_row(x: np.ndarray, r: int, hx: np.ndarray, hy: np.ndarray,
+                   mag: np.ndarray) -> None:
+    """Row r of the Sobel responses / 8 on a mirrored border (:func:`_sobel8`) and their
+    magnitude ``sqrt(gx^2 + gy^2)`` for image x."""
     height, width = x.shape
-    for r in range(height):
-        up, row, down = x[_mirrored(r - 1, height)], x[r], x[_mirrored(r + 1, height)]
-        hx, hy, mag = gx[r], gy[r], g[r]
-        for c in range(1, width - 1):
-            hx[c], hy[c] = _sobel8(up, row, down, c - 1, c, c + 1)
-        for c in range(0, width, max(width - 1, 1)):  # the first and last column
-            hx[c], hy[c] = _sobel8(up, row, down, _mirrored(c - 1, width), c,
-                                   _mirrored(c + 1, width))
-        for c in range(width):
-            mag[c] = np.sqrt(hx[c] * hx[c] + hy[c] * hy[c])
+    up, row, down = x[_mirrored(r - 1, height)], x[r], x[_mirrored(r + 1, height)]
+    for c in range(1, width - 1):
+        hx[c], hy[c] = _sobel8(up, row, down, c - 1, c, c + 1)
+    for c in range(0, width, max(width - 1, 1)):  # the first and last column
+        hx[c], hy[c] = _sobel8(up, row, down, _mirrored(c - 1, width), c,
+                               _mirrored(c + 1, width))
+    for c in range(width):
+        mag[c] = np.sqrt(hx[c] * hx[c] + hy[c] * hy[c])
 
 
 @kernel
@@ -205,23 +205,42 @@ def _nabf_weight(g: float) -> float:
 
 
 @kernel
-def _nabf_artefacts(g: np.ndarray, gx: np.ndarray, gy: np.ndarray, picked: np.ndarray) -> tuple:
-    """``sum(w_A + w_B)`` over the image, and the artefact pixels (gF > gA and gF > gB):
-    their count, and their values in the first ``count`` columns of ``picked``
-    (11 x H*W; rows gA, gB, gF, then gx, gy of A, of B and of F, then w_A, w_B). Arrays
-    g, gx, gy are 3 x H*W (A, B, F)."""
-    total, count = 0.0, 0
-    for p in range(g.shape[1]):
-        w_a, w_b = _nabf_weight(g[0, p]), _nabf_weight(g[1, p])
-        total += w_a + w_b
-        if g[2, p] > g[0, p] and g[2, p] > g[1, p]:
-            for k in range(3):
-                picked[k, count] = g[k, p]
-                picked[3 + 2 * k, count] = gx[k, p]
-                picked[4 + 2 * k, count] = gy[k, p]
-            picked[9, count], picked[10, count] = w_a, w_b
-            count += 1
-    return total, count
+def _nabf_artefacts(a: np.ndarray, b: np.ndarray, f: np.ndarray, row: int, total: float,
+                    picked: np.ndarray) -> tuple:
+    """From row ``row`` on, while ``picked`` has room for another row: ``total`` plus
+    ``sum(w_A + w_B)`` over those rows, and their artefact pixels (gF > gA and gF > gB),
+    their values in the first ``count`` columns of ``picked`` (rows gA, gB, gF, then gx,
+    gy of A, of B and of F, then w_A, w_B). Returns (next row, total, count). The edges are
+    computed a row at a time (3 rows of 3 images in memory, not 9 planes)."""
+    height, width = a.shape
+    gx, gy, g = np.empty((3, width)), np.empty((3, width)), np.empty((3, width))
+    count = 0
+    while row < height and count + width <= picked.shape[1]:
+        _nabf_edge_row(a, row, gx[0], gy[0], g[0])
+        _nabf_edge_row(b, row, gx[1], gy[1], g[1])
+        _nabf_edge_row(f, row, gx[2], gy[2], g[2])
+        for c in range(width):
+            w_a, w_b = _nabf_weight(g[0, c]), _nabf_weight(g[1, c])
+            total += w_a + w_b
+            if g[2, c] > g[0, c] and g[2, c] > g[1, c]:
+                for k in range(3):
+                    picked[k, count] = g[k, c]
+                    picked[3 + 2 * k, count] = gx[k, c]
+                    picked[4 + 2 * k, count] = gy[k, c]
+                picked[9, count], picked[10, count] = w_a, w_b
+                count += 1
+        row += 1
+    return row, total, count
+
+
+def _nabf_losses(at: np.ndarray, out: np.ndarray) -> None:
+    """``(1 - Q_XF) w_X`` of artefact pixels (columns of ``at``, rows as ``picked``) for
+    X = A, B into the two rows of ``out``."""
+    a_f = _nabf_orientation(at[7], at[8])
+    for k in range(2):
+        q = _nabf_preservation(at[k], _nabf_orientation(at[3 + 2 * k], at[4 + 2 * k]),
+                               at[2], a_f)
+        np.multiply(1.0 - q, at[9 + k], out=out[k])
 
 
 @checked("Nabf")
@@ -248,20 +267,14 @@ def fusion_nabf(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
        characterisation", Proc. ICCV 2005, 1866-1871 (the original N_AB/F).
     """
     n, h, w = F.shape
-    g, gx, gy = np.empty((3, 3, h, w))
-    picked = np.empty((11, h * w))  # rows of _nabf_artefacts
+    picked = np.empty((11, max(NABF_GATHER, w)))  # artefact pixels, a chunk at a time
+    losses = np.empty((2, h * w))  # written up to the image's artefact count
     value = np.empty(n)
     for i in range(n):
-        for k, x in enumerate((A[i], B[i], F[i])):
-            _nabf_edges(x, gx[k], gy[k], g[k])
-        total, count = _nabf_artefacts(g.reshape(3, -1), gx.reshape(3, -1),
-                                       gy.reshape(3, -1), picked)
-        at = picked[:, :count]
-        a_f = _nabf_orientation(at[7], at[8])
-        loss = 0.0
-        for k in range(2):
-            q = _nabf_preservation(at[k], _nabf_orientation(at[3 + 2 * k], at[4 + 2 * k]),
-                                   at[2], a_f)
-            loss += ((1.0 - q) * at[9 + k]).sum()
-        value[i] = loss / total
+        row, total, done = 0, 0.0, 0
+        while row < h:
+            row, total, count = _nabf_artefacts(A[i], B[i], F[i], row, total, picked)
+            _nabf_losses(picked[:, :count], losses[:, done:done + count])
+            done += count
+        value[i] = (losses[0, :done].sum() + losses[1, :done].sum()) / total
     return value

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .filters import sobel
-from .jit import kernel
+from .jit import kernel, sum_kernel
 
 # Liu's metricXydeas: Q = 1 / (1 + e^(k_g (G - s_g))) * 1 / (1 + e^(k_a (A - s_a)))
 XYDEAS_STRENGTH = (-10.0, 0.5)     # k_g, s_g
@@ -29,14 +28,21 @@ DIAGONAL_WEIGHT = np.sqrt(2.0) / 2.0
 
 
 @kernel
-def _gradient_features(sx: np.ndarray, sy: np.ndarray, strength: np.ndarray,
-                       slope: np.ndarray) -> None:
-    """Sobel strength ``sqrt(sx^2 + sy^2)`` and slope ``sy / sx`` with sx := 1e-5 where
-    it is exactly 0 (flattened planes)."""
-    for p in range(sx.shape[0]):
-        x, y = sx[p], sy[p]
-        strength[p] = np.sqrt(x * x + y * y)
-        slope[p] = y / (x + (XYDEAS_GUARD if x == 0.0 else 0.0))
+def _gradient_features(padded: np.ndarray, strength: np.ndarray, slope: np.ndarray) -> None:
+    """Sobel responses of one image given with a border of zeros (``filter2``
+    correlation: ``sx`` with [[-1,0,1],[-2,0,2],[-1,0,1]], ``sy`` with its transpose;
+    exact on the integer values the profiles score), their strength
+    ``sqrt(sx^2 + sy^2)`` and the slope ``sy / sx`` with sx := 1e-5 where it is exactly
+    0 (flattened H*W planes)."""
+    height, width = padded.shape[0] - 2, padded.shape[1] - 2
+    for r in range(height):
+        up, row, down = padded[r], padded[r + 1], padded[r + 2]
+        g, t = strength[r * width:(r + 1) * width], slope[r * width:(r + 1) * width]
+        for c in range(width):
+            sx = (up[c + 2] - up[c]) + 2.0 * (row[c + 2] - row[c]) + (down[c + 2] - down[c])
+            sy = (down[c] + 2.0 * down[c + 1] + down[c + 2]) - (up[c] + 2.0 * up[c + 1] + up[c + 2])
+            g[c] = np.sqrt(sx * sx + sy * sy)
+            t[c] = sy / (sx + (XYDEAS_GUARD if sx == 0.0 else 0.0))
 
 
 @kernel
@@ -61,7 +67,7 @@ def _xydeas_exponents(g: np.ndarray, angle: np.ndarray, weights: np.ndarray,
             weights[k, p] = g_x
 
 
-@kernel
+@sum_kernel
 def _xydeas_mean(powers: np.ndarray, weights: np.ndarray) -> float:
     """Mean over pixels of ``(Q_AF w_A + Q_BF w_B) / (w_A + w_B)`` with
     ``Q_XF = 1 / (1 + e^s) * (1 / (1 + e^o))`` from the exponentials of
@@ -76,8 +82,7 @@ def _xydeas_mean(powers: np.ndarray, weights: np.ndarray) -> float:
 
 
 def gradient_preservation(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """Q_G: Xydeas-Petrovic gradient preservation as Liu's ``metricXydeas`` computes it,
-    in [0, 1], higher is better.
+    """Q_G: Xydeas-Petrovic gradient preservation as Liu's ``metricXydeas``; higher is better.
 
     Sobel responses ``sx = X * [[-1,0,1],[-2,0,2],[-1,0,1]]``, ``sy`` with the transpose
     (``filter2 'same'``), ``g = sqrt(sx^2 + sy^2)``, ``a = atan(sy / sx)`` with sx := 1e-5
@@ -93,12 +98,13 @@ def gradient_preservation(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.nda
     Parameters
     ----------
     F, A, B : ndarray, N x H x W
-        Fused image and the two sources, 0..255.
+        Fused image and the two sources, 0..255 integer values (where the Sobel
+        responses are exact, so the tests for 0 decide as the reference's).
 
     Returns
     -------
     ndarray, N
-        Dimensionless.
+        Dimensionless, in [0, 1].
 
     References
     ----------
@@ -108,11 +114,12 @@ def gradient_preservation(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.nda
     pixels = F.shape[1] * F.shape[2]
     g, angle = np.empty((2, 3, pixels))
     weights, powers = np.empty((2, pixels)), np.empty((4, pixels))
+    padded = np.zeros((F.shape[1] + 2, F.shape[2] + 2))
     value = np.empty(len(F))
     for i in range(len(F)):
         for k, x in enumerate((A, B, F)):
-            sx, sy = sobel(x[i:i + 1], "constant")
-            _gradient_features(sx.ravel(), sy.ravel(), g[k], angle[k])
+            padded[1:-1, 1:-1] = x[i]
+            _gradient_features(padded, g[k], angle[k])
         np.arctan(angle, out=angle)
         _xydeas_exponents(g, angle, weights, powers)
         np.exp(powers, out=powers)
@@ -120,22 +127,51 @@ def gradient_preservation(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.nda
     return value
 
 
-def _haar_level(x: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
-    """One orthonormal Haar level on the 2 x 2 blocks from the top-left pixel (an odd last
-    row or column is left out, as matlabPyrTools' ``corrDn`` does): low-pass and the
-    three detail bands (signs immaterial to Q_M)."""
-    _, h, w = x.shape
-    x = x[:, :h - h % 2, :w - w % 2]
-    a, b, c, d = x[:, 0::2, 0::2], x[:, 0::2, 1::2], x[:, 1::2, 0::2], x[:, 1::2, 1::2]
-    top, bottom = a + b, c + d
-    left, right = a - b, c - d
-    return (top + bottom) / 2.0, ((top - bottom) / 2.0, (left + right) / 2.0,
-                                  (left - right) / 2.0)
+@kernel
+def _haar_level(x: np.ndarray, low: np.ndarray, bands: np.ndarray) -> None:
+    """One orthonormal Haar level of one image on the 2 x 2 blocks [a b; c d] from the
+    top-left pixel (an odd last row or column is left out, as matlabPyrTools'
+    ``corrDn`` does): low-pass (a+b+c+d)/2 into ``low`` and the detail bands
+    (a+b-c-d)/2, (a-b+c-d)/2, (a-b-c+d)/2 into ``bands`` (3 x h/2 x w/2; signs and
+    labels are immaterial to Q_M)."""
+    for r in range(low.shape[0]):
+        for c in range(low.shape[1]):
+            a, b = x[2 * r, 2 * c], x[2 * r, 2 * c + 1]
+            below, right = x[2 * r + 1, 2 * c], x[2 * r + 1, 2 * c + 1]
+            top, bottom, left, lower = a + b, below + right, a - b, below - right
+            low[r, c] = (top + bottom) / 2.0
+            bands[0, r, c] = (top - bottom) / 2.0
+            bands[1, r, c] = (left + lower) / 2.0
+            bands[2, r, c] = (left - lower) / 2.0
+
+
+@kernel
+def _band_terms(bands: np.ndarray, differences: np.ndarray, energy: np.ndarray) -> None:
+    """From the detail bands of A, B, F (3 x 3 x P): ``-|X_band - F_band|`` per source
+    and band (6 x P) and ``W_X = H^2 + V^2 + D^2`` per source (2 x P)."""
+    for p in range(bands.shape[2]):
+        for k in range(2):
+            h, v, d = bands[k, 0, p], bands[k, 1, p], bands[k, 2, p]
+            energy[k, p] = h * h + v * v + d * d
+            for j in range(3):
+                differences[3 * k + j, p] = -abs(bands[k, j, p] - bands[2, j, p])
+
+
+@sum_kernel
+def _level_sums(preserved: np.ndarray, energy: np.ndarray) -> tuple[float, float]:
+    """``sum(EP_A W_A + EP_B W_B)`` and ``sum(W_A + W_B)`` with
+    ``EP_X = e^-|dH| + e^-|dV| + e^-|dD|`` from the exponentials of :func:`_band_terms`."""
+    numerator, denominator = 0.0, 0.0
+    for p in range(energy.shape[1]):
+        ep_a = preserved[0, p] + preserved[1, p] + preserved[2, p]
+        ep_b = preserved[3, p] + preserved[4, p] + preserved[5, p]
+        numerator += ep_a * energy[0, p] + ep_b * energy[1, p]
+        denominator += energy[0, p] + energy[1, p]
+    return numerator, denominator
 
 
 def wavelet_preservation(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """Q_M: Wang-Liu multiscale edge preservation as Liu's ``metricPWW`` computes it, in
-    [0, 3] as coded, higher is better.
+    """Q_M: Wang-Liu multiscale edge preservation as Liu's ``metricPWW``; higher is better.
 
     Two levels of the orthonormal Haar transform (matlabPyrTools ``buildWpyr(X, 2,
     'haar')``) of the raw 0..255 images; per level l, with the detail bands H, V, D:
@@ -154,7 +190,8 @@ def wavelet_preservation(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndar
     Returns
     -------
     ndarray, N
-        Dimensionless; NaN where the sources have no detail at a level (0/0).
+        Dimensionless, in [0, 3] as coded; NaN where the sources have no detail at a
+        level (0/0).
 
     References
     ----------
@@ -162,38 +199,45 @@ def wavelet_preservation(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndar
        analysis", Proc. ICSP 2008, 965-968.
     """
     value = np.ones(len(F))
-    lows = (F, A, B)
-    for weight in WAVELET_LEVEL_WEIGHTS:
-        (low_f, bands_f), (low_a, bands_a), (low_b, bands_b) = (_haar_level(x) for x in lows)
-        numerator, denominator = np.zeros(len(F)), np.zeros(len(F))
-        for bands in (bands_a, bands_b):
-            energy = sum(band * band for band in bands)
-            preserved = sum(np.exp(-np.abs(band - fused)) for band, fused in zip(bands, bands_f))
-            numerator += (preserved * energy).sum(axis=(1, 2))
-            denominator += energy.sum(axis=(1, 2))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            value *= (numerator / denominator) ** weight
-        lows = (low_f, low_a, low_b)
+    for i in range(len(F)):
+        lows = [np.ascontiguousarray(x[i]) for x in (A, B, F)]
+        for weight in WAVELET_LEVEL_WEIGHTS:
+            h, w = lows[0].shape[0] // 2, lows[0].shape[1] // 2
+            bands = np.empty((3, 3, h, w))
+            halves = [np.empty((h, w)) for _ in range(3)]
+            for k in range(3):
+                _haar_level(lows[k], halves[k], bands[k])
+            differences, energy = np.empty((6, h * w)), np.empty((2, h * w))
+            _band_terms(bands.reshape(3, 3, -1), differences, energy)
+            np.exp(differences, out=differences)
+            numerator, denominator = _level_sums(differences, energy)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                value[i] *= (np.float64(numerator) / denominator) ** weight
+            lows = halves
     return value
 
 
-def _directional_differences(x: np.ndarray) -> list[np.ndarray]:
-    """Per image, the squared neighbour differences of Zheng's four directions (row,
-    column, main diagonal, secondary diagonal), as N x h x w arrays."""
-    return [x[:, :, :-1] - x[:, :, 1:], x[:, :-1, :] - x[:, 1:, :],
-            x[:, 1:, 1:] - x[:, :-1, :-1], x[:, 1:, :-1] - x[:, :-1, 1:]]
-
-
-def _spatial_frequency_sq(differences: list[np.ndarray], pixels: int) -> np.ndarray:
-    """RF^2 + CF^2 + MDF^2 + SDF^2 from the four difference arrays (diagonals weighted
-    1/sqrt(2)), every sum over M N."""
-    terms = [(d * d).sum(axis=(1, 2)) / pixels for d in differences]
-    return terms[0] + terms[1] + DIAGONAL_WEIGHT * (terms[2] + terms[3])
+@sum_kernel
+def _directional_energies(f: np.ndarray, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
+    """Sums of squared neighbour differences of one image triple in Zheng's four
+    directions (row, column, main diagonal, secondary diagonal): ``out[0]`` of F,
+    ``out[1]`` of ``max(|dA|, |dB|)`` (2 x 4). Exact on integer values (every sum is an
+    integer below 2^53), so the order of the additions does not matter there."""
+    height, width = f.shape
+    out[:] = 0.0
+    for r in range(height):
+        for c in range(width):
+            for k, (dr, dc) in enumerate(((0, 1), (1, 0), (-1, -1), (-1, 1))):
+                rr, cc = r + dr, c + dc
+                if 0 <= rr < height and 0 <= cc < width:
+                    d_f = f[r, c] - f[rr, cc]
+                    d_r = max(abs(a[r, c] - a[rr, cc]), abs(b[r, c] - b[rr, cc]))
+                    out[0, k] += d_f * d_f
+                    out[1, k] += d_r * d_r
 
 
 def spatial_frequency_error(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """Q_SF: Zheng's ratio of spatial-frequency error (rSFe) as Liu's ``metricZheng``
-    computes it; signed, the ideal is 0.
+    """Q_SF: Zheng's ratio of spatial-frequency error as Liu's ``metricZheng``; signed, ideal 0.
 
     ``SF_F = sqrt(RF^2 + CF^2 + MDF^2 + SDF^2)`` of F, where RF^2 (row), CF^2 (column),
     MDF^2 and SDF^2 (diagonals, weighted by 1/sqrt(2)) are sums of squared neighbour
@@ -219,10 +263,11 @@ def spatial_frequency_error(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.n
        extended spatial frequency and its application to DWT based fusion algorithms",
        Information Fusion 8(2), 177-192, 2007.
     """
-    pixels = F.shape[1] * F.shape[2]
-    fused = np.sqrt(_spatial_frequency_sq(_directional_differences(F), pixels))
-    reference = np.sqrt(_spatial_frequency_sq(
-        [np.maximum(np.abs(da), np.abs(db))
-         for da, db in zip(_directional_differences(A), _directional_differences(B))], pixels))
+    energies = np.empty((len(F), 2, 4))
+    for i in range(len(F)):
+        _directional_energies(F[i], A[i], B[i], energies[i])
+    terms = energies / (F.shape[1] * F.shape[2])
+    squares = terms[..., 0] + terms[..., 1] + DIAGONAL_WEIGHT * (terms[..., 2] + terms[..., 3])
+    fused, reference = np.sqrt(squares[:, 0]), np.sqrt(squares[:, 1])
     with np.errstate(invalid="ignore", divide="ignore"):
         return (fused - reference) / reference

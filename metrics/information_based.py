@@ -149,8 +149,7 @@ def normalized_mutual_information(F: np.ndarray, A: np.ndarray, B: np.ndarray) -
 
 
 def tsallis_entropy_cvejic(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """TE: Cvejic's Tsallis-entropy measure ``T_q(A,F) + T_q(B,F)``, q = 1.85, higher is
-    better, unbounded.
+    """TE: Cvejic's Tsallis measure T_q(A,F) + T_q(B,F), q = 1.85; higher is better, unbounded.
 
     ``T_q(X,F) = (1 - S) / (1 - q)`` with ``S = sum h^q / d^(q-1)`` over the 256 x 256
     joint histogram h of the ``normalize1``-stretched X (rows) and F (columns), where
@@ -216,8 +215,7 @@ def tsallis_entropy_nava(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndar
 
 def nonlinear_correlation_information_entropy(F: np.ndarray, A: np.ndarray,
                                               B: np.ndarray) -> np.ndarray:
-    """Q_NCIE: Wang's nonlinear correlation information entropy, in [0, 1], higher is
-    better.
+    """Q_NCIE: Wang's nonlinear correlation information entropy, in [0, 1]; higher is better.
 
     ``NCC(X,Y) = H(X) + H(Y) - H(X,Y)`` with entropies in base 256 (bits / 8) of the
     stretched images; R = [[1, NCC(A,B), NCC(A,F)], [NCC(A,B), 1, NCC(B,F)],

@@ -118,50 +118,95 @@ def _orientation_energy(responses: np.ndarray, energy: np.ndarray, sum_an: np.nd
     energy sum_s (E_s MeanE + O_s MeanO - |E_s MeanO - O_s MeanE|) with the weighted
     mean phase (MeanE, MeanO) = (sumE, sumO) / (|(sumE, sumO)| + eps), and the smallest
     scale's |EO|^2 (for the noise median). ``responses`` is S x H x W x 2 (the real and
-    imaginary parts of the complex responses); row by row, each inner loop along a row."""
+    imaginary parts of the complex responses). Row by row: each row's responses are
+    first split into real and imaginary lines (in L1), so the loops along the row
+    vectorise."""
     scales, rows, cols = responses.shape[0], responses.shape[1], responses.shape[2]
-    sum_e, sum_o = np.empty(cols), np.empty(cols)
+    even, odd = np.empty((scales, cols)), np.empty((scales, cols))
+    mean_e, mean_o = np.empty(cols), np.empty(cols)
     for r in range(rows):
-        e_row, o_row, power = sum_e, sum_o, smallest_power[r]
-        an, largest, value = sum_an[r], max_an[r], energy[r]
         for s in range(scales):
-            z = responses[s, r]
+            z, e, o = responses[s, r], even[s], odd[s]
             for c in range(cols):
-                e, o = z[c, 0], z[c, 1]
-                amplitude = math.sqrt(e * e + o * o)
-                if s == 0:
-                    e_row[c], o_row[c] = e, o
-                    an[c], largest[c] = amplitude, amplitude
-                    power[c] = amplitude * amplitude
-                else:
-                    e_row[c] += e
-                    o_row[c] += o
-                    an[c] += amplitude
-                    largest[c] = max(largest[c], amplitude)
+                e[c], o[c] = z[c, 0], z[c, 1]
+        an, largest, value, power = sum_an[r], max_an[r], energy[r], smallest_power[r]
+        e, o = even[0], odd[0]
         for c in range(cols):
-            x_energy = math.sqrt(e_row[c] * e_row[c] + o_row[c] * o_row[c]) + EPSILON
-            e_row[c], o_row[c] = e_row[c] / x_energy, o_row[c] / x_energy
+            amplitude = math.sqrt(e[c] * e[c] + o[c] * o[c])
+            mean_e[c], mean_o[c] = e[c], o[c]
+            an[c], largest[c], power[c] = amplitude, amplitude, amplitude * amplitude
+        for s in range(1, scales):
+            e, o = even[s], odd[s]
+            for c in range(cols):
+                amplitude = math.sqrt(e[c] * e[c] + o[c] * o[c])
+                mean_e[c] += e[c]
+                mean_o[c] += o[c]
+                an[c] += amplitude
+                largest[c] = amplitude if amplitude > largest[c] else largest[c]
+        for c in range(cols):
+            x_energy = math.sqrt(mean_e[c] * mean_e[c] + mean_o[c] * mean_o[c]) + EPSILON
+            mean_e[c], mean_o[c] = mean_e[c] / x_energy, mean_o[c] / x_energy
             value[c] = 0.0
         for s in range(scales):
-            z = responses[s, r]
+            e, o = even[s], odd[s]
             for c in range(cols):
-                e, o = z[c, 0], z[c, 1]
-                value[c] += e * e_row[c] + o * o_row[c] - abs(e * o_row[c] - o * e_row[c])
+                value[c] += e[c] * mean_e[c] + o[c] * mean_o[c] \
+                    - abs(e[c] * mean_o[c] - o[c] * mean_e[c])
 
 
 @kernel
-def _accumulate(energy: np.ndarray, sum_an: np.ndarray, max_an: np.ndarray, threshold: float,
-                cos_a: float, sin_a: float, total_energy: np.ndarray,
-                total_an: np.ndarray, covariance: np.ndarray, first: bool) -> None:
-    """Noise-thresholded, spread-weighted energy of one orientation added to the totals
-    and its PC_o (cos, sin) to the covariance sums (covx^2, covy^2, covx covy)."""
+def _median(values: np.ndarray) -> float:
+    """Median of non-negative doubles (the mean of the two middle ones for an even
+    count, as MATLAB's ``median``): a radix selection on the top 16 bits of their bit
+    patterns (ordered like the values), then a sort of the one or two buckets holding
+    the middle ranks."""
+    n = values.shape[0]
+    bits = values.view(np.int64)
+    counts = np.zeros(1 << 16, dtype=np.int64)
+    for k in range(n):
+        counts[bits[k] >> 48] += 1
+    low_rank, high_rank = (n - 1) // 2, n // 2
+    below, bucket = 0, 0
+    while below + counts[bucket] <= low_rank:
+        below += counts[bucket]
+        bucket += 1
+    last, covered = bucket, below + counts[bucket]
+    while covered <= high_rank:
+        last += 1
+        covered += counts[last]
+    candidates = np.empty(covered - below)
+    m = 0
+    for k in range(n):
+        top = bits[k] >> 48
+        if bucket <= top <= last:
+            candidates[m] = values[k]
+            m += 1
+    candidates.sort()
+    return (candidates[low_rank - below] + candidates[high_rank - below]) / 2.0
+
+
+@kernel
+def _spread_exponent(sum_an: np.ndarray, max_an: np.ndarray, out: np.ndarray) -> None:
+    """(cutOff - width) g with width = sumAn / (maxAn + eps) / nscale: the exponent of the
+    frequency-spread sigmoid (numpy's vectorised ``exp`` takes it from here)."""
+    rows, cols = sum_an.shape
+    for r in range(rows):
+        for c in range(cols):
+            out[r, c] = (CUT_OFF - sum_an[r, c] / (max_an[r, c] + EPSILON) / SCALES) * GAIN
+
+
+@kernel
+def _accumulate(energy: np.ndarray, sum_an: np.ndarray, spread: np.ndarray, threshold: float,
+                cos_a: float, sin_a: float, total_energy: np.ndarray, total_an: np.ndarray,
+                covariance: np.ndarray, first: bool) -> None:
+    """Noise-thresholded energy of one orientation, weighted by the sigmoid
+    1 / (1 + ``spread``) (``spread`` = e^((cutOff - width) g)), added to the totals, and
+    its PC_o (cos, sin) to the covariance sums (covx^2, covy^2, covx covy)."""
     rows, cols = energy.shape
     for r in range(rows):
         for c in range(cols):
             e = max(energy[r, c] - threshold, 0.0)
-            width = sum_an[r, c] / (max_an[r, c] + EPSILON) / SCALES
-            weight = 1.0 / (1.0 + math.exp((CUT_OFF - width) * GAIN))
-            weighted = weight * e
+            weighted = 1.0 / (1.0 + spread[r, c]) * e
             pc = weighted / sum_an[r, c]
             cx, cy = pc * cos_a, pc * sin_a
             if first:
@@ -179,8 +224,9 @@ def _accumulate(energy: np.ndarray, sum_an: np.ndarray, max_an: np.ndarray, thre
 
 
 def _noise_threshold(smallest_power: np.ndarray, bank: _Bank, o: int) -> float:
-    """``myphasecong3``'s noise threshold T of orientation o (already divided by 1.7)."""
-    mean_power = -np.median(smallest_power) / math.log(0.5)
+    """``myphasecong3``'s noise threshold T of orientation o (already divided by 1.7);
+    ``smallest_power`` holds the smallest scale's |EO|^2."""
+    mean_power = -_median(smallest_power.reshape(-1)) / math.log(0.5)
     noise_power = mean_power / bank.filter_energy[o]
     energy2 = 2 * noise_power * bank.sum_squares[o] + 4 * noise_power * bank.sum_cross[o]
     tau = math.sqrt(energy2 / 2)
@@ -191,7 +237,7 @@ def _image_phase_congruency(image: np.ndarray, bank: _Bank, pc: np.ndarray, M: n
                             m: np.ndarray) -> None:
     rows, cols = image.shape
     spectrum = sfft.fft2(image)
-    energy, sum_an, max_an = np.empty((3, rows, cols))
+    energy, sum_an, max_an, spread = np.empty((4, rows, cols))
     smallest_power = np.empty((rows, cols))
     total_energy, total_an = np.empty((2, rows, cols))
     covariance = np.empty((3, rows, cols))
@@ -200,7 +246,9 @@ def _image_phase_congruency(image: np.ndarray, bank: _Bank, pc: np.ndarray, M: n
         _orientation_energy(responses.view(np.float64).reshape(*responses.shape, 2), energy,
                             sum_an, max_an, smallest_power)
         angle = o * math.pi / ORIENTATIONS
-        _accumulate(energy, sum_an, max_an, _noise_threshold(smallest_power, bank, o),
+        _spread_exponent(sum_an, max_an, spread)
+        np.exp(spread, out=spread)
+        _accumulate(energy, sum_an, spread, _noise_threshold(smallest_power, bank, o),
                     math.cos(angle), math.sin(angle), total_energy, total_an,
                     covariance, o == 0)
     np.divide(total_energy, total_an + EPSILON, out=pc)
@@ -242,18 +290,58 @@ def phase_congruency(x: np.ndarray) -> PhaseCongruency:
     return PhaseCongruency(pc, M, m)
 
 
-def _masked_correlation(x: np.ndarray, f: np.ndarray, mask: np.ndarray,
-                        taps: np.ndarray) -> np.ndarray:
-    """Zhao's local correlation (sigma_XF + C) / (sqrt(|sigma_X^2 sigma_F^2|) + C) of the
-    masked map X (zero outside ``mask``) with F, inside ``mask`` (0 elsewhere); 11 x 11
-    Gaussian window, ``filter2 'same'`` (zero padding), E[xy] - E[x]E[y] moments."""
-    x = np.where(mask, x, 0.0)
-    mu_x, mu_f = filter2_same(x, taps), filter2_same(f, taps)
-    var_x = filter2_same(x * x, taps) - mu_x * mu_x
-    var_f = filter2_same(f * f, taps) - mu_f * mu_f
-    cov = filter2_same(x * f, taps) - mu_x * mu_f
-    corr = (cov + CORRELATION_C) / (np.sqrt(np.abs(var_x * var_f)) + CORRELATION_C)
-    return np.where(mask, corr, 0.0)
+@kernel
+def _correlation_sum(mask: np.ndarray, moments: np.ndarray) -> float:
+    """sum over pixels of max_k corr_k, corr_k = (sigma_kF + C) / (sqrt(|sigma_k^2
+    sigma_F^2|) + C) inside mask k and 0 outside, for the three masked maps k (A, B, max);
+    ``moments`` holds the window means mu_F, E[F^2], then per map mu_k, E[k^2], E[kF]."""
+    total = 0.0
+    rows, cols = mask.shape[1], mask.shape[2]
+    for r in range(rows):
+        for c in range(cols):
+            mu_f = moments[0, r, c]
+            var_f = moments[1, r, c] - mu_f * mu_f
+            best = 0.0
+            for k in range(3):
+                corr = 0.0
+                if mask[k, r, c]:
+                    mu = moments[2 + 3 * k, r, c]
+                    var = moments[3 + 3 * k, r, c] - mu * mu
+                    cov = moments[4 + 3 * k, r, c] - mu * mu_f
+                    corr = (cov + CORRELATION_C) / (math.sqrt(abs(var * var_f)) + CORRELATION_C)
+                best = corr if k == 0 else max(best, corr)
+            total += best
+    return total
+
+
+@kernel
+def _correlation_planes(maps: np.ndarray, f: np.ndarray, masks: np.ndarray,
+                        planes: np.ndarray) -> None:
+    """The planes whose window means Zhao's correlations need: F, F^2, then per map k
+    (zeroed outside mask k) X_k, X_k^2, X_k F."""
+    rows, cols = f.shape
+    for r in range(rows):
+        for c in range(cols):
+            y = f[r, c]
+            planes[0, r, c], planes[1, r, c] = y, y * y
+            for k in range(3):
+                x = maps[k, r, c] if masks[k, r, c] else 0.0
+                planes[2 + 3 * k, r, c] = x
+                planes[3 + 3 * k, r, c] = x * x
+                planes[4 + 3 * k, r, c] = x * y
+
+
+def _correlation_share(maps: np.ndarray, f: np.ndarray, masks: np.ndarray,
+                       taps: np.ndarray) -> float:
+    """Zhao's P_Y of one image: the local correlations of the masked maps Y_A, Y_B, Y_max
+    (``maps``, zero outside their masks) with Y_F (not masked), 11 x 11 Gaussian window,
+    ``filter2 'same'`` (zero padding), E[xy] - E[x]E[y] moments; summed over pixels
+    and divided by the number of mask_max pixels (NaN for none, 0/0 as the reference)."""
+    planes = np.empty((11,) + f.shape)
+    _correlation_planes(maps, f, masks, planes)
+    moments = filter2_same(planes, taps)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.float64(_correlation_sum(masks, moments)) / np.count_nonzero(masks[2])
 
 
 def zhao_phase_congruency(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
@@ -288,16 +376,13 @@ def zhao_phase_congruency(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.nda
     """
     pa, pb, pf = (phase_congruency(x) for x in (A, B, F))
     first = pa.pc > pb.pc
-    masks = [pa.pc > FEATURE_THRESHOLD, pb.pc > FEATURE_THRESHOLD]
-    masks.append(np.where(first, pa.pc, pb.pc) > FEATURE_THRESHOLD)
     taps = gaussian_taps(11, 1.5)
-    count = masks[2].sum(axis=(1, 2))
     result = np.ones(len(F))
-    for field in ("pc", "M", "m"):
-        ya, yb, yf = getattr(pa, field), getattr(pb, field), getattr(pf, field)
-        sources = (ya, yb, np.where(first, ya, yb))
-        best = np.maximum.reduce([_masked_correlation(y, yf, mask, taps)
-                                  for y, mask in zip(sources, masks)])
-        with np.errstate(invalid="ignore", divide="ignore"):
-            result = result * (best.sum(axis=(1, 2)) / count)
+    for i in range(len(F)):
+        masks = np.stack([pa.pc[i] > FEATURE_THRESHOLD, pb.pc[i] > FEATURE_THRESHOLD,
+                          np.where(first[i], pa.pc[i], pb.pc[i]) > FEATURE_THRESHOLD])
+        for field in ("pc", "M", "m"):
+            ya, yb, yf = (getattr(p, field)[i] for p in (pa, pb, pf))
+            maps = np.stack((ya, yb, np.where(first[i], ya, yb)))
+            result[i] *= _correlation_share(maps, yf, masks, taps)
     return result

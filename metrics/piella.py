@@ -3,7 +3,7 @@ compute them: Q_S, Q_W, Piella's Q_E, and MEFB's edge-image Q_W.
 
 The building block is Wang's ``ssim_index``: an 11 x 11 Gaussian window (sigma 1.5,
 normalised), 'valid' filtering, K = (0.01, 0.03), L = 255, the E[x^2] - E[x]^2 moments.
-One pass of streamed window moments (:func:`metrics.filters.window_means`) of F against
+One pass of streamed window moments (:func:`metrics.filters.moment_block`) of F against
 A and B gives both SSIM maps and the source variances. Definitions and traps:
 ``docs/metrics.md`` ("The metric canon").
 
@@ -20,14 +20,18 @@ import functools
 
 import numpy as np
 
-from .filters import filter3x3, gaussian_taps, window_means
-from .jit import kernel
+from .filters import (
+    STREAM_BLOCK_ROWS,
+    gaussian_taps,
+    moment_block,
+    moment_means,
+    moment_scratch,
+)
+from .jit import kernel, sum_kernel
 
 WINDOW, SIGMA = 11, 1.5
 C1, C2 = (0.01 * 255.0) ** 2, (0.03 * 255.0) ** 2
 FLAT_SALIENCY = 0.5  # added to both variances where their sum is exactly 0
-PREWITT_X = np.array([[1.0, 0.0, -1.0]] * 3)   # Liu's flt1 (filter2: correlation)
-PREWITT_Y = PREWITT_X.T.copy()                 # flt2 = [1 1 1; 0 0 0; -1 -1 -1]
 EDGE_EXPONENT = 1.0  # alpha of Q_E, as in the reference code
 
 
@@ -104,55 +108,75 @@ def _ssim(mu_f: float, var_f: float, mu_x: float, var_x: float, cov: float) -> f
         (mu_f * mu_f + mu_x * mu_x + C1) * (var_f + var_x + C2))
 
 
-@kernel
-def _piella_sums(f: np.ndarray, ff: np.ndarray, y: np.ndarray, yy: np.ndarray, fy: np.ndarray,
-                 sources: tuple, flats: np.ndarray, window: np.ndarray, out: np.ndarray) -> None:
-    """Sums over the 'valid' region of Piella's local quality
+@sum_kernel
+def _piella_row(m: np.ndarray, sources: tuple, flats: np.ndarray, row: int,
+                window: np.ndarray, memos: np.ndarray, variances: np.ndarray,
+                out: np.ndarray) -> None:
+    """Add the sums over one 'valid' row of Piella's local quality
     ``Q = lambda S(F,A) + (1 - lambda) S(F,B)``, of ``c Q`` and of the saliency
-    ``c = max(s_A^2, s_B^2)`` into ``out`` (3), from the window means of one image
-    triple: F, F^2 (h x w), and per source (2 x h x w) X, X^2, FX.
+    ``c = max(s_A^2, s_B^2)`` to ``out`` (3), from the row's window means ``m`` (planes
+    F, F^2, A, A^2, FA, B, B^2, FB, as :func:`metrics.filters.moment_block` orders them).
 
     The saliency share uses the source variances of :func:`_source_variances`, with
     0.5 added to both where they sum to exactly 0; the SSIM maps use the plain moments
     (their C2 drowns the rounding noise)."""
-    width = f.shape[1]
-    memos, variances = np.zeros((2, 2)), np.empty((2, width))
+    for k in range(2):
+        _source_variances(sources[k], m[2 + 3 * k], m[3 + 3 * k], flats[k, row], row, window,
+                          memos[k], variances[k])
     total, weighted, saliency_total = 0.0, 0.0, 0.0
-    for r in range(f.shape[0]):
-        for k in range(2):
-            _source_variances(sources[k], y[k, r], yy[k, r], flats[k, r], r, window, memos[k],
-                              variances[k])
-        for c in range(width):
-            mu_f, mu_a, mu_b = f[r, c], y[0, r, c], y[1, r, c]
-            var_f = ff[r, c] - mu_f * mu_f
-            ssim_a = _ssim(mu_f, var_f, mu_a, yy[0, r, c] - mu_a * mu_a, fy[0, r, c] - mu_f * mu_a)
-            ssim_b = _ssim(mu_f, var_f, mu_b, yy[1, r, c] - mu_b * mu_b, fy[1, r, c] - mu_f * mu_b)
-            var_a, var_b = variances[0, c], variances[1, c]
-            fix = FLAT_SALIENCY if var_a + var_b == 0.0 else 0.0
-            var_a += fix
-            var_b += fix
-            share = var_a / (var_a + var_b)
-            quality = share * ssim_a + (1.0 - share) * ssim_b
-            saliency = max(var_a, var_b)
-            total += quality
-            weighted += saliency * quality
-            saliency_total += saliency
-    out[0], out[1], out[2] = total, weighted, saliency_total
+    for c in range(m.shape[1]):
+        mu_f, mu_a, mu_b = m[0, c], m[2, c], m[5, c]
+        var_f = m[1, c] - mu_f * mu_f
+        ssim_a = _ssim(mu_f, var_f, mu_a, m[3, c] - mu_a * mu_a, m[4, c] - mu_f * mu_a)
+        ssim_b = _ssim(mu_f, var_f, mu_b, m[6, c] - mu_b * mu_b, m[7, c] - mu_f * mu_b)
+        var_a, var_b = variances[0, c], variances[1, c]
+        fix = FLAT_SALIENCY if var_a + var_b == 0.0 else 0.0
+        var_a += fix
+        var_b += fix
+        share = var_a / (var_a + var_b)
+        quality = share * ssim_a + (1.0 - share) * ssim_b
+        saliency = max(var_a, var_b)
+        total += quality
+        weighted += saliency * quality
+        saliency_total += saliency
+    out[0] += total
+    out[1] += weighted
+    out[2] += saliency_total
+
+
+@kernel
+def _piella_sums(f: np.ndarray, a: np.ndarray, b: np.ndarray, taps: np.ndarray,
+                 flats: np.ndarray, window: np.ndarray, out: np.ndarray) -> None:
+    """The sums of :func:`_piella_row` over every 'valid' row of one image triple into
+    ``out`` (3), the window moments streamed (:func:`metrics.filters.moment_block`,
+    :func:`metrics.filters.moment_means`: a block's planes stay in the L2 cache and
+    each row of means is used at once)."""
+    rows = f.shape[0] - len(taps) + 1
+    planes, lines, means = moment_scratch(f.shape[1], 2, taps)
+    memos, variances = np.zeros((2, 2)), np.empty((2, means.shape[2]))
+    out[:] = 0.0
+    for top in range(0, rows, STREAM_BLOCK_ROWS):
+        block = moment_block(f, (a, b), taps, top, planes)
+        for r in range(0, block, 2):
+            for q in range(moment_means(planes, r, block, taps, lines, means)):
+                _piella_row(means[q], (a, b), flats, top + r + q, window, memos, variances, out)
 
 
 def _piella_totals(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
     """Per image (N x 3): the sums of Q, c Q and c of :func:`_piella_sums` divided by
     the number of windows (Q_S, and Q_W's numerator and denominator)."""
-    m = window_means(F, (A, B), gaussian_taps(WINDOW, SIGMA))
-    _, n, h, w = m.x.shape
-    flats = np.empty((2, h, w), dtype=np.bool_)
+    n, h, w = F.shape
+    if min(h, w) < WINDOW:
+        raise ValueError(f"{h}x{w} images are smaller than the {WINDOW}x{WINDOW} window")
+    F, A, B = (np.ascontiguousarray(x, dtype=np.float64) for x in (F, A, B))
+    flats = np.empty((2, h - WINDOW + 1, w - WINDOW + 1), dtype=np.bool_)
     out = np.empty((n, 3))
     for i in range(n):
         for k, source in enumerate((A, B)):
             _flat_windows(source[i], WINDOW, flats[k])
-        _piella_sums(m.x[0, i], m.xx[0, i], m.y[:, i], m.yy[:, i], m.xy[:, i], (A[i], B[i]),
-                     flats, _octave_window(), out[i])
-    return out / (h * w)
+        _piella_sums(F[i], A[i], B[i], gaussian_taps(WINDOW, SIGMA), flats, _octave_window(),
+                     out[i])
+    return out / (flats.shape[1] * flats.shape[2])
 
 
 def _weighted_index(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
@@ -161,16 +185,33 @@ def _weighted_index(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
     return totals[:, 1] / totals[:, 2]
 
 
+@kernel
+def _edge_image(padded: np.ndarray, out: np.ndarray) -> None:
+    """``sqrt((X * [1 0 -1]x3)^2 + (X * [1 1 1; 0 0 0; -1 -1 -1])^2)`` of one image
+    given with a border of zeros (``filter2 'same'``: correlation, zero padding; exact
+    responses on integer values)."""
+    for r in range(out.shape[0]):
+        up, row, down = padded[r], padded[r + 1], padded[r + 2]
+        edges = out[r]
+        for c in range(out.shape[1]):
+            gx = (up[c] - up[c + 2]) + (row[c] - row[c + 2]) + (down[c] - down[c + 2])
+            gy = (up[c] + up[c + 1] + up[c + 2]) - (down[c] + down[c + 1] + down[c + 2])
+            edges[c] = np.sqrt(gx * gx + gy * gy)
+
+
 def _edge_images(x: np.ndarray) -> np.ndarray:
-    """``sqrt((X * [1 0 -1]x3)^2 + (X * [1 1 1; 0 0 0; -1 -1 -1])^2)``, ``filter2
-    'same'`` (correlation, zero padding), unnormalised Prewitt-type kernels."""
-    gx, gy = filter3x3(x, PREWITT_X, "constant"), filter3x3(x, PREWITT_Y, "constant")
-    return np.sqrt(gx * gx + gy * gy)
+    """Prewitt-type edge magnitude of each image (:func:`_edge_image`)."""
+    _, h, w = x.shape
+    padded = np.zeros((h + 2, w + 2))
+    out = np.empty(x.shape)
+    for image, edges in zip(x, out):
+        padded[1:-1, 1:-1] = image
+        _edge_image(padded, edges)
+    return out
 
 
 def piella_quality(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """Q_S: Piella's fusion quality index (Liu ``metricPeilla(A, B, F, 1)``), at most 1,
-    higher is better.
+    """Q_S: Piella's fusion quality index (Liu ``metricPeilla(.., 1)``); higher is better.
 
     With Wang's SSIM maps S (11 x 11 Gaussian, sigma 1.5, 'valid', C1 = (0.01 * 255)^2,
     C2 = (0.03 * 255)^2; not the UIQI on 8 x 8 windows of the paper) and the local
@@ -186,7 +227,7 @@ def piella_quality(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
     Returns
     -------
     ndarray, N
-        Dimensionless.
+        Dimensionless, at most 1.
 
     References
     ----------
@@ -197,8 +238,7 @@ def piella_quality(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
 
 
 def piella_weighted_quality(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """Q_W: Piella's weighted fusion quality index (Liu ``metricPeilla(A, B, F, 2)``), at
-    most 1, higher is better.
+    """Q_W: Piella's weighted fusion quality index (Liu ``metricPeilla(.., 2)``); higher is better.
 
     The local quality of :func:`piella_quality` weighted by the saliency
     ``c = max(s_A^2, s_B^2) / sum max(s_A^2, s_B^2)`` (variances as adjusted there):
@@ -212,7 +252,7 @@ def piella_weighted_quality(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.n
     Returns
     -------
     ndarray, N
-        Dimensionless.
+        Dimensionless, at most 1.
 
     References
     ----------
@@ -223,8 +263,7 @@ def piella_weighted_quality(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.n
 
 
 def piella_edge_weighted_quality(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """MEFB's "Qw" (``metricsQw``): Piella's Q_W on the edge images only, at most 1,
-    higher is better.
+    """MEFB's Qw (``metricsQw``): Piella's Q_W of the edge images only; higher is better.
 
     ``Q_W(A', B', F')`` of :func:`piella_weighted_quality` with the edge images
     ``X' = sqrt((X * [1 0 -1; 1 0 -1; 1 0 -1])^2 + (X * [1 1 1; 0 0 0; -1 -1 -1])^2)``
@@ -240,7 +279,7 @@ def piella_edge_weighted_quality(F: np.ndarray, A: np.ndarray, B: np.ndarray) ->
     Returns
     -------
     ndarray, N
-        Dimensionless.
+        Dimensionless, at most 1.
 
     References
     ----------
@@ -253,7 +292,7 @@ def piella_edge_weighted_quality(F: np.ndarray, A: np.ndarray, B: np.ndarray) ->
 
 
 def piella_edge_dependent_quality(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """Q_E: Piella's edge-dependent fusion quality index, at most 1, higher is better.
+    """Q_E: Piella's edge-dependent fusion quality index (Q_W x edge Q_W); higher is better.
 
     ``Q_E = Q_W(A, B, F) * Q_W(A', B', F')^alpha`` with alpha = 1 and the edge images
     of :func:`piella_edge_weighted_quality`. **Piella's definition, not Liu's code**:
@@ -269,7 +308,7 @@ def piella_edge_dependent_quality(F: np.ndarray, A: np.ndarray, B: np.ndarray) -
     Returns
     -------
     ndarray, N
-        Dimensionless.
+        Dimensionless, at most 1.
 
     References
     ----------

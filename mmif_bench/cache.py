@@ -13,6 +13,7 @@ import hashlib
 import importlib.util
 import inspect
 import json
+import shutil
 import sys
 import uuid
 from pathlib import Path
@@ -105,6 +106,16 @@ def _imports(path: str, mtime_ns: int, package: str) -> tuple[str, ...]:
             names.extend(f"{base}.{alias.name}" for alias in node.names
                          if _source_file(f"{base}.{alias.name}") is not None)
     return tuple(names)
+def _remove(path: Path) -> None:
+    """Remove a bad cache entry (a file or a folder in its place); leave it if that fails
+    (the recomputed value replaces it atomically where the folder is writable)."""
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 class Cache:
@@ -123,11 +134,16 @@ class Cache:
         atomic_write_bytes(self._path(key), header.encode() + b"\n" + payload)
 
     def get(self, key: str, kind: str) -> bytes | None:
-        """The payload, or None when absent or corrupt (a corrupt entry is removed)."""
+        """The payload, or None when absent, unreadable or corrupt (a corrupt or unreadable
+        entry is removed where it can be, and recomputed)."""
         path = self._path(key)
         try:
             data = path.read_bytes()
         except FileNotFoundError:
+            return None
+        except OSError:  # no permission, a folder in its place, an I/O error
+            self.corrupt.append(str(path))
+            _remove(path)
             return None
         head, sep, payload = data.partition(b"\n")
         try:
@@ -137,7 +153,7 @@ class Cache:
         if (header.get("kind") != kind or header.get("size") != len(payload)
                 or header.get("sha256") != hashlib.sha256(payload).hexdigest()):
             self.corrupt.append(str(path))
-            path.unlink(missing_ok=True)
+            _remove(path)
             return None
         return payload
 

@@ -38,7 +38,8 @@ def ycbcr_to_rgb(ycbcr: np.ndarray) -> np.ndarray:
 
 def split_source(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """uint8 gray or RGB source to (float32 Y in [0, 1], float64 CbCr or None)."""
-    scaled = pixels.astype(np.float64) / 255.0
+    scaled = pixels.astype(np.float64)
+    scaled /= 255.0  # in place: one float64 plane per channel, not two
     if pixels.ndim == 2:
         return scaled.astype(np.float32), None
     ycbcr = rgb_to_ycbcr(scaled)
@@ -48,7 +49,8 @@ def split_source(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
 def merge_fused(fused_y: np.ndarray, cbcr: np.ndarray | None) -> np.ndarray:
     """Fused Y in [0, 1] (+ the functional image's CbCr) to a uint8 gray or RGB image."""
     y = np.clip(np.asarray(fused_y, dtype=np.float64), 0.0, 1.0)
-    if cbcr is None:
-        return np.round(y * 255.0).astype(np.uint8)
+    if cbcr is None:  # in place: one float64 plane, not four
+        y *= 255.0
+        return np.round(y, out=y).astype(np.uint8)
     rgb = ycbcr_to_rgb(np.concatenate([y[..., None], cbcr], axis=-1))
     return np.round(np.clip(rgb, 0.0, 1.0) * 255.0).astype(np.uint8)

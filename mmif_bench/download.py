@@ -15,9 +15,10 @@ import shutil
 import logging
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from .config import CACHE_ENV, cache_root
 from .fsutil import file_sha256  # noqa: F401  (re-exported to the weights code)
@@ -55,19 +56,54 @@ def disk_error(error: OSError, where: Path) -> FetchError:
                       f"permissions or point ${CACHE_ENV} elsewhere")
 
 
-def download(url: str, folder: Path, name: str, known_hash: str | None = None) -> Path:
+class _CappedFile:
+    """A download's output that refuses to grow past ``limit`` bytes."""
+
+    def __init__(self, handle: BinaryIO, limit: int, url: str) -> None:
+        self.handle, self.limit, self.url, self.written = handle, limit, url, 0
+
+    def write(self, data: bytes) -> int:
+        self.written += len(data)
+        if self.written > self.limit:
+            raise FetchError(f"{self.url} sent more than the declared {self.limit} bytes: "
+                             f"not the published file; stopped, nothing was installed")
+        return self.handle.write(data)
+
+    def flush(self) -> None:
+        self.handle.flush()
+
+
+def _capped_downloader(limit: int) -> Callable[..., Any]:
+    """A pooch downloader (HTTP(S), with its progress bar) that stops past ``limit`` bytes."""
+    import pooch
+
+    http = pooch.HTTPDownloader(progressbar=True)
+
+    def downloader(url: str, output_file: str, pooch_: Any, check_only: bool = False) -> Any:
+        if check_only:
+            return http(url, output_file, pooch_, check_only=True)
+        with open(output_file, "w+b") as handle:
+            return http(url, _CappedFile(handle, limit, url), pooch_)
+    return downloader
+
+
+def download(url: str, folder: Path, name: str, known_hash: str | None = None,
+             max_bytes: int | None = None) -> Path:
     """Download ``url`` as ``name`` into a new sub-folder of ``folder``, with a progress bar;
     :class:`FetchError` on a failure (unreachable host, HTTP error, interrupted transfer,
-    disk), :class:`RemoteFileMissing` on HTTP 404; pooch's ValueError when ``known_hash``
-    (``sha256:HEX``) does not match (the file is not kept)."""
+    disk, more than ``max_bytes`` sent), :class:`RemoteFileMissing` on HTTP 404; pooch's
+    ValueError when ``known_hash`` (``sha256:HEX``) does not match (the file is not kept)."""
     import pooch
     import requests
 
     pooch.get_logger().setLevel("WARNING")  # our own lines say what is fetched
     logger.info("downloading %s", url)
+    capped = ({"downloader": _capped_downloader(max_bytes)}
+              if max_bytes is not None and url.startswith(("http://", "https://")) else {})
     try:
         return Path(pooch.retrieve(url, known_hash=known_hash, fname=name,
-                                   path=tempfile.mkdtemp(dir=folder), progressbar=True))
+                                   path=tempfile.mkdtemp(dir=folder), progressbar=True,
+                                   **capped))
     except requests.ConnectionError as error:
         raise FetchError(f"cannot download {url}: the host cannot be reached ({_reason(error)}); "
                          f"check the network, or fetch from a mirror, archive or folder with "

@@ -13,6 +13,7 @@ from typing import Iterable
 
 import numpy as np
 
+from .allocator import keep_freed_memory
 from .colour import merge_fused
 from .fusion import MethodOutputError, check_output, prepare
 from .imageio import gray_of
@@ -61,6 +62,7 @@ def score_255_batch(fused: np.ndarray, a: np.ndarray, b: np.ndarray,
        for context enhancement in night vision: a comparative study", IEEE TPAMI 34(1),
        94-109, 2012.
     """
+    keep_freed_memory()  # once per process: metrics reuse freed memory
     F, A, B = as_stacks(fused, a, b)
     chosen = resolve_metrics(metrics, profile)
     _, height, width = F.shape

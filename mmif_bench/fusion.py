@@ -17,6 +17,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from .allocator import keep_freed_memory
 from .cache import Cache, make_key
 from .colour import merge_fused, split_source
 from .dataset import Pair, content_hash
@@ -135,7 +136,9 @@ def _method_instance(spec: PluginSpec, options_key: str) -> Method:
 
 
 def load_method(task: FuseTask) -> Method:
-    """The method object of a task, created once per worker process."""
+    """The method object of a task, created once per worker process (which first sets
+    the allocator: :func:`~mmif_bench.allocator.keep_freed_memory`)."""
+    keep_freed_memory()
     return _method_instance(task.spec, json.dumps(task.options, sort_keys=True, default=str))
 
 

@@ -136,6 +136,14 @@ class Method:
             raise TypeError(f"{self.name}: fuse returned {wrong}, expected a numpy array")
         return np.stack(fused)
 
+    @classmethod
+    def needs_gpu(cls, config: Mapping[str, Any]) -> bool:
+        """Whether a method of this configuration runs on a CUDA GPU (the Dask executor
+        then asks for a worker with a GPU): its ``device`` option, given or default, names
+        cuda."""
+        option = cls.options.get("device")
+        return option is not None and str(config.get("device", option.default)).startswith("cuda")
+
     def applies_to(self, modality: str | None) -> bool:
         """Whether the method has a model for pairs whose second image is ``modality``
         (an instance may narrow or widen its class's ``modalities`` by the models it

@@ -16,7 +16,6 @@ import math
 import numpy as np
 from scipy.signal import correlate2d
 
-
 # ----------------------------------------------------------------- histograms (§0, §2-5)
 
 

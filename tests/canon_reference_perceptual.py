@@ -363,7 +363,7 @@ def han_viff(a, b, f) -> float:
 def mef_ssim(seq: list[np.ndarray], fused: np.ndarray) -> float:
     """``mef_ssim(imgSeq, fI)`` with K = 0.03 and the 11 x 11 Gaussian window."""
     window = fspecial_gaussian(11, 1.5).reshape(-1)  # column-major = row-major (symmetric)
-    w_size, bd, eps = 11, 5, np.finfo(float).eps
+    w_size, eps = 11, np.finfo(float).eps
     s_window = np.ones((w_size, w_size)) / w_size ** 2
     mu, ed = [], []
     for img in seq:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from dataclasses import dataclass
 import socket
 import threading
 from collections.abc import Iterator
@@ -79,6 +78,18 @@ def reference_outputs(weights_dir) -> Path:
     root = weights_dir / "reference_outputs"
     if not root.is_dir():
         pytest.skip(f"authors' reference outputs not found at {root}")
+    return root
+
+
+@pytest.fixture(scope="session")
+def classical_root() -> Path:
+    """The classical canon's data (the learned dictionaries of CSR and CSMCA under
+    ``data/``) and what the authors' MATLAB writes for a few Harvard test pairs
+    (``reference_outputs/<method>/``): ``$MMIF_BENCH_CLASSICAL`` or ``../shared/classical``."""
+    root = _locate("MMIF_BENCH_CLASSICAL", SHARED / "classical")
+    if not (root / "data").is_dir() or not (root / "reference_outputs").is_dir():
+        pytest.skip(f"classical data and reference outputs not found at {root}; "
+                    f"set MMIF_BENCH_CLASSICAL")
     return root
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from canon_reference import LIU, MEFB
+from metrics_reference import harvard_triples
 from mmif_bench.evaluation import score_255
 from mmif_bench.registry import get_metric, list_metrics
 
@@ -57,32 +58,24 @@ def test_profiles_register_the_canon_metrics():
         assert metric.reference and metric.description
 
 
-@pytest.mark.parametrize("seed", [0, 1])
-def test_fast_path_equals_plain_on_synthetic_images(seed):
-    """Flat non-zero windows in one and in both sources: the saliency cases of Piella."""
-    f, a, b = _synthetic_triple(seed)
+@pytest.mark.parametrize("seed, crop", [(0, (64, 48)), (1, (64, 48)), (2, (63, 45))])
+def test_fast_path_equals_plain_on_synthetic_images(seed, crop):
+    """Flat non-zero windows in one and in both sources (the saliency cases of Piella);
+    odd sizes (Q_M's Haar blocks leave the last row and column out)."""
+    f, a, b = (x[:crop[0], :crop[1]] for x in _synthetic_triple(seed))
     fast = _scores(f, a, b, PLAIN)
     for key, plain in PLAIN.items():
         assert fast[key] == pytest.approx(plain(a, b, f), rel=PLAIN_RTOL), key
 
 
-@pytest.fixture(scope="module")
-def harvard_cases(metric_canon_cases):
-    """The worked cases' images, once each (max fusion, one pair of each modality)."""
-    seen = {}
-    for case in metric_canon_cases:
-        seen.setdefault((case.pair, case.image, case.fusion), case.images)
-    return seen
-
-
 @pytest.mark.parametrize("fusion", ["max", "mean"])
-def test_fast_path_equals_plain_on_harvard_pairs(harvard_cases, fusion):
-    for (pair, _, _), (f, a, b) in harvard_cases.items():
-        if fusion == "mean":
-            f = np.round((a + b) / 2.0)
+def test_fast_path_equals_plain_on_harvard_pairs(harvard_root, fusion):
+    """The first Harvard test pair of each modality (other images than the worked
+    cases'), fused by max and by the rounded mean."""
+    for f, a, b in zip(*harvard_triples(harvard_root, 1, fusion)):
         fast = _scores(f, a, b, PLAIN)
         for key, plain in PLAIN.items():
-            assert fast[key] == pytest.approx(plain(a, b, f), rel=PLAIN_RTOL), (pair, key)
+            assert fast[key] == pytest.approx(plain(a, b, f), rel=PLAIN_RTOL), key
 
 
 def test_worked_values_of_the_reference_code(metric_canon_cases):
@@ -133,3 +126,20 @@ def test_inputs_are_read_as_uint8_values():
     f, a, b = _synthetic_triple(1)
     shifted = _scores(f + 0.3, a - 0.2, b + 0.4, PLAIN)
     assert shifted == _scores(f, a, b, PLAIN)
+
+
+@pytest.mark.parametrize("profile", ["liu", "mefb"])
+def test_cli_run_scores_the_profile(profile, tmp_path):
+    """``mmif-bench run --profile liu|mefb`` scores every metric of the profile (on the
+    built-in phantom pairs, so without data)."""
+    from mmif_bench.cli import main
+
+    out = tmp_path / profile
+    assert main(["run", "--dataset", "phantom", "--methods", "max", "--profile", profile,
+                 "--out", str(out), "--no-report"]) == 0
+    rows = [line.split(",") for line in (out / "scores.csv").read_text().splitlines()[1:]]
+    scored = {row[4] for row in rows}
+    assert scored == {get_metric(key).name for key in list_metrics(profile)}
+    mine = {key.split(".")[1] for key in PLAIN if key.startswith(profile)}
+    assert mine <= scored
+    assert all(np.isfinite(float(row[5])) for row in rows if row[4] in mine)

@@ -121,7 +121,7 @@ def test_ci_runs_exactly_the_readme_test_command(repo_root) -> None:
     assert ci_command in ci.splitlines()
 
 
-@pytest.mark.parametrize("profile", ["vifb", "tang"])
+@pytest.mark.parametrize("profile", ["vifb", "tang", "liu", "mefb"])
 def test_run_with_a_profile_scores_its_metric_set(profile, tmp_path) -> None:
     import json
 

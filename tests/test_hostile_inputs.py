@@ -236,3 +236,32 @@ def test_messages_name_files_relative_to_their_folder(tmp_path) -> None:
     message = f"{root}/MRI-CT/MRI/1.png: not a readable image; partner {root.resolve()}/x.png"
     assert strip_roots(message, [root]) == ("MRI-CT/MRI/1.png: not a readable image; partner "
                                             "x.png")
+
+
+# --- 7. one-line errors and recomputed cache entries ---------------------------------------
+
+def test_unreadable_cache_entry_is_recomputed(tmp_path) -> None:
+    config = dict(dataset="phantom", methods=["mean"], metrics=["EN"], out=tmp_path / "out",
+                  report=False)
+    assert run(RunConfig(**config)).exit_code == 0
+    before = (tmp_path / "out" / "scores.csv").read_bytes()
+    entries = sorted(p for p in (tmp_path / "out" / ".cache").glob("*/*") if p.is_file())
+    for entry in entries[:2]:  # a folder where the entry was: reading it raises an OSError
+        entry.unlink()
+        (entry / "inside").mkdir(parents=True)
+    notes: list[str] = []
+    again = run(RunConfig(**config), log=notes.append)
+    assert again.exit_code == 0
+    assert any("recomputed 2 corrupt or unreadable cache entries" in n for n in notes)
+    assert (tmp_path / "out" / "scores.csv").read_bytes() == before
+    assert all(entry.is_file() for entry in entries[:2])
+
+
+def test_names_with_control_characters_are_skipped_at_listing(tmp_path) -> None:
+    data = _dataset(tmp_path / "ds", ["1.png", "two\nlines.png"])
+    _dataset(data, ["1.png"], pair_type="MRI-P\tET")
+    summary = run(RunConfig(dataset=str(data), split="all", methods=["mean"], metrics=["EN"],
+                            out=tmp_path / "out", report=False))
+    assert summary.pairs == 1 and not summary.failures
+    reasons = [p.message for p in summary.skipped]
+    assert len(reasons) == 3 and all("control characters" in r for r in reasons), reasons

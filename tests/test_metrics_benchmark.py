@@ -2,7 +2,9 @@
 
 ``test_speedup[<profile>]`` times, metric by metric, the plain implementation
 (tests/metrics_reference.py for the 11 default metrics EN..SSIM, tests/profiles_reference.py
-for the full ``vifb`` and ``tang`` sets, one pair at a time) and the suite's
+for the full ``vifb`` set and Tang's 12 ``easy=1`` metrics, tests/canon_reference.py and
+tests/canon_reference_perceptual.py for the canon profiles ``liu``, ``mefb`` and Tang's
+``easy=0`` metrics, one pair at a time) and the suite's
 (``metric.compute_checked`` on the stack, as ``score_255_batch`` calls it after checking
 its input once), and the whole suite through one ``score_255_batch`` call (input checks
 included), on 3 pairs of 256 x 256 images (one each of MRI-CT, MRI-PET, MRI-SPECT, rounded
@@ -17,7 +19,9 @@ rounds run under pytest-benchmark (``benchmark.pedantic``): the per-metric milli
 and ratios are in the benchmark's ``extra_info`` (``--benchmark-json``) and printed with
 ``-s``. The test fails below ``MIN_SPEEDUP``, a floor set with margin under what the
 shared 2-core development machine measured (docs/metrics.md, "Speed"); with
-``--benchmark-disable`` the rounds run once and the floor is still checked. About 10-20 s.
+``--benchmark-disable`` the rounds run once and the floor is still checked. About 10-20 s
+for default and vifb; the canon profiles' plain code loops per window (FMI), per pixel
+(MATLAB's edge thinning) or filters with 2-D windows (Q_P), 10-60 s a profile.
 """
 from __future__ import annotations
 
@@ -31,14 +35,24 @@ from pytest_benchmark.fixture import BenchmarkFixture
 
 from metrics_reference import BENCHMARK_METRICS, REFERENCES, harvard_triples
 from mmif_bench.evaluation import resolve_metrics, score_255_batch
-from mmif_bench.metrics.validation import keep_freed_memory
+from mmif_bench.allocator import keep_freed_memory
+import canon_reference
+import canon_reference_perceptual
 from profiles_reference import PROFILES as PLAIN_PROFILES
 
-PROFILES = ["default", "vifb", "tang"]
-NAMES = {"default": BENCHMARK_METRICS, "vifb": None, "tang": None}  # None: the full set
-ROUNDS = {"default": 3, "vifb": 1, "tang": 1}  # plain rounds (vifb, tang: 2-4 s a pair)
+PROFILES = ["default", "vifb", "tang", "liu", "mefb"]
+NAMES = {"default": BENCHMARK_METRICS, "vifb": None, "tang": None, "liu": None,
+         "mefb": None}  # None: the full set
+ROUNDS = {"default": 3, "vifb": 1, "tang": 1, "liu": 1, "mefb": 1}  # plain rounds
+PLAIN_SETS = {
+    "vifb": PLAIN_PROFILES["vifb"],
+    "tang": PLAIN_PROFILES["tang"] | canon_reference_perceptual.TANG,
+    "liu": canon_reference.LIU | canon_reference_perceptual.LIU,
+    "mefb": canon_reference.MEFB | canon_reference_perceptual.MEFB,
+}
 VECTORISED_REPEATS = 3  # vectorised calls per metric and round
-MIN_SPEEDUP = {"default": 33.0, "vifb": 26.0, "tang": 45.0}  # docs/metrics.md, "Speed"
+MIN_SPEEDUP = {"default": 33.0, "vifb": 26.0, "tang": 18.0, "liu": 12.0,
+               "mefb": 16.0}  # docs/metrics.md, "Speed"
 TOTAL, SUITE = "total", "score_255_batch"
 
 Triples = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -64,7 +78,7 @@ def _plain_metrics(profile: str) -> dict[str, Callable[[np.ndarray, np.ndarray, 
     if profile == "default":
         return {name: REFERENCES[name] for name in BENCHMARK_METRICS}
     return {name: (lambda f, a, b, fn=fn: fn(a, b, f))
-            for name, fn in PLAIN_PROFILES[profile].items()}
+            for name, fn in PLAIN_SETS[profile].items()}
 
 
 def _timed(fn: Callable[[], object]) -> float:

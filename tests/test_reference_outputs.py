@@ -23,6 +23,8 @@ PORTS = {
     "sdnet": None,
     "mcafusion": ONE_PER_PAIR_TYPE,  # ~2 s a pair
     "macan": ONE_PER_PAIR_TYPE,
+    "gesenet": ONE_PER_PAIR_TYPE,
+    "prrgan": None,
 }
 
 

@@ -3,6 +3,7 @@ the weights: run on randomly initialised state dicts saved in the published layo
 they need no data or weights; agreement with the authors is tests/test_reference_outputs."""
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import numpy as np
@@ -10,20 +11,21 @@ import pytest
 import torch
 
 from mmif_bench import create_method
-from mmif_bench.methods import almfnet, macan, matr, mcafusion, mufusion
+from mmif_bench.methods import almfnet, gesenet, macan, matr, mcafusion, mufusion, prrgan
 from mmif_bench.methods.torchnet import studio_luma_uint8
 from mmif_bench.weights import MissingWeightsError
 
 NETWORKS = {"almfnet": almfnet.ALMFNet, "matr": matr.MATRNet, "mufusion": mufusion.TwoFusionNet,
             "mcafusion": lambda: mcafusion.DataParallelLayout(mcafusion.MCAFusionNet()),
-            "macan": macan.MACANNet}
+            "macan": macan.MACANNet, "gesenet": gesenet.GeSeNetNet,
+            "prrgan": prrgan.PRRGANGenerator}
 PLUGINS = {"almfnet": almfnet.ALMFnetFusion, "matr": matr.MATRFusion,
            "mufusion": mufusion.MUFusionFusion, "mcafusion": mcafusion.MCAFusion,
-           "macan": macan.MACAN}
+           "macan": macan.MACAN, "gesenet": gesenet.GeSeNet, "prrgan": prrgan.PRRGAN}
 # an odd shape for the fully convolutional nets, >= 128 for MUFusion's patches
 SHAPES = {"almfnet": (37, 53), "matr": (40, 56), "mufusion": (128, 132), "mcafusion": (37, 53),
-          "macan": (37, 53)}
-STUDIO_RANGE = ("mcafusion",)  # read PET/SPECT as studio-range luma, CT as full range
+          "macan": (37, 53), "gesenet": (38, 54), "prrgan": (37, 53)}
+STUDIO_RANGE = ("mcafusion", "prrgan")  # read PET/SPECT as studio-range luma, CT as full range
 
 
 @pytest.fixture(autouse=True)
@@ -40,6 +42,8 @@ def random_weights(folder: Path, name: str, edit=None) -> str:
     state = NETWORKS[name]().state_dict()
     if edit:
         edit(state)
+    if name == "prrgan":  # a training checkpoint: the state dict is its "model"
+        state = {"model": state, "epoch": 0, "args": argparse.Namespace(batch_size=1)}
     path = folder / f"{name}.pth"
     torch.save(state, path)
     return str(path)
@@ -126,6 +130,41 @@ def test_macan_saves_with_a_per_image_stretch_and_truncation():
                                   [[[0, 63], [95, 255]], [[127, 127], [255, 0]]])
 
 
+def test_gesenet_draws_its_noise_as_torch_rand_like_after_manual_seed():
+    torch.manual_seed(7)
+    channels_last = torch.empty(1, 2, 5, 6).to(memory_format=torch.channels_last)
+    expected = [torch.rand_like(channels_last), torch.rand_like(torch.empty(1, 32, 4, 2))]
+    generator = torch.Generator().manual_seed(7)
+    drawn = [gesenet.draw_uniform((1, 2, 5, 6), generator, channels_last=True),
+             gesenet.draw_uniform((1, 32, 4, 2), generator)]
+    for got, want in zip(drawn, expected, strict=True):
+        torch.testing.assert_close(got, want, rtol=0, atol=0)
+
+
+def test_gesenet_seed_option_and_even_sizes(tmp_path):
+    weights = random_weights(tmp_path, "gesenet")
+    a, b = sources((16, 20)), sources((16, 20), seed=1)
+    first, again, other = (create_method("gesenet", weights=weights, seed=seed).fuse(a[0], b[0])
+                           for seed in (0, 0, 1))
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+    with pytest.raises(ValueError, match="must be even"):
+        create_method("gesenet", weights=weights).fuse(a[0, :15], b[0, :15])
+
+
+def test_prrgan_fuses_the_two_sources_not_the_mri_with_itself(tmp_path):
+    method = create_method("prrgan", weights=random_weights(tmp_path, "prrgan"))
+    a, b = sources((24, 28)), sources((24, 28), seed=1)
+    mri = torch.from_numpy(np.rint(a * 255) / 255)[:, None].float()
+    with torch.inference_mode():
+        # the released script's call: an image fused with itself is that image
+        torch.testing.assert_close(method.net(mri, mri), mri, rtol=1e-6, atol=1e-6)
+        other = torch.from_numpy(np.rint(b * 255) / 255)[:, None].float()
+        torch.testing.assert_close(method.net(mri, other), method.net(other, mri), rtol=0, atol=0)
+    fused = method.fuse(a[0], b[0], modality="CT")
+    assert not np.array_equal(fused, prrgan.stretch_and_truncate(mri[:, 0])[0] / np.float32(255))
+
+
 def test_mufusion_patches_are_the_authors_grid():
     corners = mufusion.patch_corners(256, 256)
     assert len(corners) == 9
@@ -188,3 +227,20 @@ def test_matr_adaptive_convolution_is_one_kernel_per_image():
         for k in range(2):
             expected = torch.nn.functional.conv2d(x[k:k + 1], kernels[k], padding=1)
             torch.testing.assert_close(conv(x)[k:k + 1], expected, rtol=1e-5, atol=1e-5)
+
+
+def test_fixed_buffers_are_built_as_the_published_files_hold_them(weights_dir):
+    """The DCT bases and window position tables the ports build equal the buffers saved in
+    the authors' files (which overwrite them on loading)."""
+    paths = {"mcafusion": weights_dir / "MCAFusion-model_25.pth",
+             "macan": weights_dir / "MACAN-test_checkpoint.pth"}
+    if not all(path.is_file() for path in paths.values()):
+        pytest.skip(f"MCAFusion/MACAN weights not in {weights_dir}")
+    for name, path in paths.items():
+        published = torch.load(path, map_location="cpu", weights_only=True)
+        built = NETWORKS[name]().state_dict()
+        buffers = [key for key in built if key.endswith(("dct_layer.weight", "rpe_biases",
+                                                         "relative_position_index"))]
+        assert buffers
+        for key in buffers:
+            torch.testing.assert_close(built[key], published[key], rtol=0, atol=0)

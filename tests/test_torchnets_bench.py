@@ -14,7 +14,8 @@ from mmif_bench.methods.mufusion import ShiftedConv2d
 from test_torchnets import one_thread, random_weights, sources  # noqa: F401 (autouse fixture)
 
 pytestmark = pytest.mark.benchmark
-ROUNDS = {"almfnet": 3, "matr": 3, "mufusion": 1}
+ROUNDS = {"almfnet": 3, "matr": 3, "mufusion": 1, "mcafusion": 3, "macan": 1, "gesenet": 3,
+          "prrgan": 3}
 
 
 @pytest.mark.parametrize("name", sorted(ROUNDS))

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from mmif_bench.method import Method, Option
-from mmif_bench.weights import WeightFile
+from mmif_bench.weights import WeightFile, load_torch_file
 
 from .checkpoints import build_head, build_unet, read_authors_unet, read_state
 from .diffusion import Diffusion
@@ -118,7 +118,7 @@ class DMFNetFusion(Method):
 
     def _load_ours(self, path: Path) -> None:
         """UNet, fusion network, steps and schedule of a Stage II ``final.pt``."""
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        ckpt = load_torch_file(path)
         if not isinstance(ckpt, dict) or "fusion" not in ckpt:
             raise ValueError(f"{path} is not a Stage II inference checkpoint (no fusion "
                              f"weights); for the authors' files use the unet= and head= options")

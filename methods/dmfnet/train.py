@@ -17,6 +17,7 @@ import json
 import logging
 import math
 import os
+import pickle
 import sys
 import time
 from contextlib import nullcontext
@@ -103,9 +104,30 @@ def unet_config(data: dict) -> UNetConfig:
     return UNetConfig(**{**data, "mults": tuple(data["mults"])})
 
 
+def read_checkpoint(path: Path, keys: tuple[str, ...],
+                    device: torch.device | str = "cpu") -> dict[str, Any]:
+    """A checkpoint written by this trainer, or a ValueError naming the file and what is
+    wrong with it (not a checkpoint, truncated, not a plain weight file, missing a key)."""
+    try:
+        ckpt = torch.load(path, map_location=device, weights_only=True)
+    except pickle.UnpicklingError:
+        raise ValueError(f"{path} is not a plain checkpoint (it holds Python objects beyond "
+                         f"tensors and plain values) and is refused; train again or use a "
+                         f"checkpoint written by mmif-bench train") from None
+    except (RuntimeError, EOFError, OSError, ValueError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ValueError(f"{path} is not a readable checkpoint ({first}); delete it and train "
+                         f"again, or drop --resume") from None
+    missing = [k for k in keys if not isinstance(ckpt, dict) or k not in ckpt]
+    if missing:
+        raise ValueError(f"{path} is not a checkpoint of mmif-bench train (no "
+                         f"{', '.join(missing)}); delete it and train again, or drop --resume")
+    return ckpt
+
+
 def load_unet(path: str | Path, device: torch.device | str = "cpu") -> tuple[UNet, dict]:
     """The Stage I UNet of an inference (``final.pt``) or training checkpoint, and its config."""
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    ckpt = read_checkpoint(Path(path), ("config",))
     config = ckpt["config"]
     unet = UNet(unet_config(config["unet"]))
     unet.load_state_dict(ckpt["unet"] if "unet" in ckpt else ckpt["model"])
@@ -182,7 +204,9 @@ class Trainer:
                  precision: str = "auto") -> None:
         self.preset, self.stage, self.precision = preset, stage, precision
         self.cfg = preset.stage(stage)
-        self.steps = steps or self.cfg.steps
+        self.steps = self.cfg.steps if steps is None else steps
+        if self.steps < 1:
+            raise ValueError(f"--steps must be a positive number of steps, got {self.steps}")
         self.env = env or Distributed(device)
         self.dir = Path(out) / f"stage{stage}"
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -233,7 +257,8 @@ class Trainer:
         path = self.dir / LAST
         if not path.is_file():
             raise FileNotFoundError(f"--resume: no checkpoint at {path}")
-        ckpt = torch.load(path, map_location=self.env.device, weights_only=True)
+        ckpt = read_checkpoint(path, ("config", "model", "optimizer", "step", "history"),
+                               self.env.device)
         if _trajectory(ckpt["config"]) != _trajectory(self._config()):
             raise ValueError(f"{path} was written with another configuration; "
                              f"use another --out or drop --resume")
@@ -310,6 +335,17 @@ class Trainer:
         return last
 
 
+def _positive(text: str) -> int:
+    """An argparse type: a whole number >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text!r}")
+    return value
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``mmif-bench train dmfnet``."""
     parser.add_argument("--stage", type=int, choices=(1, 2), required=True)
@@ -317,8 +353,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-root", help="Harvard folder (default $MMIF_BENCH_DATA)")
     parser.add_argument("--out", help="run folder (default runs/dmfnet-PRESET)")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/stageN/last.pt")
-    parser.add_argument("--steps", type=int, help="total steps (default: the preset's)")
-    parser.add_argument("--stop-at", type=int,
+    parser.add_argument("--steps", type=_positive, help="total steps (default: the preset's)")
+    parser.add_argument("--stop-at", type=_positive,
                         help="stop after this step (same schedule; continue with --resume)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.add_argument("--precision", choices=PRECISIONS, default="auto",

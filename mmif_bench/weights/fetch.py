@@ -58,9 +58,11 @@ def _verify(path: Path, file: WeightFile, whole_file: bool, where: str) -> str:
 
 def _download(url: str, scratch: Path, name: str, file: WeightFile, whole_file: bool) -> Path:
     """``url`` downloaded, with pooch checking the sha256 of a plain file that has one."""
-    known = f"sha256:{file.sha256}" if file.sha256 and whole_file and not file.member else None
-    try:
-        return download(url, scratch, name, known_hash=known)
+    plain = whole_file and not file.member
+    known = f"sha256:{file.sha256}" if file.sha256 and plain else None
+    try:  # a plain file stops at its declared size (a mirror cannot stream more)
+        return download(url, scratch, name, known_hash=known,
+                        max_bytes=file.size if plain else None)
     except ValueError:  # pooch's hash mismatch: the file was not kept
         raise FetchError(f"{url}: sha256 does not match the declared {file.sha256[:16]}... "
                          f"({file.source}): refused, nothing was installed; fetch again or "
@@ -111,6 +113,10 @@ def _stage_archive(path: Path, where: str, files: list[WeightFile],
             if info is None:
                 raise FetchError(f"{where} holds no {file.member}: not the published archive; "
                                  f"nothing was installed")
+            if file.size is not None and info.file_size != file.size:
+                raise FetchError(f"{where}:{info.filename} declares {info.file_size} bytes, not "
+                                 f"the declared {file.size}: not the published archive; not "
+                                 f"decompressed, nothing was installed")
             target = scratch / "staged" / file.name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(archive.read(info))
