@@ -21,6 +21,7 @@ from .dataset import IMAGE_SUFFIXES, Pair
 from .fsutil import atomic_write_bytes
 from .imageio import ImageError, encode_png, not_regular, read_image
 from .names import check_name
+from .provenance import FUSED_FOLDER
 from .run_record import MethodRecord, empty_method_record
 from .scores import fused_image_path
 
@@ -156,9 +157,14 @@ def read_fused_folder(folder: FusedFolder, pairs: list[Pair], shapes: dict[str, 
         notes.insert(0, f"{lossy} of {len(images)} images are lossy JPEG: their scores include "
                         f"its compression artefacts")
     digest = _content_hash(folder.root, files)
+    lossiness = f"{lossy} lossy JPEG" if lossy else "lossless"
     folder.record = {
         "options": {}, "weights": {}, "fingerprint": digest, "deterministic": True,
-        "bibtex": "", "notes": notes, "provenance": {"kind": "fused folder", "folder": folder.root.resolve().name,
-                       "files": len(files), "content_sha256": digest, "lossy_jpeg": lossy,
-                       "extra_files": [str(r) for r in files if _pair_key(r) not in wanted]}}
+        "bibtex": "", "notes": notes, "provenance": {
+            "kind": FUSED_FOLDER, "label": folder.name,
+            "detail": f"{len(images)} fused images made elsewhere ({lossiness}), folder "
+                      f"{folder.root.resolve().name}",
+            "folder": folder.root.resolve().name, "files": len(files),
+            "content_sha256": digest, "lossy_jpeg": lossy,
+            "extra_files": [str(r) for r in files if _pair_key(r) not in wanted]}}
     return images, failures

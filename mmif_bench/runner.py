@@ -299,7 +299,7 @@ def _plan_method(name: str, options: dict[str, Any], refresh: bool) -> PlannedMe
     record: MethodRecord = {
         "options": method.resolved_options(), "weights": method.weights_record(),
         "fingerprint": fingerprint, "deterministic": bool(method.deterministic),
-        "bibtex": method.bibtex, "provenance": {}, "notes": []}
+        "bibtex": method.bibtex, "provenance": method.provenance(), "notes": []}
     return PlannedMethod(name, method_spec(name), options, method, fingerprint, record, refresh)
 
 

@@ -9,12 +9,14 @@ import json
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
 
 from mmif_bench.fsutil import atomic_write_bytes
 from mmif_bench.metric import arrow
+from mmif_bench.provenance import legend, provenance_of
 from mmif_bench.run_record import RunRecord
 
 from .citations import Citations, collect_citations
@@ -90,6 +92,20 @@ class Leaderboard:
     @property
     def record(self) -> RunRecord:
         return self.results.record
+
+    @cached_property
+    def provenance(self) -> dict[str, dict[str, str]]:
+        """Method -> how its rows were produced: kind, label, detail, marker."""
+        return {name: provenance_of(name, info) for name, info in self.record["methods"].items()}
+
+    def who(self, method: str) -> dict[str, str]:
+        """A row's label and provenance marker (:attr:`provenance`)."""
+        return self.provenance.get(method) or provenance_of(method, {})
+
+    @property
+    def legend(self) -> list[dict[str, str]]:
+        """The provenance markers the report uses, with their meaning."""
+        return legend([p["kind"] for p in self.provenance.values()])
 
     @property
     def failure_groups(self) -> list[dict]:
@@ -178,6 +194,8 @@ def leaderboard_frame(board: Leaderboard) -> pd.DataFrame:
     methods = results.record["methods"]
     frame["fingerprint"] = frame["method"].map(
         lambda m: methods[m]["fingerprint"] if m in methods else "")
+    frame["label"] = frame["method"].map(lambda m: board.who(m)["label"])
+    frame["produced_by"] = frame["method"].map(lambda m: board.who(m)["kind"])
     dataset = results.dataset
     frame["dataset"] = dataset.get("name", "")
     frame["split"] = dataset.get("split", "")
@@ -203,7 +221,9 @@ def leaderboard_record(board: Leaderboard) -> dict:
     tables = {}
     for table in board.tables:
         tables[table.pair] = {"images": table.images, "rows": [{
-            "method": row.method, "mean_rank": _finite(row.mean_rank), "failures": row.failures,
+            "method": row.method, "label": board.who(row.method)["label"],
+            "produced_by": board.who(row.method)["kind"],
+            "mean_rank": _finite(row.mean_rank), "failures": row.failures,
             "not_applicable": row.not_applicable,
             "scores": {column.metric: None if cell is None else {
                 "n": cell.n, "mean": _finite(cell.mean), "std": _finite(cell.std),
