@@ -76,7 +76,7 @@ class PreparedPair:
     def inputs(self, method: Method) -> tuple[np.ndarray, np.ndarray]:
         """The images ``method`` fuses: the lumas, or the colour second image as it is for
         a method that declares ``colour_input``."""
-        if method.colour_input and self.b_colour is not None:
+        if getattr(method, "colour_input", False) and self.b_colour is not None:
             return self.a, self.b_colour
         return self.a, self.b
 

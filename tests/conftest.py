@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from dataclasses import dataclass
 import socket
 import threading
 from collections.abc import Iterator

@@ -40,6 +40,7 @@ def registered() -> Iterator[None]:
         unregister("methods", method.name)
 
 
+@pytest.mark.slow
 def test_a_default_run_leaves_out_methods_without_weights(no_weights, registered) -> None:
     plan = configure(RunConfig(dataset="phantom"))
     names = [method.name for method in plan.methods]
@@ -53,6 +54,7 @@ def test_a_default_run_leaves_out_methods_without_weights(no_weights, registered
     assert [method.name for method in given.methods] == ["needs_weights"]  # a given file counts
 
 
+@pytest.mark.slow
 def test_naming_a_method_without_weights_is_a_configuration_error(no_weights, tmp_path) -> None:
     with pytest.raises(MissingWeightsError, match="mmif-bench fetch weights ifcnn"):
         configure(RunConfig(dataset="phantom", methods=["mean", "ifcnn"]))
@@ -71,6 +73,7 @@ def test_list_marks_methods_whose_weights_are_missing(no_weights, capsys) -> Non
     assert "weights missing" not in lines["mean"]
 
 
+@pytest.mark.slow
 def test_pairs_without_a_model_are_not_applicable_not_failures(registered, tmp_path) -> None:
     out = tmp_path / "T"
     summary = run(RunConfig(dataset="phantom", methods=["ct_only", "mean"], metrics=["EN"],

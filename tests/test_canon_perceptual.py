@@ -167,6 +167,7 @@ def test_edge_map_matches_plain(triples):
             assert np.array_equal(fmi.sobel_edge_map(x[None])[0], plain.matlab_edge(x))
 
 
+@pytest.mark.slow
 def test_phase_congruency_on_odd_sizes():
     """Odd sizes use the (n-1)-normalised frequency grid and lowpassfilter's own grid."""
     rng = np.random.default_rng(3)

@@ -89,6 +89,7 @@ def test_extract_features_and_fusion_shapes() -> None:
     assert fused.shape == (3, 1, 32, 16) and fused.abs().max() <= 1
 
 
+@pytest.mark.slow
 def test_paper_parameter_counts() -> None:
     with torch.device("meta"):
         unet = UNet(PAPER.unet)
@@ -187,6 +188,7 @@ def _states_equal(x: dict, y: dict) -> bool:
     return x.keys() == y.keys() and all(torch.equal(x[k], y[k]) for k in x)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stage", [1, 2])
 def test_resume_is_exact(stage: int, tiny_data: Path, tiny_weights: Path, tmp_path: Path) -> None:
     unet = tiny_weights if stage == 2 else None
@@ -212,6 +214,7 @@ def test_resume_rejects_another_configuration(tiny_data: Path, tmp_path: Path) -
         Trainer(other, 1, tiny_data, tmp_path).resume()
 
 
+@pytest.mark.slow
 def test_cli_stops_and_resumes(tiny_data: Path, tmp_path: Path,
                                monkeypatch: pytest.MonkeyPatch) -> None:
     args = ["--preset", "tiny", "--data-root", str(tiny_data), "--out", str(tmp_path)]
@@ -238,6 +241,7 @@ DDP_WORKER = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_ddp_two_processes_gloo(tiny_data: Path, tmp_path: Path) -> None:
     worker = tmp_path / "worker.py"
     worker.write_text(DDP_WORKER)
@@ -262,6 +266,7 @@ def test_plugin_pads_and_crops(tiny_weights: Path, h: int, w: int) -> None:
     assert fused.min() >= 0 and fused.max() <= 1
 
 
+@pytest.mark.slow
 def test_plugin_is_deterministic_and_batch_independent(tiny_weights: Path) -> None:
     rng = np.random.default_rng(0)
     a, b = rng.random((3, 32, 32), dtype=np.float32), rng.random((3, 32, 32), dtype=np.float32)

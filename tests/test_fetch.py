@@ -97,6 +97,7 @@ def test_a_hash_mismatch_is_refused_and_keeps_the_installed_copy(served, cache) 
     assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
 
 
+@pytest.mark.slow
 def test_an_unreachable_host_is_one_line_naming_the_fix(cache, tmp_path) -> None:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))

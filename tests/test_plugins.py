@@ -35,6 +35,7 @@ def _cli(args: list[str], plugin_path: Path, cwd: Path) -> subprocess.CompletedP
                           capture_output=True, text=True)
 
 
+@pytest.mark.slow
 def test_installed_plugin_is_listed_and_runs(plugin_path, tmp_path) -> None:
     listing = _cli(["list"], plugin_path, tmp_path)
     assert listing.returncode == 0, listing.stderr
@@ -52,6 +53,7 @@ def test_installed_plugin_is_listed_and_runs(plugin_path, tmp_path) -> None:
     assert any(r.startswith("mean,") for r in rows)
 
 
+@pytest.mark.slow
 def test_unknown_option_of_plugin_is_a_clear_error(plugin_path, tmp_path) -> None:
     result = _cli(["run", "--dataset", "phantom", "--methods", "weighted",
                    "--option", "weighted:weight=1", "--out", str(tmp_path / "o")], plugin_path, tmp_path)
@@ -84,6 +86,7 @@ def _scores(out: Path) -> dict[tuple[str, ...], str]:
     return {tuple(r[:5]): r[5] for r in rows}
 
 
+@pytest.mark.slow
 def test_editing_an_installed_method_rescores_it(tmp_path) -> None:
     site = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
@@ -107,6 +110,7 @@ def test_editing_an_installed_method_rescores_it(tmp_path) -> None:
     assert _scores(tmp_path / "same") == _scores(tmp_path / "fresh") != before
 
 
+@pytest.mark.slow
 def test_default_run_leaves_out_a_broken_plugin_with_a_note(monkeypatch, tmp_path,
                                                             caplog) -> None:
     from mmif_bench.runner import RunConfig, configure
@@ -122,6 +126,7 @@ def test_default_run_leaves_out_a_broken_plugin_with_a_note(monkeypatch, tmp_pat
         configure(RunConfig(dataset="phantom", methods=["broken"], out=tmp_path / "o"))
 
 
+@pytest.mark.slow
 def test_a_plugin_declaring_a_weight_file_gets_fetch_resolution_and_verification(
         plugin_path, served, tmp_path) -> None:
     """The example's ``learned`` method declares a weight file (no core edit): the run

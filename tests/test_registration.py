@@ -23,6 +23,7 @@ def _rows(out: Path, method: str) -> dict[tuple[str, str, str], str]:
                 for r in csv.DictReader(handle) if r["method"] == method}
 
 
+@pytest.mark.slow
 def test_decorators_register_classes_functions_and_metrics(tmp_path) -> None:
     @mmif_bench.register_method
     class Darkest(mmif_bench.Method):
@@ -66,6 +67,7 @@ def test_registrations_made_in_a_test_are_undone_after_it() -> None:
     assert "MEAN_F" not in mmif_bench.list_metrics()
 
 
+@pytest.mark.slow
 def test_importable_function_method_runs_in_worker_processes(tmp_path) -> None:
     from plain_methods import brightest
 
@@ -93,6 +95,7 @@ raise SystemExit(summary.exit_code)
 """
 
 
+@pytest.mark.slow
 def test_class_defined_in_python_c_runs_in_process_with_jobs_2(tmp_path) -> None:
     result = subprocess.run([sys.executable, "-c", SCRIPT], cwd=tmp_path, capture_output=True,
                             text=True, env=dict(os.environ))
@@ -109,6 +112,7 @@ def _readme_block(repo_root: Path, section: str, language: str, needle: str) -> 
                 if needle in block.split("```")[0]).split("```")[0]
 
 
+@pytest.mark.slow
 def test_readme_decorator_example_runs_as_a_script(repo_root, tmp_path) -> None:
     script = _readme_block(repo_root, "Score your own method", "python", "register_method")
     assert len([line for line in script.splitlines() if line.strip()]) == 5  # the short form

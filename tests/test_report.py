@@ -33,6 +33,7 @@ def test_holm_matches_hand_computation() -> None:
     assert math.isnan(adjusted[2])
 
 
+@pytest.mark.slow
 def test_holm_equals_statsmodels_bit_for_bit() -> None:
     from statsmodels.stats.multitest import multipletests
 

@@ -63,6 +63,7 @@ def hostile_report(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_latex_labels_are_slugs_and_every_name_is_escaped(hostile_report) -> None:
     tex = (hostile_report / "leaderboard.tex").read_text(encoding="utf-8")
     labels = re.findall(r"\\label\{([^}]*)\}", tex)
@@ -138,6 +139,7 @@ def test_report_reads_only_images_under_the_results_and_the_dataset(tmp_path) ->
     assert own in html  # the dataset's own images are still shown
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX")
 def test_full_disk_keeps_the_previous_reports_and_says_so_in_one_line(tmp_path) -> None:
     out = _few_metrics(make_wide_results(tmp_path / "run", images=2))

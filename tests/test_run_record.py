@@ -34,13 +34,15 @@ class Darkest(mmif_bench.Method):
         return np.minimum(a, b)
 
 
-@pytest.fixture
-def darkest_run(tmp_path: Path) -> mmif_bench.RunResult:
+@pytest.fixture(scope="module")
+def darkest_run(tmp_path_factory: pytest.TempPathFactory) -> mmif_bench.RunResult:
+    """One phantom run of a method registered only for it, then unregistered."""
     Darkest.built = 0
     with registry.isolated_registrations():
         mmif_bench.register_method(Darkest)
         result = mmif_bench.run(dataset="phantom", methods=["darkest", "mean"],
-                                metrics=["EN", "SD"], out=tmp_path / "run", report=False)
+                                metrics=["EN", "SD"], out=tmp_path_factory.mktemp("run"),
+                                report=False)
     return result
 
 
@@ -60,6 +62,7 @@ def test_the_planned_instance_is_the_one_that_fuses(darkest_run) -> None:
     assert Darkest.built == 1  # built once to plan (fingerprint), then reused to fuse
 
 
+@pytest.mark.slow
 def test_a_report_rebuilt_where_the_method_is_not_installed_still_cites_it(darkest_run) -> None:
     assert "darkest" not in mmif_bench.list_methods()
     written = write_report(darkest_run.out)
@@ -67,6 +70,7 @@ def test_a_report_rebuilt_where_the_method_is_not_installed_still_cites_it(darke
     assert darkest_run.out / "leaderboard.md" in written
 
 
+@pytest.mark.slow
 def test_a_report_from_the_result_equals_one_from_the_folder(darkest_run, tmp_path) -> None:
     from_result = {p.name: p.read_bytes() for p in write_report(darkest_run)
                    if p.suffix in (".md", ".csv", ".json", ".tex", ".bib")}
