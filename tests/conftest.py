@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from dataclasses import dataclass
 import socket
 import threading
 from collections.abc import Iterator
