@@ -38,6 +38,10 @@ class FusedFolder:
     refresh: bool = False
     record: MethodRecord = field(default_factory=lambda: empty_method_record())
     """Its entry in ``run.json``'s methods, once read (:func:`read_fused_folder`)."""
+    provenance: dict[str, str] = field(default_factory=dict)
+    """What is known of where the images come from (e.g. a published set's kind, label
+    and source), recorded over the folder's own provenance."""
+    bibtex: str = ""
 
     def files(self) -> list[Path]:
         """Every file under the folder (hidden ones left out), relative to it, sorted."""
@@ -160,11 +164,12 @@ def read_fused_folder(folder: FusedFolder, pairs: list[Pair], shapes: dict[str, 
     lossiness = f"{lossy} lossy JPEG" if lossy else "lossless"
     folder.record = {
         "options": {}, "weights": {}, "fingerprint": digest, "deterministic": True,
-        "bibtex": "", "notes": notes, "provenance": {
+        "bibtex": folder.bibtex, "notes": notes, "provenance": {
             "kind": FUSED_FOLDER, "label": folder.name,
             "detail": f"{len(images)} fused images made elsewhere ({lossiness}), folder "
                       f"{folder.root.resolve().name}",
             "folder": folder.root.resolve().name, "files": len(files),
             "content_sha256": digest, "lossy_jpeg": lossy,
-            "extra_files": [str(r) for r in files if _pair_key(r) not in wanted]}}
+            "extra_files": [str(r) for r in files if _pair_key(r) not in wanted],
+            **folder.provenance}}
     return images, failures

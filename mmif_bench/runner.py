@@ -39,6 +39,7 @@ from .imageio import decode_png, gray_of
 from .method import Method, method_fingerprint
 from .metric import Metric
 from .names import check_name, strip_roots
+from .published import installed, installed_sets, published_set
 from .registry import (PluginSpec, create_dataset, create_method, default_dataset, list_methods, load_all,
                        load_errors, method_spec, missing_weights)
 from .run_record import (SCHEMA_VERSION, DatasetRecord, FailureRecord, MethodRecord,
@@ -95,6 +96,9 @@ class RunConfig:
         Recompute regardless of the cache: True for every method, or these methods.
     fused : dict
         Folders of fused images made elsewhere, scored as methods: ``{name: folder}``.
+    published : list of str, optional
+        Fetched published sets (``mmif-bench fetch results NAME``) scored as methods
+        (default: every fetched set in a run without ``methods``, none otherwise).
 
     References
     ----------
@@ -119,6 +123,7 @@ class RunConfig:
     report: bool = True
     refresh: bool | list[str] = False
     fused: Mapping[str, str | Path] = field(default_factory=dict)
+    published: list[str] | None = None
 
 
 @dataclass
@@ -331,12 +336,31 @@ def _refreshed(config: RunConfig, names: list[str]) -> set[str]:
     if unused:
         raise ValueError(f"options are set for {', '.join(unused)}, which the run does not "
                          f"include (its methods: {', '.join(names)}); add them to --methods")
-    scored = names + list(config.fused)
+    scored = names + list(config.fused) + _published_names(config)
     refresh = set(scored) if config.refresh is True else set(config.refresh or ())
     if refresh - set(scored):
         raise ValueError(f"--refresh names {', '.join(sorted(refresh - set(scored)))}, which "
                          f"the run does not include (its methods: {', '.join(scored)})")
     return refresh
+
+
+def _published_names(config: RunConfig) -> list[str]:
+    """The published sets the run scores: those named, else every fetched one in a
+    default run."""
+    if config.published is None:
+        return [] if config.methods else installed_sets()
+    return list(dict.fromkeys(config.published))
+
+
+def _published_folder(name: str, refresh: bool) -> FusedFolder:
+    """A fetched published set as a fused folder labelled with its provenance."""
+    entry = published_set(name)
+    folder = installed(name)
+    if folder is None:
+        raise FileNotFoundError(f"published set {name!r} is not fetched: run 'mmif-bench "
+                                f"fetch results {name}' (or --from a mirror or folder)")
+    return FusedFolder(name, folder, refresh, provenance=entry.provenance(),
+                       bibtex=entry.bibtex)
 
 
 def configure(config: RunConfig) -> Plan:
@@ -361,6 +385,10 @@ def configure(config: RunConfig) -> Plan:
     for name, folder in config.fused.items():
         check_fused_folder(name, Path(folder), out, names)
         plan.folders.append(FusedFolder(name, Path(folder), name in refresh))
+    for name in _published_names(config):
+        published = _published_folder(name, name in refresh)
+        check_fused_folder(name, published.root, out, names + list(config.fused))
+        plan.folders.append(published)
     for name in names:
         options = config.method_options.get(name, {})
         missing = missing_weights(name, **options)
