@@ -33,6 +33,7 @@ from .dataset import Dataset, Pair, Problem, content_hash
 from .evaluation import resolve_metrics, score_255_batch
 from .executors import create_executor, shard
 from .fsutil import atomic_write_bytes
+from .efficiency import network_measures, timing
 from .fused_folder import SHOWN_EXTRAS, FusedFolder, check_fused_folder, read_fused_folder
 from .fusion import FuseTask, fused_key, run_fuse_task
 from .imageio import decode_png, gray_of
@@ -184,6 +185,8 @@ class Tally:
     scored_cached: int = 0
     failures: list[FailureRecord] = field(default_factory=list)
     not_applicable: dict[str, list[str]] = field(default_factory=dict)
+    seconds: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    """Per method, each pair's share of its shard's fusing time (pairs fused now)."""
 
     def fail(self, method: str, pair: Pair, message: str) -> None:
         self.failures.append({"method": method, "pair_type": pair.pair_type, "image": pair.name,
@@ -304,7 +307,8 @@ def _plan_method(name: str, options: dict[str, Any], refresh: bool) -> PlannedMe
     record: MethodRecord = {
         "options": method.resolved_options(), "weights": method.weights_record(),
         "fingerprint": fingerprint, "deterministic": bool(method.deterministic),
-        "bibtex": method.bibtex, "provenance": method.provenance(), "notes": []}
+        "bibtex": method.bibtex, "provenance": method.provenance(), "notes": [],
+        "efficiency": {}}
     return PlannedMethod(name, method_spec(name), options, method, fingerprint, record, refresh)
 
 
@@ -528,7 +532,22 @@ def fuse_all(plan: Plan, inputs: Inputs, cache: Cache, tally: Tally
                     continue
                 fused_png[(outcome.method, outcome.pair_key)] = png
                 tally.fused_now += 1
+                if outcome.seconds is not None:
+                    tally.seconds[outcome.method].append(outcome.seconds)
     return fused_png
+
+
+def measure_efficiency(plan: Plan, cache: Cache, tally: Tally) -> None:
+    """Each method's efficiency into its record: parameters and FLOPs of its networks
+    (measured once per fingerprint, then cached) and its timed seconds per pair."""
+    for method in plan.methods:
+        key = make_key("efficiency", method.fingerprint)
+        measures = cache.get_json(key, "efficiency")
+        if not isinstance(measures, dict):
+            measures = network_measures(method.instance)
+            cache.put_json(key, measures, "efficiency")
+        method.record["efficiency"] = {**measures, **timing(
+            tally.seconds.get(method.name, []), method.instance, plan.shard_size, plan.jobs)}
 
 
 def _score_group(group: list[tuple[str, LoadedPair, np.ndarray]], names: list[str],
@@ -661,6 +680,7 @@ def execute(plan: Plan) -> RunResult:
     tally = Tally()
     cache = Cache(plan.cache_dir)
     fused_png = fuse_all(plan, inputs, cache, tally)
+    measure_efficiency(plan, cache, tally)
     scores = score_all(plan, inputs, fused_png, cache, tally)
     record = run_record(plan, inputs, tally)
     write_scores(plan.out / "scores.csv", scores)

@@ -102,6 +102,14 @@ class Leaderboard:
         """A row's label and provenance marker (:attr:`provenance`)."""
         return self.provenance.get(method) or provenance_of(method, {})
 
+    @cached_property
+    def efficiency(self) -> list[dict[str, str]]:
+        """The efficiency table: per method run here, parameters (M), GFLOPs of one
+        256 x 256 pair and seconds per pair as measured in the run (``run.json``)."""
+        return [efficiency_row(name, info.get("efficiency") or {})
+                for name, info in self.record["methods"].items()
+                if info.get("efficiency")]
+
     @property
     def legend(self) -> list[dict[str, str]]:
         """The provenance markers the report uses, with their meaning."""
@@ -117,6 +125,21 @@ class Leaderboard:
             groups.setdefault(key, []).append(f"{failure['pair_type']}/{failure['image']}")
         return [{"method": m, "message": msg, "images": images}
                 for (m, msg), images in groups.items()]
+
+
+def efficiency_row(method: str, measured: dict) -> dict[str, str]:
+    """One row of the efficiency table, as text ("n/a" where not measurable)."""
+    params, flops, seconds = (measured.get(k) for k in ("parameters", "flops",
+                                                         "seconds_per_pair"))
+    return {"method": method,
+            "parameters": "n/a" if params is None else f"{params / 1e6:.3f}",
+            "gflops": "n/a" if flops is None else f"{flops / 1e9:.2f}",
+            "flops_note": str(measured.get("flops_note", "")),
+            "seconds_per_pair": "–" if seconds is None else f"{seconds:.3f}",
+            "seconds_total": f"{measured.get('seconds_total', 0.0):.1f}",
+            "pairs_timed": str(measured.get("pairs_timed", 0)),
+            "device": str(measured.get("device", "")), "threads": str(measured.get("threads", "")),
+            "batch": str(measured.get("batch", "")), "jobs": str(measured.get("jobs", ""))}
 
 
 def decimals(values: pd.Series) -> int:
