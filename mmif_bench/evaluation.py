@@ -9,7 +9,7 @@ themselves, on images or N x H x W stacks already on the 0..255 scale.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -25,8 +25,14 @@ def resolve_metrics(names: Iterable[str] | None, profile: str = "default") -> li
     """Metric objects for ``names`` (every metric of ``profile`` when None); names of a
     non-default profile may omit the ``profile.`` prefix."""
     keys = list_metrics(profile) if names is None else list(names)
-    return get_metrics([key if profile == "default" or "." in key else f"{profile}.{key}"
-                        for key in keys])
+    chosen = get_metrics([key if profile == "default" or "." in key else f"{profile}.{key}"
+                          for key in keys])
+    by_name: dict[str, str] = {}
+    for metric in chosen:  # results are keyed by name: two metrics may not share one
+        if by_name.setdefault(metric.name, metric.key) != metric.key:
+            raise ValueError(f"{by_name[metric.name]} and {metric.key} are both named "
+                             f"{metric.name!r} in results; score them in separate runs")
+    return chosen
 
 
 def score_255_batch(fused: np.ndarray, a: np.ndarray, b: np.ndarray,

@@ -20,8 +20,8 @@ from mmif_bench.provenance import legend, provenance_of
 from mmif_bench.run_record import RunRecord
 
 from .citations import Citations, collect_citations
-from .ranking import Ranking, overall_ranking
 from .loading import Results
+from .ranking import Ranking, overall_ranking
 from .stats import ALPHA, CONFIDENCE, RESAMPLES, SEED, mean_ranks, summarize
 
 
