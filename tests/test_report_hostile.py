@@ -138,6 +138,7 @@ def test_report_reads_only_images_under_the_results_and_the_dataset(tmp_path) ->
     assert own in html  # the dataset's own images are still shown
 
 
+@pytest.mark.slow  # two report runs
 @pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX")
 def test_full_disk_keeps_the_previous_reports_and_says_so_in_one_line(tmp_path) -> None:
     out = _few_metrics(make_wide_results(tmp_path / "run", images=2))
