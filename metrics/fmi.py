@@ -103,23 +103,27 @@ def wavelet_features(x: np.ndarray) -> np.ndarray:
                             np.concatenate([cV, cD], axis=2)], axis=1)
     lo = tiled.min(axis=(1, 2), keepdims=True)
     hi = tiled.max(axis=(1, 2), keepdims=True)
-    return (tiled - lo) / (hi - lo)
+    with np.errstate(invalid="ignore"):  # a constant image: 0/0, NaN as in MATLAB
+        return (tiled - lo) / (hi - lo)
 
 
 @kernel
 def _window_pmf(x: np.ndarray, pmf: np.ndarray, logs: np.ndarray) -> float:
     """The window's pmf (min-max normalised, a constant window as all ones, divided by
-    its sum of column sums), the natural logarithms of its non-zero entries (0 for zero
-    entries) and, returned, its entropy in nats (the fmi ratio is free of the base)."""
+    its sum of column sums; the range cancels, so x - min is divided by its sum: within
+    a few ulp of the reference's two divisions), the natural logarithms of its non-zero
+    entries (0 for zero entries) and, returned, its entropy in nats (the fmi ratio is
+    free of the base)."""
     lo, hi = x[0], x[0]
     for k in range(1, _CELLS):
         lo, hi = min(lo, x[k]), max(hi, x[k])
-    for k in range(_CELLS):
-        pmf[k] = 1.0 if hi == lo else (x[k] - lo) / (hi - lo)
+    for k in range(_CELLS):  # (x - lo) / (hi - lo) / sum is (x - lo) / sum(x - lo)
+        pmf[k] = 1.0 if hi == lo else x[k] - lo
     total = (pmf[0] + pmf[1] + pmf[2]) + (pmf[3] + pmf[4] + pmf[5]) + (pmf[6] + pmf[7] + pmf[8])
+    scale = 1.0 / total
     entropy = 0.0
     for k in range(_CELLS):
-        pmf[k] = pmf[k] / total
+        pmf[k] = pmf[k] * scale
         logs[k] = math.log(pmf[k]) if pmf[k] != 0.0 else 0.0
         entropy -= pmf[k] * logs[k]
     return entropy
@@ -212,6 +216,8 @@ def _pmf_fmi(pf: np.ndarray, lf: np.ndarray, hf: float, px: np.ndarray, lx: np.n
                 if q != 0.0:
                     joint -= q * math.log(abs(q))
             f_hi = cf[i]
+            if not (f_hi <= x_hi or x_hi <= f_hi):
+                break  # NaN windows (a constant image's wavelet features): the value is NaN
             if f_hi <= x_hi:  # advance the step that ends first (both on a tie)
                 f_lo = f_hi
                 i += 1

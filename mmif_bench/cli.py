@@ -8,7 +8,8 @@ from typing import Any
 
 from . import __version__
 from .fused_folder import parse_fused
-from .registry import declared_weights, get, list_profiles, load_all, load_errors, missing_weights, specs
+from .registry import (declared_weights, get, list_profiles, load_all, load_errors,
+                       missing_weights, specs)
 from .weights import fetch_command
 
 EXIT_USAGE = 2

@@ -13,6 +13,7 @@ from typing import Iterable
 
 import numpy as np
 
+from .allocator import keep_freed_memory
 from .colour import merge_fused
 from .fusion import MethodOutputError, check_output, prepare
 from .imageio import gray_of
@@ -38,6 +39,7 @@ def score_255_batch(fused: np.ndarray, a: np.ndarray, b: np.ndarray,
     image size, so a too small image fails with the names of the metrics it is too
     small for.
     """
+    keep_freed_memory()  # once per process: metrics reuse freed memory
     F, A, B = as_stacks(fused, a, b)
     chosen = resolve_metrics(metrics, profile)
     _, height, width = F.shape

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .dataset import Dataset, FolderDataset
-from .method import as_method, method_from_function
+from .method import Method, as_method, method_from_function
 from .metric import Metric
 from .weights import WeightFile
 
@@ -233,7 +233,7 @@ def list_metrics(profile: str | None = "default") -> list[str]:
     return names
 
 
-def create_method(name: str, **options: Any) -> Any:
+def create_method(name: str, **options: Any) -> Method:
     """Instantiate a fusion method plugin with options (``create_method("dwt", wavelet="db2")``)."""
     return as_method(get("methods", name), **options)
 

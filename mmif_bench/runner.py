@@ -34,7 +34,7 @@ from .fusion import FuseTask, fused_key, run_fuse_task
 from .imageio import atomic_write_bytes, decode_png, gray_of
 from .metric import Metric
 from .names import check_name, strip_roots
-from .method import method_fingerprint, method_options, method_weight_files
+from .method import method_fingerprint
 from .registry import (PluginSpec, create_dataset, create_method, list_methods, load_all,
                        load_errors, method_spec, missing_weights)
 from .results import Score, fused_image_path, write_run_info, write_scores
@@ -154,10 +154,11 @@ def default_dataset_name(data_root: str | Path | None = None) -> str:
     return "harvard" if configured_data_root(data_root) is not None else "phantom"
 
 
-def _metrics_signature(metrics: list[Metric], profile: str) -> str:
-    """Names, profile and the source of the metric code (:func:`code_digest`): a change
-    invalidates scores."""
-    return make_key(profile, *(m.key for m in metrics), code_digest(*(m.compute for m in metrics)))
+def metric_signatures(metrics: list[Metric], profile: str) -> dict[str, str]:
+    """Per metric (by the name its scores carry): its key, the profile and the source of its
+    code (:func:`code_digest` of its module and the modules that imports), so that editing
+    a metric rescores that metric only."""
+    return {m.name: make_key(profile, m.key, code_digest(m.compute)) for m in metrics}
 
 
 def _within(path: str | Path, root: Path | None) -> str:
@@ -193,11 +194,10 @@ def _plan_method(name: str, options: dict[str, Any], refresh: bool) -> PlannedMe
         raise ValueError(f"method {name!r} cannot start with options {options}: "
                          f"{type(error).__name__}: {error}") from None
     fingerprint = method_fingerprint(method)
-    info = {"options": method_options(method), "weights": method_weight_files(method),
-            "fingerprint": fingerprint,
-            "deterministic": bool(getattr(method, "deterministic", True))}
+    info = {"options": method.resolved_options(), "weights": method.weights_record(),
+            "fingerprint": fingerprint, "deterministic": bool(method.deterministic)}
     return PlannedMethod(name, method_spec(name), options, fingerprint, info, refresh,
-                         getattr(method, "applies_to", lambda modality: True))
+                         method.applies_to)
 
 
 def _importable_methods(log: Log) -> list[str]:
@@ -407,28 +407,42 @@ def _score_group(group: list[tuple[str, LoadedPair, np.ndarray]], names: list[st
 
 
 def _score_method(method: PlannedMethod | FusedFolder, items: list[tuple[LoadedPair, bytes]],
-                  metrics: list[Metric], profile: str, signature: str, cache: Cache,
+                  metrics: list[Metric], profile: str, cache: Cache,
                   summary: RunSummary) -> dict[str, dict[str, float]]:
-    """Scores per pair key, from the cache (unless refreshed) or the batched metric path."""
-    names = [m.key for m in metrics]
+    """Scores per pair key: each metric's value from the pair's cache entry where it was
+    computed by the same metric code (unless refreshed), the others computed in batches.
+
+    A pair's entry holds ``{metric: [signature, value]}``, so a run with other metrics or
+    an edited metric adds to it rather than recomputing the rest."""
+    signatures = metric_signatures(metrics, profile)
+    keys = {m.name: m.key for m in metrics}
     scores: dict[str, dict[str, float]] = {}
-    todo: dict[tuple[int, ...], list[tuple[str, LoadedPair, np.ndarray]]] = defaultdict(list)
+    todo: dict[tuple, list[tuple[str, LoadedPair, np.ndarray]]] = defaultdict(list)
+    entries: dict[str, dict[str, Any]] = {}
     for loaded, png in items:
-        key = make_key("scores", signature, hashlib.sha256(png).hexdigest(), loaded.input_hash)
-        cached = None if method.refresh else cache.get_json(key, "scores")
-        if isinstance(cached, dict):
-            scores[loaded.pair.key] = cached
+        key = make_key("scores", hashlib.sha256(png).hexdigest(), loaded.input_hash)
+        entry = {} if method.refresh else cache.get_json(key, "scores")
+        entries[key] = entry if isinstance(entry, dict) else {}
+        cached = {name: item[1] for name, item in entries[key].items()
+                  if isinstance(item, list) and len(item) == 2 and signatures.get(name) == item[0]}
+        missing = tuple(name for name in signatures if name not in cached)
+        scores[loaded.pair.key] = {name: cached[name] for name in signatures if name in cached}
+        if not missing:
             summary.scored_cached += 1
             continue
         fused = gray_of(decode_png(png))
-        todo[fused.shape].append((key, loaded, fused))
-    for group in todo.values():
+        todo[(fused.shape, missing)].append((key, loaded, fused))
+    for (_, missing), group in todo.items():
+        names = [keys[name] for name in missing]
         for (key, loaded, _), result in zip(group, _score_group(group, names, profile)):
             if "__error__" in result:
                 summary.fail(method.name, loaded.pair, result["__error__"])
+                scores.pop(loaded.pair.key)
                 continue
-            cache.put_json(key, result, "scores")
-            scores[loaded.pair.key] = result
+            entry = {**entries[key], **{name: [signatures[name], value]
+                                        for name, value in result.items()}}
+            cache.put_json(key, entry, "scores")
+            scores[loaded.pair.key] = {name: entry[name][1] for name in signatures}
             summary.scored_now += 1
     return scores
 
@@ -436,14 +450,13 @@ def _score_method(method: PlannedMethod | FusedFolder, items: list[tuple[LoadedP
 def score_all(plan: Plan, inputs: Inputs, fused_png: dict[tuple[str, str], bytes],
               profile: str, cache: Cache, summary: RunSummary) -> list[Score]:
     """Every score of the run (from the cache or computed), one per number."""
-    signature = _metrics_signature(plan.metrics, profile)
     by_key = inputs.by_key()
     scores: list[Score] = []
     for method in [*plan.methods, *plan.folders]:
         items = [(lp, fused_png[(method.name, lp.pair.key)]) for lp in inputs.loaded
                  if (method.name, lp.pair.key) in fused_png]
-        for pair_key, values in _score_method(method, items, plan.metrics, profile,
-                                              signature, cache, summary).items():
+        for pair_key, values in _score_method(method, items, plan.metrics, profile, cache,
+                                              summary).items():
             pair = by_key[pair_key].pair
             scores.extend(Score(method.name, plan.dataset.name, pair.pair_type, pair.name,
                                 metric, value) for metric, value in values.items())

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from dataclasses import dataclass
 import socket
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path

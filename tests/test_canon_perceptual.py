@@ -193,3 +193,21 @@ def test_small_images_are_refused():
         score_255(a, a, a, metrics=["mefb.VIFF"])
     with pytest.raises(ValueError, match=r"MS_SSIM \(min 44x44\)"):
         score_255(a, a, a, metrics=["tang.MS_SSIM"])
+
+
+@pytest.mark.timeout(120)
+def test_degenerate_images():
+    """Black and constant images: each measure returns its documented value (the
+    reference's 0/0 as NaN, never a hang or a warning turned error)."""
+    zeros = np.zeros((64, 64))
+    flat = np.full((64, 64), 200.0)
+    with np.errstate(all="raise"):
+        black = {key: _value(key, zeros, zeros, zeros)
+                 for key in ("mefb.FMI", "mefb.QP", "mefb.QC", "mefb.QY", "mefb.VIFF",
+                             "tang.FMI_dct", "tang.FMI_w", "tang.MS_SSIM")}
+    assert black["mefb.FMI"] == black["tang.FMI_dct"] == 1.0  # every window equal
+    assert black["mefb.VIFF"] == 1.0 and black["tang.MS_SSIM"] == 1.0
+    for key in ("mefb.QP", "mefb.QC", "mefb.QY", "tang.FMI_w"):  # no mask pixel, 0/0
+        assert math.isnan(black[key]), key
+    assert _value("mefb.QC", flat, flat, flat) == 1.0
+    assert _value("tang.FMI_pixel", flat, zeros, flat) == 1.0

@@ -35,7 +35,7 @@ from pytest_benchmark.fixture import BenchmarkFixture
 
 from metrics_reference import BENCHMARK_METRICS, REFERENCES, harvard_triples
 from mmif_bench.evaluation import resolve_metrics, score_255_batch
-from mmif_bench.metrics.validation import keep_freed_memory
+from mmif_bench.allocator import keep_freed_memory
 import canon_reference
 import canon_reference_perceptual
 from profiles_reference import PROFILES as PLAIN_PROFILES

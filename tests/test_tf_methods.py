@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from mmif_bench import create_method
-from mmif_bench.methods.tf_layers import keep_freed_memory
+from mmif_bench.allocator import keep_freed_memory
 from mmif_bench.registry import get
 from mmif_bench.weights import MissingWeightsError
 
