@@ -75,6 +75,7 @@ def test_degenerate_otsu_keeps_the_mri_subband(harvard_root):
     assert degenerate > 0, "no degenerate PET subband on MRI-PET_25022"
 
 
+@pytest.mark.slow
 def test_degenerate_shortcut_equals_running_the_network():
     """A subband mostly below half a grey level (Otsu 0): the compiled PCNN's early return
     gives the counts the full NaN-propagating loop of the plain implementation gives (0)."""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mmif_bench.tf_checkpoint import (MAX_INDEX_BYTES, TABLE_MAGIC, CheckpointError,
+from mmif_bench.methods.tf_checkpoint import (MAX_INDEX_BYTES, TABLE_MAGIC, CheckpointError,
                                       load_checkpoint, masked_crc32c, read_index)
 
 
