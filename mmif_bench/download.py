@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import logging
 import os
 import shutil
-import logging
 import tempfile
 import time
 from collections.abc import Callable, Iterator

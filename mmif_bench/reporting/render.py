@@ -18,9 +18,9 @@ import json
 import math
 import re
 import unicodedata
-from typing import Any
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
