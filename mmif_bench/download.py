@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from .config import CACHE_ENV, cache_root
-from .fsutil import file_sha256  # noqa: F401  (re-exported to the weights code)
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ import json
 import math
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +72,7 @@ def number(value: float, digits: int = 2) -> str:
     return "–" if value is None or not math.isfinite(value) else f"{value:.{digits}f}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def environment(latex: bool = False) -> Environment:
     """The template environment; LaTeX uses ``\\VAR{}``/``\\BLOCK{}`` delimiters."""
     options: dict[str, Any] = dict(
