@@ -30,10 +30,10 @@ from . import logs
 from ._version import __version__
 from .cache import Cache, code_digest, make_key
 from .dataset import Dataset, Pair, Problem, content_hash
+from .efficiency import network_measures, timing
 from .evaluation import resolve_metrics, score_255_batch
 from .executors import create_executor, shard
 from .fsutil import atomic_write_bytes
-from .efficiency import network_measures, timing
 from .fused_folder import SHOWN_EXTRAS, FusedFolder, check_fused_folder, read_fused_folder
 from .fusion import FuseTask, fused_key, run_fuse_task
 from .imageio import decode_png, gray_of
