@@ -15,7 +15,7 @@ from test_torchnets import one_thread, random_weights, sources  # noqa: F401 (au
 
 pytestmark = pytest.mark.benchmark
 ROUNDS = {"almfnet": 3, "matr": 3, "mufusion": 1, "mcafusion": 3, "macan": 1, "gesenet": 3,
-          "prrgan": 3}
+          "prrgan": 3, "gifnet": 1}
 
 
 @pytest.mark.parametrize("name", sorted(ROUNDS))
