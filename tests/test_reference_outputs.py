@@ -26,6 +26,7 @@ PORTS = {
     "gesenet": ONE_PER_PAIR_TYPE,
     "prrgan": None,
     "gifnet": ONE_PER_PAIR_TYPE,  # ~3 s a pair
+    "murf": None,  # its CT-MRI model: the two MRI-CT references
 }
 
 
