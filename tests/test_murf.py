@@ -6,12 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from mmif_bench.methods import murf
+from test_torchnets import one_thread  # noqa: F401 (autouse fixture: one torch thread)
 
 from mmif_bench import create_method
-from mmif_bench.methods import murf
 from mmif_bench.weights import MissingWeightsError
-
-from test_torchnets import one_thread  # noqa: F401 (autouse fixture: one torch thread)
 
 CHECKPOINT = "MURF-CT-MRI/0000.ckpt.index"
 
