@@ -12,7 +12,12 @@ from torch.nn import functional as F
 from mmif_bench.method import Method, Option
 from mmif_bench.weights import WEIGHTS_ENV, WeightFile
 
-from .tf_layers import keep_freed_memory, load_tf_variables, lrelu, same_conv
+from .tf_layers import (
+    LRELU_SLOPE,
+    keep_freed_memory,
+    load_tf_variables,
+    same_conv,
+)
 from .torchnet import DEVICE_OPTION, batches, min_max_stretch, resolve_device
 
 _PUBLISHED = {"repository": "hanna-xu/MURF",
@@ -62,7 +67,7 @@ class ResidualBlock(nn.Module):
         self.res_conv2 = nn.ModuleDict({"conv": ReflectConv(WIDTH, WIDTH, 5)})
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.res_conv2["conv"](F.relu(self.res_conv1["conv"](x)))
+        return self.res_conv2["conv"](self.res_conv1["conv"](x).relu_()).add_(x)
 
 
 class BatchNorm(nn.Module):
@@ -77,22 +82,24 @@ class BatchNorm(nn.Module):
         self.register_buffer("moving_variance", torch.ones(channels))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.instance_norm(x, bias=self.beta, eps=BN_EPS)
+        # batch statistics of one image at a time (torch's batch norm: fast channels-last)
+        images = [F.batch_norm(image, None, None, bias=self.beta, training=True, eps=BN_EPS)
+                  for image in x.split(1)]
+        return images[0] if len(images) == 1 else torch.cat(images)
 
 
 def max_pool_same(x: torch.Tensor) -> torch.Tensor:
-    """``tf.nn.max_pool`` 4 x 4, stride 2, 'SAME': -inf padding, the smaller half before."""
-    height, width = x.shape[2:]
-    pad_h = max((-(-height // 2) - 1) * 2 + 4 - height, 0)
-    pad_w = max((-(-width // 2) - 1) * 2 + 4 - width, 0)
-    x = F.pad(x, (pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2),
-              value=float("-inf"))
-    return F.max_pool2d(x, 4, 2)
+    """``tf.nn.max_pool`` 4 x 4, stride 2, 'SAME' on an even-sized map: one -inf row and
+    column of padding on each side."""
+    if x.shape[2] % 2 or x.shape[3] % 2:
+        raise ValueError(f"max_pool_same: even sizes only (TF pads odd ones unevenly), got "
+                         f"{tuple(x.shape[2:])}")
+    return F.max_pool2d(x, 4, 2, padding=1)
 
 
 def upsample(x: torch.Tensor) -> torch.Tensor:
     """TF1 ``resize_images(..., method=NEAREST)`` to twice the size: pixel replication."""
-    return x.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)
+    return F.interpolate(x, scale_factor=2.0, mode="nearest")
 
 
 class OffsetNet(nn.Module):
@@ -117,14 +124,16 @@ class OffsetNet(nn.Module):
         skips = []
         for conv, norm, activate, residual in DOWN:
             x = net[norm](net[conv](x))
-            x = net[residual](lrelu(x) if activate else x)
+            x = net[residual](F.leaky_relu_(x, LRELU_SLOPE) if activate else x)
             skips.append(x)
             x = max_pool_same(x)
         x = net["BatchNorm_3"](net["conv5"](x))
         for (conv, norm), skip in zip(UP, reversed(skips), strict=True):
             x = net[norm](net[conv](torch.cat([upsample(x), skip], dim=1)))
-        x = net["BatchNorm_7"](net["conv10"](x))
-        return torch.cat([net["conv12"](x), net["conv13"](x)], dim=1)
+        x = F.pad(net["BatchNorm_7"](net["conv10"](x)), (1, 1, 1, 1), mode="reflect")
+        heads = [layer.conv2d.weight for layer in (net["conv12"], net["conv13"])
+                 if isinstance(layer, ReflectConv)]
+        return F.conv2d(x, torch.cat(heads))  # the x and y heads (no bias) in one pass
 
 
 def identity_grid(size: int, device: torch.device) -> torch.Tensor:
@@ -202,7 +211,7 @@ class MURFNet(nn.Module):
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         for conv in (self.w1, self.w2, self.w3):
-            x = lrelu(conv(x))
+            x = F.leaky_relu_(conv(x), LRELU_SLOPE)
         return x
 
     def attention(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -219,10 +228,11 @@ class MURFNet(nn.Module):
         """N x 1 x H x W source (already coarsely registered) and MRI in [0, 1] -> fused
         N x 1 x H x W in (0, 1), aligned to the warped source."""
         warped = soft_sample(source, self.conv1_offset(source, mri))
-        a, b = (self.encode(x.expand(-1, 3, -1, -1)) for x in (warped, mri))
+        tiled = torch.cat([warped, mri]).expand(-1, 3, -1, -1)  # both branches in one pass
+        a, b = self.encode(tiled.contiguous(memory_format=torch.channels_last)).chunk(2)
         scale = self.attention(a, b)
-        x = lrelu(self.wf1(a * scale + b * scale))
-        return torch.tanh(self.wf3(lrelu(self.wf2(x)))) / 2 + 0.5
+        x = F.leaky_relu_(self.wf1(a.mul_(scale).add_(b.mul_(scale))), LRELU_SLOPE)
+        return torch.tanh(self.wf3(F.leaky_relu_(self.wf2(x), LRELU_SLOPE))) / 2 + 0.5
 
 
 class MURF(Method):

@@ -56,7 +56,7 @@ def test_soft_sampler_without_offset_keeps_the_image_inside():
     torch.testing.assert_close(sampled[..., :-1, :-1], image[..., :-1, :-1], rtol=0, atol=1e-6)
 
 
-@pytest.mark.parametrize("size", [(8, 8), (7, 9), (256, 256)])
+@pytest.mark.parametrize("size", [(8, 8), (6, 10), (256, 256)])
 def test_max_pool_is_tf_same_padding(size):
     x = torch.rand(1, 2, *size)
     pooled = murf.max_pool_same(x)
@@ -67,6 +67,11 @@ def test_max_pool_is_tf_same_padding(size):
         top, left = 2 * i - pad_h // 2, 2 * j - pad_w // 2
         window = x[0, :, max(top, 0):top + 4, max(left, 0):left + 4]
         torch.testing.assert_close(pooled[0, :, i, j], window.amax(dim=(1, 2)))
+
+
+def test_max_pool_refuses_odd_sizes():
+    with pytest.raises(ValueError, match="even sizes only"):
+        murf.max_pool_same(torch.rand(1, 2, 7, 8))
 
 
 def test_batch_norm_uses_each_images_own_statistics():
