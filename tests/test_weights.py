@@ -95,7 +95,7 @@ def test_every_first_party_file_is_declared_once_with_a_licence() -> None:
     ours = {name for name, spec in specs("methods").items() if spec.distribution == "mmif-bench"}
     files = [f for name in ours & set(declared) for top in declared[name].values()
              for f in top.with_companions()]
-    assert len(files) == len({f.name for f in files}) == 28  # 24 + gesenet, macan, mcafusion, prrgan
+    assert len(files) == len({f.name for f in files}) == 31  # 24 + 4 ports (issue 23) + gifnet, murf (2)
     assert all(f.licence and f.repository and f.commit for f in files)
 
 
