@@ -75,9 +75,13 @@ def _write(root: Path) -> None:
 
 
 def phantom(data_root: str | Path | None = None) -> FolderDataset:
-    """The synthetic phantom dataset (``data_root`` is ignored: it is built in)."""
+    """Synthetic Shepp-Logan phantom pairs, built in (the fallback; ``data_root`` is
+    ignored)."""
     root = cache_root() / VERSION
     if not (root / "COMPLETE").is_file():
         _write(root)
     return FolderDataset(root, name="phantom",
                          description="synthetic Shepp-Logan phantom pairs (no real data)")
+
+
+phantom.fallback = True  # type: ignore[attr-defined]  # a run's dataset when the default has no data

@@ -11,10 +11,11 @@ class MeanFusion(Method):
 
     name = "mean"
 
-    def fuse(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
         return (a.astype(np.float32) + b.astype(np.float32)) / 2.0
 
-    def fuse_batch(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def fuse_batch(self, a: np.ndarray, b: np.ndarray, *,
+                   modality: str | None = None) -> np.ndarray:
         return self.fuse(a, b)
 
 
@@ -23,8 +24,9 @@ class MaxFusion(Method):
 
     name = "max"
 
-    def fuse(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
         return np.maximum(a, b).astype(np.float32)
 
-    def fuse_batch(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def fuse_batch(self, a: np.ndarray, b: np.ndarray, *,
+                   modality: str | None = None) -> np.ndarray:
         return self.fuse(a, b)

@@ -25,9 +25,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mmif_bench.method import Method, Option
-from mmif_bench.weights import WEIGHTS_ENV, WeightFile
-from mmif_bench.methods.torchnet import DEVICE_OPTION, batches, luma_uint8, resolve_device
+from mmif_bench.method import Option
+from mmif_bench.weights import WEIGHTS_ENV, WeightFile, load_torch_file
+from mmif_bench.methods.torchnet import (DEVICE_OPTION, PublishedNetwork, first_mismatch,
+                                         luma_uint8)
 
 WEIGHTS = WeightFile(
     "CDDFuse_MIF.pth", repository="Zhaozixiang1228/MMIF-CDDFuse",
@@ -305,26 +306,13 @@ class CDDFuseMIF(nn.Module):
             module = getattr(self, attribute)
             state = {key.removeprefix(DATAPARALLEL_PREFIX): value
                      for key, value in checkpoint[group].items()}
-            mismatch = first_mismatch(module.state_dict(), state)
+            mismatch = first_mismatch(
+                {DATAPARALLEL_PREFIX + key: value for key, value in state.items()},
+                {DATAPARALLEL_PREFIX + key: value for key, value in module.state_dict().items()})
             if mismatch:
                 raise ValueError(f"{source}: {group} does not fit CDDFuse's {attribute}: "
                                  f"{mismatch}")
             module.load_state_dict(state)
-
-
-def first_mismatch(expected: Mapping[str, torch.Tensor],
-                   found: Mapping[str, Any]) -> str | None:
-    """The first key of ``found`` (in its order) that ``expected`` lacks or shapes
-    differently, else the first expected key ``found`` lacks; None when they fit."""
-    for key, value in found.items():
-        if key not in expected:
-            return f"unexpected key {DATAPARALLEL_PREFIX}{key}"
-        shape = tuple(getattr(value, "shape", ()))
-        if shape != tuple(expected[key].shape):
-            return (f"key {DATAPARALLEL_PREFIX}{key} has shape {list(shape)}, "
-                    f"expected {list(expected[key].shape)}")
-    missing = [key for key in expected if key not in found]
-    return f"missing key {DATAPARALLEL_PREFIX}{missing[0]}" if missing else None
 
 
 def min_max_255(fused: torch.Tensor) -> torch.Tensor:
@@ -363,7 +351,7 @@ def full_fp32(device: torch.device) -> Iterator[None]:
         torch.backends.cuda.matmul.allow_tf32 = matmul_tf32
 
 
-class CDDFuseFusion(Method):
+class CDDFuseFusion(PublishedNetwork):
     """CDDFuse with the authors' medical weights, computed as their test_MIF.py does.
 
     The MRI is the authors' "VIS" input and the CT (or the Y channel of PET/SPECT) their
@@ -414,33 +402,27 @@ class CDDFuseFusion(Method):
     pages     = {5906-5916}
 }"""
 
-    def __init__(self, **config: Any) -> None:
-        super().__init__(**config)
-        self.device = resolve_device(self.name, str(self.config["device"]))
+    def load_weights(self) -> None:
         path = self.weight_path("weights")
         self.net = CDDFuseMIF()
-        self.net.load_checkpoint(torch.load(path, map_location="cpu", weights_only=True),
+        self.net.load_checkpoint(load_torch_file(path),
                                  str(path))
         self.net.to(self.device, memory_format=torch.channels_last).eval()
 
-    def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
-        return self.fuse_batch(a[None], b[None])[0]
-
-    def fuse_batch(self, a: np.ndarray, b: np.ndarray, *,
-                   modality: str | None = None) -> np.ndarray:
-        fused = self.fuse_batch_float(a, b)
+    def forward_pairs(self, a: np.ndarray, b: np.ndarray,
+                      modality: str | None = None) -> np.ndarray:
+        fused = self.forward_float(a, b)
         return np.stack([imageio_uint8(image) for image in fused]).astype(np.float32) / 255
 
     def fuse_batch_float(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """N x H x W float32 in [0, 255]: what the authors' script hands to its writer."""
+        return self.in_passes(self.forward_float, a, b)
+
+    def forward_float(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """:meth:`fuse_batch_float` of one forward pass."""
         if min(a.shape[1:]) < 2:
             raise ValueError(f"cddfuse needs images of at least 2 x 2 pixels (its reflection "
                              f"padding), got {a.shape[1]} x {a.shape[2]}")
-        return np.concatenate([self._forward(a[part], b[part])
-                               for part in batches(len(a), self.device)])
-
-    @torch.no_grad()
-    def _forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         # the authors read 8-bit images and scale them by 1/255 in float32
         mri, other = (torch.from_numpy(luma_uint8(x)[:, None]).to(self.device).float() / 255.0
                       for x in (a, b))

@@ -6,14 +6,22 @@ from typing import Any
 
 import numpy as np
 
-from mmif_bench.config import WEIGHTS_ENV
 from mmif_bench.method import Method, Option
+from mmif_bench.weights import WEIGHTS_ENV, WeightFile
 
 from .convsparse import (ADMMOptions, as_8bit, authors_order, choose_by_activity, conv_bpdn,
                          filter_spectra, load_dictionary, synthesize, tikhonov_split)
 
-CARTOON_FILE = "CSMCA-Dc_8_8_32.mat"
-TEXTURE_FILE = "CSMCA-Dt_8_8_32.mat"
+_REPOSITORY = {"repository": "yuliu316316/CSMCA-Fusion",
+               "commit": "6f6c3e79fb72a7ef6f7cd2336092bf985e6a08ad", "licence": "none stated: the README allows research use, cite the paper"}
+CARTOON_FILE = WeightFile(
+    "CSMCA-Dc_8_8_32.mat", path="dictionary/Dc_8_8_32.mat", size=15918,
+    sha256="7dda5cc96cb71041d24b0006c3d9eb2daea7403bea0ba8d2b30055dab52754c6",
+    git_blob="28ff91679b7d85ab47c92a25716a2408bdc8098b", **_REPOSITORY)
+TEXTURE_FILE = WeightFile(
+    "CSMCA-Dt_8_8_32.mat", path="dictionary/Dt_8_8_32.mat", size=15943,
+    sha256="8ff8902bb05d92f2329ff65ac80434e3924ce6beb06f6b4a3010ffeca28a5190",
+    git_blob="0174d0910e38baec6f14f7e83487fbb8286bb5ef", **_REPOSITORY)
 ROUNDS = 6
 SOLVER_ITERATIONS = 30
 
@@ -94,9 +102,9 @@ class CSMCAFusion(Method):
     weight_files = {"cartoon_dictionary": CARTOON_FILE, "texture_dictionary": TEXTURE_FILE}
     options = {
         "cartoon_dictionary": Option("", f"the authors' Dc_8_8_32.mat; default "
-                                         f"${WEIGHTS_ENV}/{CARTOON_FILE}", "path"),
+                                         f"${WEIGHTS_ENV}/{CARTOON_FILE.name}", "path"),
         "texture_dictionary": Option("", f"the authors' Dt_8_8_32.mat; default "
-                                         f"${WEIGHTS_ENV}/{TEXTURE_FILE}", "path"),
+                                         f"${WEIGHTS_ENV}/{TEXTURE_FILE.name}", "path"),
         "rho_guard": Option(True, "skip rho updates that would overflow float32 (false: the "
                                   "authors' NaN, black images on most MRI-SPECT pairs)", "bool"),
     }

@@ -61,10 +61,11 @@ class DWTFusion(Method):
         self.wavelet = pywt.Wavelet(self.config["wavelet"])  # unknown names fail here
         pywt.Modes.from_object(self.config["mode"])
 
-    def fuse(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
         return self.fuse_batch(a[None], b[None])[0]
 
-    def fuse_batch(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def fuse_batch(self, a: np.ndarray, b: np.ndarray, *,
+                   modality: str | None = None) -> np.ndarray:
         wavelet = self.wavelet
         height, width = a.shape[-2:]
         max_levels = pywt.dwt_max_level(min(height, width), wavelet.dec_len)

@@ -1,17 +1,17 @@
 """EMFusion: the enhanced medical fusion network, with its authors' TF1 CT-MRI weights."""
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
-from mmif_bench.method import Method, Option
+from mmif_bench.method import Option
 from mmif_bench.weights import WEIGHTS_ENV, WeightFile
 
-from .tf_layers import (keep_freed_memory, load_tf_variables, lrelu, reflect_conv, run_network)
-from .torchnet import DEVICE_OPTION, min_max_stretch, resolve_device
+from .tf_layers import load_tf_variables, lrelu, reflect_conv, run_network
+from .torchnet import DEVICE_OPTION, PublishedNetwork, min_max_stretch
 
 
 def published_model(pair: str, archive_blob: str,
@@ -80,7 +80,7 @@ class EMFusionNet(nn.Module):
         return torch.tanh(self.fuse["conv8"](x)) / 2 + 0.5
 
 
-class EMFusion(Method):
+class EMFusion(PublishedNetwork):
     """EMFusion with the authors' published CT-MRI model.
 
     As the authors' test script (``test.py`` in ``CT-MRI.zip``) runs it: CT and MRI,
@@ -94,8 +94,8 @@ class EMFusion(Method):
     ``SPECT-MRI.zip``, optional declared files that ``mmif-bench fetch weights emfusion``
     fetches too); given as ``weights_pet`` / ``weights_spect`` (their
     ``3200.ckpt.index``) or found like ``weights``, those pair types apply too and
-    ``fuse(..., modality="PET")`` uses them, on the luma of the functional image, if they hold the same ``fnet/fuse`` variables (refused, naming the
-    file, otherwise). Those models and their test scripts were not available to check.
+    ``fuse(..., modality="PET")`` uses them, on the luma of the functional image, if they
+    hold the same ``fnet/fuse`` variables (refused, naming the file, otherwise). Those models and their test scripts were not available to check.
 
     Parameters
     ----------
@@ -143,10 +143,7 @@ class EMFusion(Method):
   doi     = {10.1016/j.inffus.2021.06.001}
 }"""
 
-    def __init__(self, **config: Any) -> None:
-        super().__init__(**config)
-        self.device = resolve_device(self.name, str(self.config["device"]))
-        keep_freed_memory()
+    def load_weights(self) -> None:
         self.nets = {
             modality: load_tf_variables(EMFusionNet(), self.weight_path(key),
                                         EMFusionNet.tf_names(), self.name).to(
@@ -156,11 +153,8 @@ class EMFusion(Method):
         }
         self.modalities = tuple(self.nets)  # the pair types whose models were given
 
-    def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
-        return self.fuse_batch(a[None], b[None], modality=modality)[0]
-
-    def fuse_batch(self, a: np.ndarray, b: np.ndarray, *,
-                   modality: str | None = None) -> np.ndarray:
+    def forward_pairs(self, a: np.ndarray, b: np.ndarray,
+                      modality: str | None = None) -> np.ndarray:
         net = self.nets.get(modality or "CT")
         if net is None:
             raise ValueError(f"emfusion: no {modality}-MRI model loaded; pass its checkpoint "

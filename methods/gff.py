@@ -111,7 +111,7 @@ class GFFFusion(Method):
         "eps2": Option(1e-6, "guided filter regularisation, detail weights", "float"),
     }
 
-    def fuse(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
         sources = np.dstack([a, b]).astype(np.float64)
         base = cv2.blur(sources, (31, 31), borderType=cv2.BORDER_REPLICATE).reshape(sources.shape)
         detail = sources - base

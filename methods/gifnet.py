@@ -1,7 +1,7 @@
 """GIFNet: one task-agnostic fusion model (low-level task interaction), authors' weights."""
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -388,8 +388,8 @@ class GIFNet(PublishedNetwork):
   year      = {2025}
 }"""
 
-    def __init__(self, **config: Any) -> None:
-        super().__init__(**config)
+    def load_weights(self) -> None:
+        super().load_weights()
         self.net = self.net.to(memory_format=torch.channels_last)  # oneDNN's fast layout
 
     def build_network(self) -> nn.Module:

@@ -2,23 +2,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mmif_bench.method import Method, Option
-from mmif_bench.weights import WEIGHTS_ENV, WeightFile
+from mmif_bench.method import Option
+from mmif_bench.weights import WEIGHTS_ENV, WeightFile, load_torch_file
+
+from .torchnet import DEVICE_OPTION, PublishedNetwork
 
 WEIGHTS = WeightFile(
     "IFCNN-MAX.pth", repository="uzeful/IFCNN",
     commit="8fe59c2b1553e52acc793986208ca479d134a8da", path="Code/snapshots/IFCNN-MAX.pth",
     size=337094, sha256="6022b44c88a2f0367ba9b08fcdf0d663745d9a966fca0ee1f41867797b6ff53f",
     git_blob="93c6324ba2c63ffc01561d7311aef52578b1e3ef", licence="none stated")
-# pairs per forward pass: on CPU larger batches only add memory traffic (measured slower)
-CHUNK = {"cpu": 1, "cuda": 16}
 BN_EPS = 1e-5  # PyTorch's BatchNorm2d default, used in training
 SHAPES = {
     "conv1.weight": (64, 3, 7, 7),
@@ -89,7 +88,7 @@ def ifcnn_max(params: IFCNNParams, *sources: torch.Tensor) -> torch.Tensor:
     return F.conv2d(_conv_block(fused, *params.conv3), *params.conv4)
 
 
-class IFCNNFusion(Method):
+class IFCNNFusion(PublishedNetwork):
     """IFCNN-MAX with the authors' published weights.
 
     Each gray source is repeated to 3 channels (no mean/std normalisation, the
@@ -107,7 +106,7 @@ class IFCNNFusion(Method):
         The state dict ``IFCNN-MAX.pth``; default: that file in ``$MMIF_BENCH_WEIGHTS``
         or the fetched store (``mmif-bench fetch weights ifcnn``).
     device : str
-        ``"cpu"`` (default) or ``"cuda"``.
+        ``cpu`` (default), ``cuda`` or ``auto``.
 
     References
     ----------
@@ -129,34 +128,17 @@ class IFCNNFusion(Method):
     weight_files = {"weights": WEIGHTS}
     options = {
         "weights": Option("", f"IFCNN-MAX.pth; default ${WEIGHTS_ENV}/{WEIGHTS.name}", "path"),
-        "device": Option("cpu", "torch device: cpu or cuda", "str"),
+        "device": DEVICE_OPTION,
     }
+    # pairs per forward pass: on CPU larger batches only add memory traffic (measured slower)
+    pairs_per_pass = {"cpu": 1, "cuda": 16}
 
-    def __init__(self, **config: Any) -> None:
-        super().__init__(**config)
-        path = self.weight_path("weights")
-        device = str(self.config["device"])
-        if device not in ("cpu", "cuda"):
-            raise ValueError(f"ifcnn: device must be 'cpu' or 'cuda', got {device!r}")
-        if device == "cuda" and not torch.cuda.is_available():
-            raise RuntimeError("ifcnn: device=cuda requested but torch sees no CUDA GPU")
-        self.device = torch.device(device)
-        state = torch.load(path, map_location="cpu", weights_only=True)
+    def load_weights(self) -> None:
+        state = load_torch_file(self.weight_path("weights"))
         self.params = IFCNNParams.from_state_dict(state).to(self.device)
 
-    def fuse(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return self.fuse_batch(a[None], b[None])[0]
-
-    def fuse_batch(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        out = np.empty(a.shape, dtype=np.float32)
-        chunk = CHUNK[self.device.type]
-        for start in range(0, len(a), chunk):
-            part = slice(start, start + chunk)
-            out[part] = self._forward(a[part], b[part])
-        return out
-
-    @torch.no_grad()
-    def _forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def forward_pairs(self, a: np.ndarray, b: np.ndarray,
+                      modality: str | None = None) -> np.ndarray:
         sources = [
             torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(self.device)[:, None]
             for x in (a, b)

@@ -83,7 +83,7 @@ class LaplacianFusion(Method):
 }"""
     options = {"levels": Option(4, "number of band-pass pyramid levels", "int")}
 
-    def fuse(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
         both = np.dstack([a, b]).astype(np.float32)
         pyramid = laplacian_pyramid(both, int(self.config["levels"]))
         fused = [max_abs(layer[..., 0], layer[..., 1]) for layer in pyramid[:-1]]

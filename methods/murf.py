@@ -2,23 +2,18 @@
 stage (F2M) with the authors' TF1 CT-MRI weights."""
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from mmif_bench.method import Method, Option
+from mmif_bench.method import Option
 from mmif_bench.weights import WEIGHTS_ENV, WeightFile
 
-from .tf_layers import (
-    LRELU_SLOPE,
-    keep_freed_memory,
-    load_tf_variables,
-    same_conv,
-)
-from .torchnet import DEVICE_OPTION, batches, min_max_stretch, resolve_device
+from .tf_layers import LRELU_SLOPE, load_tf_variables, same_conv, to_batch
+from .torchnet import DEVICE_OPTION, PublishedNetwork, min_max_stretch
 
 _PUBLISHED = {"repository": "hanna-xu/MURF",
               "commit": "79b270af4ec8a77a7ed880ec6890a5cf9fe3f268", "licence": "none stated"}
@@ -235,7 +230,7 @@ class MURFNet(nn.Module):
         return torch.tanh(self.wf3(F.leaky_relu_(self.wf2(x), LRELU_SLOPE))) / 2 + 0.5
 
 
-class MURF(Method):
+class MURF(PublishedNetwork):
     """MURF's fine registration and fusion stage (F2M) with the authors' CT-MRI model.
 
     As the authors' ``test.py`` (``CT-MRI/fine_registration_and_fusion``) runs it on a
@@ -301,31 +296,23 @@ class MURF(Method):
   doi     = {10.1109/TPAMI.2023.3283682}
 }"""
 
-    def __init__(self, **config: Any) -> None:
-        super().__init__(**config)
-        self.device = resolve_device(self.name, str(self.config["device"]))
-        keep_freed_memory()
+    def load_weights(self) -> None:
         net = load_tf_variables(MURFNet(), self.weight_path("weights"), MURFNet.tf_names(),
                                 self.name)
         self.net = net.to(self.device, memory_format=torch.channels_last)
-
-    def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
-        return self.fuse_batch(a[None], b[None], modality=modality)[0]
 
     def fuse_batch(self, a: np.ndarray, b: np.ndarray, *,
                    modality: str | None = None) -> np.ndarray:
         if any(side % MULTIPLE for side in a.shape[-2:]):
             raise ValueError(f"murf: H and W must be multiples of {MULTIPLE} (the authors' "
                              f"test script works at 256 x 256), got {a.shape[-1]}x{a.shape[-2]}")
-        ct = np.stack([min_max_stretch(np.rint(image * 255.0).astype(np.float32)) for image in b])
-        mri = np.rint(np.asarray(a, dtype=np.float64) * 255)
-        fused = []
-        with torch.inference_mode():
-            for part in batches(len(a), self.device):
-                sources = [torch.from_numpy(np.ascontiguousarray(image[part, None],
-                                                                 dtype=np.float32) / 255)
-                           .to(self.device).contiguous(memory_format=torch.channels_last)
-                           for image in (ct, mri)]
-                fused.append(self.net(*sources)[:, 0].cpu().numpy())
+        return super().fuse_batch(a, b, modality=modality)
+
+    def forward_pairs(self, a: np.ndarray, b: np.ndarray,
+                      modality: str | None = None) -> np.ndarray:
+        ct = np.stack([min_max_stretch(np.rint(image * 255.0).astype(np.float32))
+                       for image in b]) / np.float32(255)
+        mri = np.rint(np.asarray(a, dtype=np.float64) * 255).astype(np.float32) / np.float32(255)
+        fused = self.net(*(to_batch(image, self.device) for image in (ct, mri)))
         return np.stack([min_max_stretch(image)
-                         for image in np.concatenate(fused)]) / np.float32(255)
+                         for image in fused[:, 0].cpu().numpy()]) / np.float32(255)

@@ -60,9 +60,10 @@ class PCAFusion(Method):
   doi     = {10.14429/dsj.58.1653}
 }"""
 
-    def fuse(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
         return self.fuse_batch(a[None], b[None])[0]
 
-    def fuse_batch(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def fuse_batch(self, a: np.ndarray, b: np.ndarray, *,
+                   modality: str | None = None) -> np.ndarray:
         w = pca_weights(a, b).astype(np.float32)
         return to_unit(w[:, 0, None, None] * a + w[:, 1, None, None] * b)

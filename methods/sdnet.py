@@ -1,18 +1,18 @@
 """SDNet: the squeeze-and-decomposition fusion network, with its authors' TF1 medical model."""
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mmif_bench.method import Method, Option
+from mmif_bench.method import Option
 from mmif_bench.weights import WEIGHTS_ENV, WeightFile
 
-from .tf_layers import (keep_freed_memory, load_tf_variables, lrelu, same_conv, run_network)
-from .torchnet import DEVICE_OPTION, min_max_stretch, resolve_device
+from .tf_layers import load_tf_variables, lrelu, run_network, same_conv
+from .torchnet import DEVICE_OPTION, PublishedNetwork, min_max_stretch
 
 _PUBLISHED = {"repository": "HaoZhang1018/SDNet",
               "commit": "bf6a2eeed1f723f0fd319b882d2bf38016bf6e55",
@@ -109,7 +109,7 @@ def studio_levels(y: np.ndarray) -> np.ndarray:
     return np.rint(16 + 219 * np.asarray(y, dtype=np.float64))
 
 
-class SDNet(Method):
+class SDNet(PublishedNetwork):
     """SDNet with the authors' published medical model.
 
     As the authors' test script (``Medical/test.py``) and readme run it: the functional
@@ -159,19 +159,13 @@ class SDNet(Method):
   doi     = {10.1007/s11263-021-01501-8}
 }"""
 
-    def __init__(self, **config: Any) -> None:
-        super().__init__(**config)
-        self.device = resolve_device(self.name, str(self.config["device"]))
-        keep_freed_memory()
+    def load_weights(self) -> None:
         net = load_tf_variables(SDNetFusion(), self.weight_path("weights"),
                                 SDNetFusion.tf_names(), self.name)
         self.net = net.to(self.device)
 
-    def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
-        return self.fuse_batch(a[None], b[None], modality=modality)[0]
-
-    def fuse_batch(self, a: np.ndarray, b: np.ndarray, *,
-                   modality: str | None = None) -> np.ndarray:
+    def forward_pairs(self, a: np.ndarray, b: np.ndarray,
+                      modality: str | None = None) -> np.ndarray:
         functional = studio_levels(b) if modality in STUDIO_RANGE else grey_levels(b)
         sources = [(levels - 127.5) / 127.5 for levels in (functional, grey_levels(a))]
         fused = run_network(self.net, sources, self.device)

@@ -31,10 +31,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mmif_bench.method import Method, Option
-from mmif_bench.weights import WEIGHTS_ENV, WeightFile
+from mmif_bench.method import Option
+from mmif_bench.weights import WEIGHTS_ENV, WeightFile, load_torch_file
 
-from .torchnet import DEVICE_OPTION, luma_uint8, resolve_device
+from .torchnet import DEVICE_OPTION, PublishedNetwork, luma_uint8
 
 EMBED_DIM = 60
 HEADS = 6
@@ -60,7 +60,6 @@ PET_FILE = WeightFile(
 # is used for SPECT (as comparisons do); without a modality the CT-MRI model is used
 MODEL_OF_MODALITY = {"CT": "weights_ct", "PET": "weights_pet", "SPECT": "weights_pet",
                      None: "weights_ct"}
-CHUNK = {"cpu": 1, "cuda": 8}  # pairs per forward pass
 
 
 def relative_position_index(window: int = WINDOW) -> torch.Tensor:
@@ -435,11 +434,7 @@ def load_swinfusion(path: str | Path) -> SwinFusion:
     a ``params`` entry is used if present, as the authors' loader does). Every entry is
     checked: structural buffers must equal the recomputed ones, which the network uses."""
     fix = "get the released files with 'mmif-bench fetch weights swinfusion'"
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises several types for files it cannot read
-        raise ValueError(f"{path}: not a readable torch file ({type(error).__name__} from "
-                         f"torch.load with weights_only=True); {fix}") from error
+    state = load_torch_file(path)
     if isinstance(state, Mapping) and "params" in state:
         state = state["params"]
     model = SwinFusion()
@@ -488,7 +483,7 @@ BIBTEX = """@article{Ma2022SwinFusion,
 }"""
 
 
-class SwinFusionMethod(Method):
+class SwinFusionMethod(PublishedNetwork):
     """SwinFusion with the authors' released medical models, as their test script runs them.
 
     MRI is source A and the CT, or the luma Y of PET / SPECT, is source B (the network is
@@ -537,9 +532,7 @@ class SwinFusionMethod(Method):
         "device": DEVICE_OPTION,
     }
 
-    def __init__(self, **config: Any) -> None:
-        super().__init__(**config)
-        self.device = resolve_device(self.name, str(self.config["device"]))
+    def load_weights(self) -> None:
         paths = {key: self.weight_path(key) for key in self.weight_files}
         self.models = {key: load_swinfusion(path).to(self.device) for key, path in paths.items()}
 
@@ -550,18 +543,10 @@ class SwinFusionMethod(Method):
                              f"not for modality {modality!r}")
         return self.models[MODEL_OF_MODALITY[modality]]
 
-    def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
-        return self.fuse_batch(a[None], b[None], modality=modality)[0]
-
-    def fuse_batch(self, a: np.ndarray, b: np.ndarray, *,
-                   modality: str | None = None) -> np.ndarray:
+    def forward_pairs(self, a: np.ndarray, b: np.ndarray,
+                      modality: str | None = None) -> np.ndarray:
         model = self.model_for(modality)
-        out = np.empty(a.shape, dtype=np.float32)
-        chunk = CHUNK[self.device.type]
-        for start in range(0, len(a), chunk):
-            part = slice(start, start + chunk)
-            sources = [torch.from_numpy(np.float32(luma_uint8(x[part]) / 255.0))
-                       .to(self.device)[:, None] for x in (a, b)]  # the 8-bit images read
-            fused = to_8bit(fuse_float(model, *sources)) / 255.0
-            out[part] = fused[:, 0].cpu().numpy()
-        return out
+        sources = [torch.from_numpy(np.float32(luma_uint8(x) / 255.0)).to(self.device)[:, None]
+                   for x in (a, b)]  # the 8-bit images read
+        fused = to_8bit(fuse_float(model, *sources)) / 255.0
+        return fused[:, 0].cpu().numpy().astype(np.float32, copy=False)

@@ -4,9 +4,6 @@ and the way they take images in (N x 1 x H x W tensors).
 """
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -14,30 +11,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mmif_bench.tf_checkpoint import load_checkpoint
-
-from .torchnet import batches
+from .tf_checkpoint import load_checkpoint
 
 LRELU_SLOPE = 0.2  # the authors' lrelu: tf.maximum(x, 0.2 * x)
-M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4  # glibc malloc.h mallopt parameters
-
-
-@lru_cache(maxsize=1)
-def keep_freed_memory() -> bool:
-    """Have glibc's malloc reuse freed memory instead of giving it back to the system.
-
-    torch allocates a new tensor for every layer output; by default glibc serves large
-    blocks by ``mmap`` and unmaps them when freed, so every forward pass page-faults its
-    whole working set again (a quarter of U2Fusion's CPU time, a third of SDNet's).
-    TensorFlow's allocator keeps its memory; this makes the process do the same (no
-    ``mmap`` blocks, no trimming: its memory stays at its peak). Returns False where
-    the C library has no ``mallopt`` (not glibc): nothing changes there.
-    """
-    try:
-        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
-    except (OSError, AttributeError):
-        return False
-    return bool(mallopt(M_MMAP_MAX, 0)) and bool(mallopt(M_TRIM_THRESHOLD, 2**31 - 1))
 
 
 def to_batch(images: np.ndarray, device: torch.device, *, min_size: int = 1) -> torch.Tensor:
@@ -51,17 +27,13 @@ def to_batch(images: np.ndarray, device: torch.device, *, min_size: int = 1) -> 
     return batch.to(device).contiguous(memory_format=torch.channels_last)
 
 
-@torch.no_grad()
 def run_network(net: nn.Module, sources: list[np.ndarray], device: torch.device, *,
                 min_size: int = 1) -> np.ndarray:
     """The one-channel output (N x H x W, numpy) of ``net`` on N x H x W source stacks,
-    given in the network's input order, a few pairs per forward pass
-    (:func:`torchnet.batches`: one on CPU, where larger batches only cost memory)."""
-    outputs = []
-    for part in batches(len(sources[0]), device):
-        inputs = [to_batch(source[part], device, min_size=min_size) for source in sources]
-        outputs.append(net(*inputs)[:, 0].cpu().numpy())
-    return np.concatenate(outputs)
+    given in the network's input order, in one forward pass (the caller batches:
+    :meth:`~mmif_bench.methods.torchnet.PublishedNetwork.in_passes`)."""
+    inputs = [to_batch(source, device, min_size=min_size) for source in sources]
+    return net(*inputs)[:, 0].cpu().numpy()
 
 
 def lrelu(x: torch.Tensor) -> torch.Tensor:

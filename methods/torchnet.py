@@ -1,17 +1,19 @@
-"""What the ported PyTorch networks share: device choice, loading a published state
-dict into a module, batching, the 8-bit luma the authors' scripts read and the min-max
-stretch with which several of them save."""
+"""What the ported networks share: :class:`PublishedNetwork` (device choice, batching,
+loading and checking a published state dict), the 8-bit luma the authors' scripts read
+and the min-max stretch with which several of them save."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, ClassVar, Iterator
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
 from mmif_bench.method import Method, Option
+from mmif_bench.weights import load_torch_file
 
 DEVICES = ("cpu", "cuda", "auto")
 # pairs per forward pass: on CPU a larger batch is no faster and only costs memory (a
@@ -32,31 +34,41 @@ def resolve_device(method: str, device: str) -> torch.device:
     return torch.device(device)
 
 
-def batches(count: int, device: torch.device) -> Iterator[slice]:
+def batches(count: int, device: torch.device,
+            pairs_per_pass: Mapping[str, int] = PAIRS_PER_PASS) -> Iterator[slice]:
     """Slices of a stack of ``count`` pairs, each fused in one forward pass."""
-    step = PAIRS_PER_PASS[device.type]
+    step = pairs_per_pass[device.type]
     return (slice(start, start + step) for start in range(0, count, step))
+
+
+def first_mismatch(found: Mapping[str, Any], expected: Mapping[str, torch.Tensor]) -> str | None:
+    """What first keeps state dict ``found`` from loading where ``expected`` is: in
+    ``found``'s order a key ``expected`` lacks or shapes otherwise, then a key ``found``
+    lacks; None when it fits."""
+    for key, value in found.items():
+        if key not in expected:
+            return f"unexpected key {key}"
+        shape, wanted = list(getattr(value, "shape", ())), list(expected[key].shape)
+        if shape != wanted:
+            return f"key {key} has shape {shape}, expected {wanted}"
+    missing = next((key for key in expected if key not in found), None)
+    return None if missing is None else f"missing key {missing}"
 
 
 def load_published(module: nn.Module, path: Path, method: str,
                    key: str | None = None) -> nn.Module:
     """Load the authors' state dict file into ``module`` as published (same keys, same
-    shapes), in eval mode; a file that does not fit says so, naming the file. ``key``: the
-    entry of a checkpoint dict that holds the state dict (None: the file is the state dict);
-    the training arguments some checkpoints carry (an ``argparse.Namespace``) are allowed."""
-    with torch.serialization.safe_globals([argparse.Namespace]):
-        state = torch.load(path, map_location="cpu", weights_only=True)
+    shapes), in eval mode; a file that does not fit says so, naming the file and the first
+    key that does not fit. ``key``: the entry of a checkpoint dict that holds the state
+    dict (None: the file is the state dict); the training arguments some checkpoints carry
+    (an ``argparse.Namespace``) are allowed."""
+    state = load_torch_file(path, allowed=(argparse.Namespace,))
     if key is not None:
         state = state.get(key) if isinstance(state, dict) else None
-    expected = {key: tuple(value.shape) for key, value in module.state_dict().items()}
-    found = {key: tuple(value.shape) for key, value in state.items()} if isinstance(
-        state, dict) else {}
-    if found != expected:
-        missing = sorted(set(expected) - set(found))[:3]
-        extra = sorted(set(found) - set(expected))[:3]
-        wrong = sorted(k for k in set(found) & set(expected) if found[k] != expected[k])[:3]
-        raise ValueError(f"{method}: {path} is not the published {method} state dict "
-                         f"(missing {missing}, unexpected {extra}, wrong shape {wrong})")
+    problem = (first_mismatch(state, module.state_dict()) if isinstance(state, Mapping)
+               else f"found a {type(state).__name__}, not a state dict")
+    if problem:
+        raise ValueError(f"{method}: {path} is not the published {method} state dict: {problem}")
     module.load_state_dict(state)
     return module.eval()
 
@@ -96,9 +108,18 @@ def min_max_stretch(fused: np.ndarray) -> np.ndarray:
 
 
 class PublishedNetwork(Method):
-    """Base of a ported network: builds it (:meth:`build_network`), loads the published
-    state dict of option ``weights`` into it on the ``device`` option's device, and fuses
-    stacks of pairs a forward pass at a time (:meth:`forward_pairs`)."""
+    """Base of every ported network with published weights.
+
+    One device rule: the ``device`` option (:data:`DEVICE_OPTION`: ``cpu``, ``cuda`` or
+    ``auto``) gives :attr:`device`, and a ``cuda`` device is the GPU need the Dask
+    executor reads (:meth:`~mmif_bench.Method.needs_gpu`). One batching rule: stacks are
+    fused :attr:`pairs_per_pass` pairs per forward pass (:func:`batches`), under
+    ``torch.inference_mode``. One loader: :meth:`load_weights`, by default the published
+    state dict of option ``weights`` into :meth:`build_network`, checked key by key
+    (:func:`load_published`). A network implements :meth:`forward_pairs`.
+    """
+
+    pairs_per_pass: ClassVar[Mapping[str, int]] = PAIRS_PER_PASS
 
     state_key: ClassVar[str | None] = None
     """The entry of the published checkpoint dict that holds the state dict (None: the
@@ -107,6 +128,10 @@ class PublishedNetwork(Method):
     def __init__(self, **config: Any) -> None:
         super().__init__(**config)
         self.device = resolve_device(self.name, str(self.config["device"]))
+        self.load_weights()
+
+    def load_weights(self) -> None:
+        """Load the published weights (here: option ``weights`` into ``self.net``)."""
         path = self.weight_path("weights")
         self.net = load_published(self.build_network(), path, self.name,
                                   self.state_key).to(self.device)
@@ -117,14 +142,19 @@ class PublishedNetwork(Method):
     def forward_pairs(self, a: np.ndarray, b: np.ndarray,
                       modality: str | None = None) -> np.ndarray:
         """Fused N x H x W stack (float32 in [0, 1]) of MRI ``a`` and the other image ``b``
-        (of ``modality``, when known)."""
+        (of ``modality``, when known), in one forward pass."""
         raise NotImplementedError
+
+    def in_passes(self, forward: Callable[..., np.ndarray], a: np.ndarray, b: np.ndarray,
+                  *args: Any) -> np.ndarray:
+        """``forward(a[part], b[part], *args)`` over the passes of the stacks, joined."""
+        with torch.inference_mode():
+            return np.concatenate([forward(a[part], b[part], *args) for part in
+                                   batches(len(a), self.device, self.pairs_per_pass)])
 
     def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
         return self.fuse_batch(a[None], b[None], modality=modality)[0]
 
     def fuse_batch(self, a: np.ndarray, b: np.ndarray, *,
                    modality: str | None = None) -> np.ndarray:
-        with torch.inference_mode():
-            return np.concatenate([self.forward_pairs(a[part], b[part], modality)
-                                   for part in batches(len(a), self.device)])
+        return self.in_passes(self.forward_pairs, a, b, modality)

@@ -1,17 +1,17 @@
 """U2Fusion: the unified unsupervised fusion network, with its authors' TF1 weights."""
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
-from mmif_bench.method import Method, Option
+from mmif_bench.method import Option
 from mmif_bench.weights import WEIGHTS_ENV, WeightFile
 
-from .tf_layers import (keep_freed_memory, load_tf_variables, lrelu, reflect_conv, run_network)
-from .torchnet import DEVICE_OPTION, resolve_device
+from .tf_layers import load_tf_variables, lrelu, reflect_conv, run_network
+from .torchnet import DEVICE_OPTION, PublishedNetwork
 
 _PUBLISHED = {"repository": "hanna-xu/U2Fusion",
               "commit": "0a5882140df67b3e0b588e1f2233e18cf944f1a4", "licence": "none stated"}
@@ -78,7 +78,7 @@ def divide_by_max(fused: np.ndarray) -> np.ndarray:
     return np.floor(np.clip(fused * scale, 0, 255) + np.float32(0.5)) / np.float32(255)
 
 
-class U2Fusion(Method):
+class U2Fusion(PublishedNetwork):
     """U2Fusion with the authors' published weights (one model for every fusion task).
 
     As the authors' test script (``test_main.py``) runs it on medical pairs: the two
@@ -128,17 +128,11 @@ class U2Fusion(Method):
   doi     = {10.1109/TPAMI.2020.3012548}
 }"""
 
-    def __init__(self, **config: Any) -> None:
-        super().__init__(**config)
-        self.device = resolve_device(self.name, str(self.config["device"]))
-        keep_freed_memory()
+    def load_weights(self) -> None:
         net = load_tf_variables(U2FusionNet(), self.weight_path("weights"),
                                 U2FusionNet.tf_names(), self.name)
         self.net = net.to(self.device, memory_format=torch.channels_last)
 
-    def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
-        return self.fuse_batch(a[None], b[None])[0]
-
-    def fuse_batch(self, a: np.ndarray, b: np.ndarray, *,
-                   modality: str | None = None) -> np.ndarray:
+    def forward_pairs(self, a: np.ndarray, b: np.ndarray,
+                      modality: str | None = None) -> np.ndarray:
         return divide_by_max(run_network(self.net, [b, a], self.device, min_size=2))

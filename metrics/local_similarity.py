@@ -37,11 +37,13 @@ def _uiqi(mu_x: np.ndarray, mu_y: np.ndarray, var_x: np.ndarray, var_y: np.ndarr
 
 
 def _mean(q: np.ndarray, omit_nan: bool) -> np.ndarray:
-    """Per image: ``mean2`` of the map (NaN if any pixel is), or of its non-NaN pixels."""
+    """Per image: ``mean2`` of the map (NaN if any pixel is), or of its non-NaN pixels
+    (NaN if there is none)."""
     if not omit_nan:
         return q.mean(axis=(1, 2))
-    with np.errstate(invalid="ignore"):
-        return np.nanmean(q.reshape(len(q), -1), axis=1)
+    kept = ~np.isnan(q)
+    with np.errstate(invalid="ignore", divide="ignore"):  # no pixel kept: 0/0, NaN
+        return np.where(kept, q, 0.0).sum(axis=(1, 2)) / kept.sum(axis=(1, 2))
 
 
 def cvejic_quality(F: np.ndarray, A: np.ndarray, B: np.ndarray, *,

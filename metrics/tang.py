@@ -1,5 +1,8 @@
-"""Profile ``tang``: the 12 metrics of Tang's ``analysis_Reference.m``, vectorised.
+"""Profile ``tang``: the 16 metrics of Tang's ``analysis_Reference.m``, vectorised.
 
+The 12 of ``easy=1`` and the 4 that ``easy=0`` adds: FMI_pixel (edge FMI, the code's
+default feature), FMI_dct, FMI_w and MS_SSIM (Ma et al.'s multi-scale MEF-SSIM), see
+:mod:`metrics.fmi`, :mod:`metrics.mef_ssim` and ``docs/metrics.md`` (canon).
 Reproduces ``analysis_Reference(img_f, img1, img2, easy)`` of Linfeng Tang's
 Evaluation-for-Image-Fusion (the version that scores EN and MI on the uint8 images, MSE
 and PSNR on [0, 1], everything else on 0..255 floats), called as its drivers call it:

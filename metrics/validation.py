@@ -1,9 +1,7 @@
 """Input checks for metric functions: stacks, shapes, finiteness, minimum sizes."""
 from __future__ import annotations
 
-import ctypes
 import functools
-import sys
 from typing import Callable
 
 import numpy as np
@@ -11,39 +9,13 @@ import numpy as np
 from mmif_bench.metric import BatchFn, Metric, as_stacks
 
 CHUNK_PIXELS = 1 << 16  # pixels per image stack handed to a metric at once (one 256^2 image)
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc mallopt parameter numbers
-
-
-@functools.cache
-def keep_freed_memory() -> None:
-    """Make glibc reuse freed heap memory instead of handing it back to the kernel.
-
-    The metrics create many short-lived arrays of 0.1-10 MB. With glibc's adaptive
-    thresholds (which follow the largest array freed so far), a batch's arrays are
-    given back to the kernel after each call and the next call page-faults them in
-    again: half of the default suite's time on 256 x 256 pairs in a VM. Fixed thresholds
-    at glibc's own adaptive maxima (arrays under 32 MiB from the heap, up to 64 MiB of
-    free heap kept) remove those faults. Process-wide, set once on the first metric call;
-    a no-op outside Linux or where ``mallopt`` is missing.
-
-    References
-    ----------
-    .. [1] ``mallopt(3)``, Linux man-pages: M_MMAP_THRESHOLD, M_TRIM_THRESHOLD.
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
-    if mallopt is not None:
-        mallopt(_M_MMAP_THRESHOLD, 32 << 20)
-        mallopt(_M_TRIM_THRESHOLD, 64 << 20)
 
 
 def checked(name: str, min_size: int = 1) -> Callable[[BatchFn], BatchFn]:
     """Decorator: a batch metric function that validates its inputs with :func:`as_stacks`.
 
     Direct callers may then pass uint8 images or 2-D arrays; errors name the metric
-    (and, for too small images, its minimum size). The first call tunes the allocator
-    (:func:`keep_freed_memory`). The wrapper's ``unchecked`` attribute skips the checks
+    (and, for too small images, its minimum size). The wrapper's ``unchecked`` attribute skips the checks
     for stacks already checked (:meth:`Metric.compute_checked`, used by
     ``score_255_batch``). Large batches are processed in
     chunks of about ``CHUNK_PIXELS`` pixels per stack: the metrics are per image, and
@@ -52,7 +24,6 @@ def checked(name: str, min_size: int = 1) -> Callable[[BatchFn], BatchFn]:
     """
     def decorate(fn: BatchFn) -> BatchFn:
         def in_chunks(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
-            keep_freed_memory()
             step = max(1, CHUNK_PIXELS // (F.shape[1] * F.shape[2]))
             if len(F) <= step:
                 return fn(F, A, B)

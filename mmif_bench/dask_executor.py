@@ -35,9 +35,9 @@ def _declared_options(task: FuseTask) -> dict[str, Any]:
 
 
 def uses_gpu(task: FuseTask) -> bool:
-    """Whether the task's method runs on CUDA: its ``device`` option (set or default)."""
-    default = getattr(_declared_options(task).get("device"), "default", "cpu")
-    return str(task.options.get("device", default)).startswith("cuda")
+    """Whether the task's method declares that it needs a GPU
+    (:meth:`~mmif_bench.Method.needs_gpu` of its options)."""
+    return bool(task.spec.load().needs_gpu(task.options))
 
 
 def portable(task: FuseTask) -> FuseTask:

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .imageio import ImageError, LoadedImage, not_regular, read_image
+from .names import is_component
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
 SPLITS = ("train", "test", "all")
@@ -115,6 +116,9 @@ def _split_names(pair_dir: Path, split: str, listing: Listing) -> set[str] | Non
     return {line.strip() for line in split_file.read_text().splitlines() if line.strip()}
 
 
+_BAD_NAME = "the name holds control characters (a line break, a tab ...); not read: rename it"
+
+
 def _regular_files(folder: Path, listing: Listing) -> set[str]:
     """Names of the regular files in ``folder`` (hidden ones left out); anything else that
     is not a folder (a FIFO, a device, a symlink to one, a broken symlink) is a problem,
@@ -122,6 +126,9 @@ def _regular_files(folder: Path, listing: Listing) -> set[str]:
     names = set()
     for path in folder.iterdir():
         if path.name.startswith(".") or path.is_dir():
+            continue
+        if not is_component(path.stem):
+            listing.problems.append(Problem(str(path), _BAD_NAME))
             continue
         reason = not_regular(path)
         if reason:
@@ -168,6 +175,9 @@ class FolderDataset(Dataset):
             raise ValueError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
         listing = Listing()
         for pair_dir in self._pair_dirs():
+            if not is_component(pair_dir.name):
+                listing.problems.append(Problem(str(pair_dir), _BAD_NAME))
+                continue
             first, _, second = pair_dir.name.partition("-")
             dir_a, dir_b = pair_dir / first, pair_dir / second
             if not (dir_a.is_dir() and dir_b.is_dir()):

@@ -17,13 +17,15 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from .allocator import keep_freed_memory
 from .cache import Cache, make_key
 from .colour import merge_fused, split_source
 from .dataset import Pair, content_hash
-from .imageio import encode_png, atomic_write_bytes
-from .method import Method, as_method, call_fuse
+from .fsutil import atomic_write_bytes
+from .imageio import encode_png
+from .method import Method, as_method
 from .registry import PluginSpec
-from .results import fused_image_path
+from .scores import fused_image_path
 
 RANGE_TOLERANCE = 1e-4  # float rounding slack on the [0, 1] output range
 
@@ -71,11 +73,12 @@ class PreparedPair:
     modality: str | None = None
     b_colour: np.ndarray | None = None  # the second image as RGB in [0, 1], if colour
 
-    def inputs(self, method: Any) -> tuple[np.ndarray, np.ndarray]:
+    def inputs(self, method: Method) -> tuple[np.ndarray, np.ndarray]:
         """The images ``method`` fuses: the lumas, or the colour second image as it is for
         a method that declares ``colour_input``."""
-        colour = getattr(method, "colour_input", False) and self.b_colour is not None
-        return self.a, self.b_colour if colour else self.b
+        if getattr(method, "colour_input", False) and self.b_colour is not None:
+            return self.a, self.b_colour
+        return self.a, self.b
 
 
 def prepare(a_pixels: np.ndarray, b_pixels: np.ndarray,
@@ -128,31 +131,33 @@ def time_limit(seconds: float | None) -> Iterator[None]:
 
 
 @lru_cache(maxsize=8)
-def _method_instance(spec: PluginSpec, options_key: str) -> Any:
+def _method_instance(spec: PluginSpec, options_key: str) -> Method:
     return as_method(spec.load(), **json.loads(options_key))
 
 
-def load_method(task: FuseTask) -> Any:
-    """The method object of a task, created once per worker process."""
+def load_method(task: FuseTask) -> Method:
+    """The method object of a task, created once per worker process (which first sets
+    the allocator: :func:`~mmif_bench.allocator.keep_freed_memory`)."""
+    keep_freed_memory()
     return _method_instance(task.spec, json.dumps(task.options, sort_keys=True, default=str))
 
 
-def _fuse_one(method: Any, prepared: PreparedPair, timeout: float | None) -> np.ndarray:
+def _fuse_one(method: Method, prepared: PreparedPair, timeout: float | None) -> np.ndarray:
     with time_limit(timeout):
-        fused = call_fuse(method.fuse, *prepared.inputs(method), prepared.modality)
+        fused = method.fuse(*prepared.inputs(method), modality=prepared.modality)
     return check_output(fused, prepared.a.shape)
 
 
-def _fuse_group(method: Any, prepared: list[PreparedPair], timeout: float | None) -> list[Any]:
-    """Fused images or exceptions for pairs of one shape and modality; batched when the
-    method has its own ``fuse_batch``."""
-    batches = getattr(type(method), "fuse_batch", Method.fuse_batch) is not Method.fuse_batch
-    if batches and len(prepared) > 1:
+def _fuse_group(method: Method, prepared: list[PreparedPair],
+                timeout: float | None) -> list[Any]:
+    """Fused images or exceptions for pairs of one shape and modality: a single pair
+    through ``fuse``, several through ``fuse_batch`` (retried pair by pair on a failure)."""
+    if len(prepared) > 1:
         try:
             with time_limit(timeout * len(prepared) if timeout else None):
                 a, b = zip(*(p.inputs(method) for p in prepared))
-                batch = call_fuse(method.fuse_batch, np.stack(a), np.stack(b),
-                                  prepared[0].modality)
+                batch = method.fuse_batch(np.stack(a), np.stack(b),
+                                          modality=prepared[0].modality)
             check_output(batch, (len(prepared),) + prepared[0].a.shape)
             return list(batch)
         except Exception:
@@ -166,7 +171,7 @@ def _fuse_group(method: Any, prepared: list[PreparedPair], timeout: float | None
     return results
 
 
-def _fuse_many(method: Any, prepared: list[PreparedPair], timeout: float | None) -> list[Any]:
+def _fuse_many(method: Method, prepared: list[PreparedPair], timeout: float | None) -> list[Any]:
     """Fused images or exceptions, one per pair, in order; pairs are grouped by shape and
     modality so that each group can go through ``fuse_batch`` at once."""
     groups: dict[tuple, list[int]] = {}
@@ -180,8 +185,10 @@ def _fuse_many(method: Any, prepared: list[PreparedPair], timeout: float | None)
     return results
 
 
-def run_fuse_task(task: FuseTask) -> list[PairOutcome]:
-    """Fuse a shard, writing each result to the cache and ``OUT/fused`` atomically."""
+def run_fuse_task(task: FuseTask, method: Method | None = None) -> list[PairOutcome]:
+    """Fuse a shard, writing each result to the cache and ``OUT/fused`` atomically;
+    ``method`` is the task's method instance when the caller holds it (in the process
+    that planned the run), else it is created here once per process."""
     cache = Cache(task.cache_dir)
     outcomes: dict[int, PairOutcome] = {}
     prepared: dict[int, PreparedPair] = {}
@@ -196,7 +203,7 @@ def run_fuse_task(task: FuseTask) -> list[PairOutcome]:
         except Exception as error:
             outcomes[index].error = f"could not load the pair: {error}"
     try:
-        method = load_method(task)
+        method = load_method(task) if method is None else method
     except Exception as error:
         for outcome in outcomes.values():
             outcome.error = outcome.error or f"method failed to start: {type(error).__name__}: {error}"

@@ -1,14 +1,18 @@
-"""The fusion-method protocol and the base class first-party methods use.
+"""The fusion-method contract: the :class:`Method` base every method is.
 
-A method is any object with a ``name`` and ``fuse(a, b, *, modality=None) -> fused`` where
-``a`` (MRI) and ``b`` (CT, or the luma Y of PET/SPECT) are 2-D float32 arrays in [0, 1] of
-equal shape and the result is a 2-D array of the same shape in [0, 1]. ``modality`` is the
-second image's modality (``"CT"``, ``"PET"``, ``"SPECT"``), passed by the runner to methods
-whose ``fuse`` accepts it; without it a method uses its default model. Colour handling
-happens in the pipeline (:mod:`mmif_bench.colour`), never inside a method.
+A method has a ``name`` and ``fuse(a, b, *, modality=None) -> fused`` where ``a`` (MRI) and
+``b`` (CT, or the luma Y of PET/SPECT) are 2-D float32 arrays in [0, 1] of equal shape and
+the result is a 2-D array of the same shape in [0, 1]; ``fuse_batch(a, b, *,
+modality=None)`` does the same on N x H x W stacks of one modality. ``modality`` is the
+second image's modality (``"CT"``, ``"PET"``, ``"SPECT"``); without it a method uses its
+default model. The runner always passes it; the contract is enforced once, when a class is
+defined (a subclass written as ``fuse(self, a, b)`` is given the keyword) or a plain
+function is registered, never per call. Colour handling happens in the pipeline
+(:mod:`mmif_bench.colour`), never inside a method.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import json
@@ -53,8 +57,33 @@ class Method:
     """Base class for fusion methods with declared options.
 
     Subclasses set ``name``, ``options`` (a dict of :class:`Option`) and implement
-    :meth:`fuse`. Option values are available as ``self.config[key]``. ``version`` is
-    part of the cache key: bump it when the algorithm changes.
+    :meth:`fuse` (and, for a faster stack, :meth:`fuse_batch`). Option values are
+    available as ``self.config[key]``. ``version`` is part of the cache key: bump it when
+    the algorithm changes.
+
+    Parameters
+    ----------
+    **config
+        Values of the declared ``options``; the others keep their defaults. An undeclared
+        name raises ValueError listing the declared ones.
+
+    Attributes
+    ----------
+    name : str
+        The registry name (``mmif-bench run --methods NAME``).
+    options : dict of str to Option
+        The settable options, ``-o NAME:KEY=VALUE`` on the command line.
+    bibtex : str
+        BibTeX of the paper the method implements; the reports cite it.
+    modalities : tuple of str or None
+        Second-image modalities the method has a model for (None: any).
+    weight_files : dict of str to WeightFile
+        Each ``path`` option's published default file.
+
+    References
+    ----------
+    .. [1] S. Li et al., "Pixel-level image fusion: a survey of the state of the art",
+       Information Fusion 33, 100-112, 2017 (the pixel-level setting methods follow).
     """
 
     name: ClassVar[str] = ""
@@ -85,13 +114,35 @@ class Method:
         self.config = {key: opt.default for key, opt in self.options.items()}
         self.config.update(config)
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Hold every subclass to the one signature: a ``fuse`` or ``fuse_batch`` written
+        without the ``modality`` keyword gets it (ignored), so callers never inspect."""
+        super().__init_subclass__(**kwargs)
+        for name in ("fuse", "fuse_batch"):
+            function = cls.__dict__.get(name)
+            if inspect.isfunction(function) and not takes_modality(function):
+                setattr(cls, name, _ignoring_modality(function))
+
     def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
+        """The fused image of MRI ``a`` and the other image ``b`` (of ``modality``)."""
         raise NotImplementedError
 
     def fuse_batch(self, a: np.ndarray, b: np.ndarray, *,
                    modality: str | None = None) -> np.ndarray:
         """Fuse N x H x W stacks of one modality; the default loops over :meth:`fuse`."""
-        return np.stack([call_fuse(self.fuse, x, y, modality) for x, y in zip(a, b)])
+        fused = [self.fuse(x, y, modality=modality) for x, y in zip(a, b)]
+        wrong = next((type(f).__name__ for f in fused if not isinstance(f, np.ndarray)), None)
+        if wrong is not None:
+            raise TypeError(f"{self.name}: fuse returned {wrong}, expected a numpy array")
+        return np.stack(fused)
+
+    @classmethod
+    def needs_gpu(cls, config: Mapping[str, Any]) -> bool:
+        """Whether a method of this configuration runs on a CUDA GPU (the Dask executor
+        then asks for a worker with a GPU): its ``device`` option, given or default, names
+        cuda."""
+        option = cls.options.get("device")
+        return option is not None and str(config.get("device", option.default)).startswith("cuda")
 
     def applies_to(self, modality: str | None) -> bool:
         """Whether the method has a model for pairs whose second image is ``modality``
@@ -168,39 +219,41 @@ class Method:
         return {key: entry["sha256"] for key, entry in self.weights_record().items()}
 
 
-def accepts_modality(fuse: Callable[..., Any]) -> bool:
-    """Whether a ``fuse``/``fuse_batch`` callable takes the ``modality`` keyword."""
+def takes_modality(function: Callable[..., Any]) -> bool:
+    """Whether a ``fuse``-like callable takes the ``modality`` keyword (asked once, when a
+    class is defined or a function registered)."""
     try:
-        parameters = inspect.signature(fuse).parameters.values()
+        parameters = inspect.signature(function).parameters.values()
     except (TypeError, ValueError):
         return False
     return any(p.name == "modality" or p.kind is p.VAR_KEYWORD for p in parameters)
 
 
-def call_fuse(fuse: Callable[..., Any], a: np.ndarray, b: np.ndarray,
-              modality: str | None) -> Any:
-    """Call ``fuse(a, b)``, passing ``modality`` to callables that accept it."""
-    return fuse(a, b, modality=modality) if accepts_modality(fuse) else fuse(a, b)
+def _ignoring_modality(function: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+    """``function(self, a, b)`` as ``fuse(self, a, b, *, modality=None)``."""
+    @functools.wraps(function)
+    def fuse(self: Method, a: np.ndarray, b: np.ndarray, *,
+             modality: str | None = None) -> np.ndarray:
+        return function(self, a, b)
+
+    return fuse
 
 
-def method_code(method: Any) -> Any:
+def method_code(method: Method) -> Any:
     """The object whose source defines a method's output: the function of a
     :class:`FunctionMethod`, else the method's class."""
     return type(method).function if isinstance(method, FunctionMethod) else type(method)
 
 
-def method_fingerprint(method: Any) -> str:
+def method_fingerprint(method: Method) -> str:
     """A stable hash of what determines a method's output: name, version, options, the
     content of its weight files and the source of its code (:func:`code_digest`: the
-    defining module and the ``.py`` files beside it). Used as part of the result-cache key."""
-    if isinstance(method, Method):
-        options = method.resolved_options()
-        for key, digest in method.weights_hashes().items():
-            options[key] = f"sha256:{digest}"
-        version = method.version
-    else:
-        options = dict(getattr(method, "config", {}) or {})
-        version = str(getattr(method, "version", "1"))
+    defining module and the package modules it imports). Used as part of the result-cache
+    key."""
+    options = method.resolved_options()
+    for key, digest in method.weights_hashes().items():
+        options[key] = f"sha256:{digest}"
+    version = method.version
     payload = json.dumps(
         {"name": method.name, "version": version, "options": options,
          "code": code_digest(method_code(method))},
@@ -210,20 +263,6 @@ def method_fingerprint(method: Any) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def method_options(method: Any) -> dict[str, Any]:
-    """Option values of any method object, for the results metadata."""
-    if isinstance(method, Method):
-        return method.resolved_options()
-    return dict(getattr(method, "config", {}) or {})
-
-
-def method_weight_files(method: Any) -> dict[str, dict[str, str]]:
-    """Weight files (name and sha256) of any method object, for the results metadata."""
-    if isinstance(method, Method):
-        return method.weights_record()
-    return {}
-
-
 class FunctionMethod(Method):
     """A method made from a plain function ``fuse(a, b) -> fused`` (its ``modality``
     keyword too, if it takes one); see :func:`method_from_function`."""
@@ -231,21 +270,29 @@ class FunctionMethod(Method):
     function: ClassVar[Callable[..., np.ndarray]]
 
     def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
-        return call_fuse(type(self).function, a, b, modality)
+        return type(self).function(a, b, modality=modality)
 
 
 def method_from_function(function: Callable[..., np.ndarray], name: str) -> type[Method]:
-    """A :class:`FunctionMethod` class named ``name`` around ``function``."""
+    """A :class:`FunctionMethod` class named ``name`` around ``function`` (given the
+    ``modality`` keyword, ignored, when it has none)."""
+    held = function if takes_modality(function) else functools.wraps(function)(
+        lambda a, b, *, modality=None: function(a, b))
     return type(f"{name}_method", (FunctionMethod,), {
-        "name": name, "function": staticmethod(function), "__module__": function.__module__,
+        "name": name, "function": staticmethod(held), "__module__": function.__module__,
         "__doc__": function.__doc__ or f"{name}: fuse(a, b) registered as a method"})
 
 
-def as_method(obj: Any, **options: Any) -> Any:
-    """Instantiate an entry-point object: a class/factory is called with the options;
-    an instance is used as is (options then are not allowed)."""
-    if isinstance(obj, type) or (callable(obj) and not hasattr(obj, "fuse")):
-        return obj(**options)
-    if options:
-        raise ValueError(f"method {getattr(obj, 'name', obj)!r} takes no options")
-    return obj
+def as_method(obj: Any, **options: Any) -> Method:
+    """The :class:`Method` of an entry-point object: a class (or factory) is called with
+    the options; a :class:`Method` instance is used as is (options then are not allowed).
+    Anything else is refused, naming the fix."""
+    made = obj(**options) if isinstance(obj, type) or (
+        callable(obj) and not hasattr(obj, "fuse")) else obj
+    if not isinstance(made, Method):
+        raise TypeError(f"method plugin {getattr(obj, 'name', obj)!r} is not an "
+                        f"mmif_bench.Method: subclass Method, or register a plain "
+                        f"fuse(a, b) function")
+    if made is obj and options:
+        raise ValueError(f"method {made.name!r} takes no options")
+    return made

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import socket
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -17,6 +18,21 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared"
+
+
+SLOW_FIXTURES = {"harvard_root", "small_harvard", "weights_dir", "reference_outputs",
+                 "fixtures_dir", "authors_ckpt", "benchmark"}
+"""A test that needs the Harvard data, the published weights, the authors' fixtures or
+times code (pytest-benchmark) is in the slow tier."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tiers: ``pytest`` runs everything; ``pytest -m "not slow"`` is the development tier,
+    without the tests that use :data:`SLOW_FIXTURES`, benchmarks, and those marked slow."""
+    for item in items:
+        uses = set(getattr(item, "fixturenames", ()))
+        if uses & SLOW_FIXTURES or item.get_closest_marker("benchmark"):
+            item.add_marker(pytest.mark.slow)
 
 
 def _locate(env: str, default: Path) -> Path:
@@ -63,6 +79,18 @@ def reference_outputs(weights_dir) -> Path:
     root = weights_dir / "reference_outputs"
     if not root.is_dir():
         pytest.skip(f"authors' reference outputs not found at {root}")
+    return root
+
+
+@pytest.fixture(scope="session")
+def classical_root() -> Path:
+    """The classical canon's data (the learned dictionaries of CSR and CSMCA under
+    ``data/``) and what the authors' MATLAB writes for a few Harvard test pairs
+    (``reference_outputs/<method>/``): ``$MMIF_BENCH_CLASSICAL`` or ``../shared/classical``."""
+    root = _locate("MMIF_BENCH_CLASSICAL", SHARED / "classical")
+    if not (root / "data").is_dir() or not (root / "reference_outputs").is_dir():
+        pytest.skip(f"classical data and reference outputs not found at {root}; "
+                    f"set MMIF_BENCH_CLASSICAL")
     return root
 
 
@@ -172,7 +200,7 @@ def wide_report(tmp_path_factory) -> Path:
     from mmif_bench.reporting.figures import CD_DIAGRAM, cd_diagram
     from mmif_bench.reporting.html import write_html
     from mmif_bench.reporting.render import render_to
-    from mmif_bench.reporting.results import load_results
+    from mmif_bench.reporting.loading import load_results
     from mmif_bench.reporting.tables import build_leaderboard
 
     out = make_wide_results(tmp_path_factory.mktemp("wide") / "run")
@@ -188,13 +216,10 @@ def wide_report(tmp_path_factory) -> Path:
 @pytest.fixture(autouse=True)
 def _runtime_registrations_undone():
     """Every test leaves the run-time plugin registry as it found it."""
-    from mmif_bench import registry
+    from mmif_bench.registry import isolated_registrations
 
-    saved = {kind: dict(table) for kind, table in registry._RUNTIME.items()}
-    yield
-    for kind, table in saved.items():
-        registry._RUNTIME[kind].clear()
-        registry._RUNTIME[kind].update(table)
+    with isolated_registrations():
+        yield
 
 
 class Handler(SimpleHTTPRequestHandler):

@@ -127,7 +127,8 @@ def test_cvejic_equals_plain_where_conditioned(triples):
         dither = [x + rng.uniform(0, 0.5, x.shape) for x in (f, a, b)]
         fd, ad, bd = dither
         for omit_nan in (True, False):
-            fast = local_similarity.cvejic_quality(fd[None], ad[None], bd[None], omit_nan=omit_nan)[0]
+            fast = local_similarity.cvejic_quality(fd[None], ad[None], bd[None],
+                                                   omit_nan=omit_nan)[0]
             assert fast == pytest.approx(plain.cvejic_qc(ad, bd, fd, omit_nan), rel=EXACT)
 
 
@@ -167,6 +168,7 @@ def test_edge_map_matches_plain(triples):
             assert np.array_equal(fmi.sobel_edge_map(x[None])[0], plain.matlab_edge(x))
 
 
+@pytest.mark.slow
 def test_phase_congruency_on_odd_sizes():
     """Odd sizes use the (n-1)-normalised frequency grid and lowpassfilter's own grid."""
     rng = np.random.default_rng(3)
@@ -193,3 +195,30 @@ def test_small_images_are_refused():
         score_255(a, a, a, metrics=["mefb.VIFF"])
     with pytest.raises(ValueError, match=r"MS_SSIM \(min 44x44\)"):
         score_255(a, a, a, metrics=["tang.MS_SSIM"])
+
+
+@pytest.mark.timeout(120)
+def test_degenerate_images():
+    """Black and constant images: each measure returns its documented value (the
+    reference's 0/0 as NaN, never a hang or a warning turned error)."""
+    zeros = np.zeros((64, 64))
+    flat = np.full((64, 64), 200.0)
+    with np.errstate(all="raise"):
+        black = {key: _value(key, zeros, zeros, zeros)
+                 for key in ("mefb.FMI", "mefb.QP", "mefb.QC", "mefb.QY", "mefb.VIFF",
+                             "tang.FMI_dct", "tang.FMI_w", "tang.MS_SSIM")}
+    assert black["mefb.FMI"] == black["tang.FMI_dct"] == 1.0  # every window equal
+    assert black["mefb.VIFF"] == 1.0 and black["tang.MS_SSIM"] == 1.0
+    for key in ("mefb.QP", "mefb.QC", "mefb.QY", "tang.FMI_w"):  # no mask pixel, 0/0
+        assert math.isnan(black[key]), key
+    assert _value("mefb.QC", flat, flat, flat) == 1.0
+    assert _value("tang.FMI_pixel", flat, zeros, flat) == 1.0
+
+
+def test_same_name_across_profiles_is_refused():
+    """Results are keyed by metric name: liu.QC and mefb.QC in one call would collide."""
+    a = np.zeros((32, 32))
+    with pytest.raises(ValueError, match="liu.QC and mefb.QC are both named 'QC'"):
+        score_255(a, a, a, metrics=["liu.QC", "mefb.QC"])
+    assert set(score_255(a, a, a, metrics=["liu.QC", "mefb.FMI", "tang.FMI_dct"])) == \
+        {"QC", "FMI", "FMI_dct"}

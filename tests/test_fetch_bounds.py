@@ -46,7 +46,7 @@ from mmif_bench.download import FetchError
 image = harvard.Image(**json.loads(sys.argv[2]))
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 try:
-    harvard.fetch(sys.argv[1], images=[image], log=lambda m: None)
+    harvard.fetch(sys.argv[1], images=[image])
     print("installed")
 except FetchError as error:
     print(error)
@@ -76,7 +76,7 @@ def test_folder_file_of_another_size_is_refused(cache, tmp_path) -> None:
     (tmp_path / "mirror" / "CT-MRI" / "CT").mkdir(parents=True)
     (tmp_path / "mirror" / "CT-MRI" / "CT" / "16003.png").write_bytes(b"x" * 11)
     with pytest.raises(FetchError, match="is 11 bytes, the manifest's"):
-        harvard.fetch(str(tmp_path / "mirror"), images=[image], log=lambda m: None)
+        harvard.fetch(str(tmp_path / "mirror"), images=[image])
 
 
 class _Endless(BaseHTTPRequestHandler):

@@ -30,6 +30,7 @@ def test_filter_valid_equals_scipy_correlate2d(name: str, step: int) -> None:
         np.testing.assert_allclose(result, expected, rtol=1e-13, atol=1e-11)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("height", [17, STREAM_BLOCK_ROWS + 16, 2 * STREAM_BLOCK_ROWS + 17])
 def test_streamed_moments_equal_scipy(height: int) -> None:
     """Blocks of rows, pairs of rows and a last single row give every row of means, both

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from mmif_bench.methods import murf
 from test_torchnets import one_thread  # noqa: F401 (autouse fixture: one torch thread)
 
 from mmif_bench import create_method
+from mmif_bench.methods import murf
 from mmif_bench.weights import MissingWeightsError
 
 CHECKPOINT = "MURF-CT-MRI/0000.ckpt.index"

@@ -3,7 +3,6 @@
 speed against the plain implementation of the same steps (tests/plain_nsst_papcnn.py)."""
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -24,15 +23,11 @@ MIN_SPEEDUP = 8.0  # docs/methods.md, nsst_papcnn: measured 26-48x on the shared
 
 
 @pytest.fixture(scope="module")
-def classical_references() -> Path:
-    """What the authors' MATLAB writes for six Harvard test pairs: ``$MMIF_BENCH_CLASSICAL``
-    or ``../shared/classical``, folder ``reference_outputs/nsst_papcnn``."""
-    root = Path(os.environ.get("MMIF_BENCH_CLASSICAL", "")
-                or Path(__file__).resolve().parents[1].parent / "shared" / "classical")
-    folder = root / "reference_outputs" / "nsst_papcnn"
+def classical_references(classical_root) -> Path:
+    """What the authors' MATLAB writes for six Harvard test pairs."""
+    folder = classical_root / "reference_outputs" / "nsst_papcnn"
     if not folder.is_dir():
-        pytest.skip(f"NSST-PAPCNN reference outputs not found at {folder}; "
-                    "set MMIF_BENCH_CLASSICAL")
+        pytest.skip(f"NSST-PAPCNN reference outputs not found at {folder}")
     return folder
 
 
@@ -80,6 +75,7 @@ def test_degenerate_otsu_keeps_the_mri_subband(harvard_root):
     assert degenerate > 0, "no degenerate PET subband on MRI-PET_25022"
 
 
+@pytest.mark.slow
 def test_degenerate_shortcut_equals_running_the_network():
     """A subband mostly below half a grey level (Otsu 0): the compiled PCNN's early return
     gives the counts the full NaN-propagating loop of the plain implementation gives (0)."""

@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+
+from mmif_bench import create_method
 from mmif_bench.methods import (
     almfnet,
     gesenet,
@@ -20,8 +22,6 @@ from mmif_bench.methods import (
     prrgan,
 )
 from mmif_bench.methods.torchnet import studio_luma_uint8
-
-from mmif_bench import create_method
 from mmif_bench.weights import MissingWeightsError
 
 NETWORKS = {"almfnet": almfnet.ALMFNet, "matr": matr.MATRNet, "mufusion": mufusion.TwoFusionNet,
@@ -63,6 +63,7 @@ def sources(shape: tuple[int, int], count: int = 1, seed: int = 0) -> np.ndarray
     return np.random.default_rng(seed).random((count, *shape), dtype=np.float32)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(NETWORKS))
 def test_output_is_8bit_in_unit_range_and_batch_equals_single(name, tmp_path):
     method = create_method(name, weights=random_weights(tmp_path, name))
@@ -120,6 +121,7 @@ def test_studio_range_luma_is_matlab_rgb2ycbcr():
     assert studio_luma_uint8(y).dtype == np.uint8
 
 
+@pytest.mark.slow
 def test_macan_swaps_red_and_blue_in_the_functional_luma_by_default(tmp_path):
     weights = random_weights(tmp_path, "macan")
     published, corrected = (create_method("macan", weights=weights, swap_red_blue=swap)
@@ -237,6 +239,23 @@ def test_matr_adaptive_convolution_is_one_kernel_per_image():
         for k in range(2):
             expected = torch.nn.functional.conv2d(x[k:k + 1], kernels[k], padding=1)
             torch.testing.assert_close(conv(x)[k:k + 1], expected, rtol=1e-5, atol=1e-5)
+
+
+def test_fixed_buffers_are_built_as_the_published_files_hold_them(weights_dir):
+    """The DCT bases and window position tables the ports build equal the buffers saved in
+    the authors' files (which overwrite them on loading)."""
+    paths = {"mcafusion": weights_dir / "MCAFusion-model_25.pth",
+             "macan": weights_dir / "MACAN-test_checkpoint.pth"}
+    if not all(path.is_file() for path in paths.values()):
+        pytest.skip(f"MCAFusion/MACAN weights not in {weights_dir}")
+    for name, path in paths.items():
+        published = torch.load(path, map_location="cpu", weights_only=True)
+        built = NETWORKS[name]().state_dict()
+        buffers = [key for key in built if key.endswith(("dct_layer.weight", "rpe_biases",
+                                                         "relative_position_index"))]
+        assert buffers
+        for key in buffers:
+            torch.testing.assert_close(built[key], published[key], rtol=0, atol=0)
 
 
 def test_gifnet_reads_rgb_as_its_authors_truncated_float64_luma():

@@ -16,6 +16,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from mmif_bench.weights import load_torch_file
+
 from .fusion_net import FusionNet
 from .unet import UNet, UNetConfig
 
@@ -32,7 +34,7 @@ extraction never reads them (the authors' inference overwrites them too)."""
 
 def read_state(path: str | Path) -> dict[str, torch.Tensor]:
     """The tensors of a ``torch.save``-d state dict (loaded with ``weights_only=True``)."""
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    state = load_torch_file(path)
     if not isinstance(state, Mapping) or not all(isinstance(v, torch.Tensor)
                                                  for v in state.values()):
         raise ValueError(f"{path} is not a state dict (a mapping of names to tensors)")

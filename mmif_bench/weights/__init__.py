@@ -5,6 +5,8 @@ from .declaration import WeightFile
 from .fetch import fetch
 from .store import (WEIGHTS_ENV, MissingWeightsError, fetch_command, find, hash_once,
                     missing_message, store_dir, weights_dir)
+from .torch_file import UntrustedWeightsError, load_torch_file
 
 __all__ = ["WEIGHTS_ENV", "MissingWeightsError", "WeightFile", "fetch", "fetch_command", "find",
-           "hash_once", "missing_message", "store_dir", "weights_dir"]
+           "hash_once", "load_torch_file", "missing_message", "store_dir", "UntrustedWeightsError",
+           "weights_dir"]

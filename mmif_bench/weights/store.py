@@ -38,8 +38,10 @@ def find(given: str | Path | None, declared: WeightFile | None) -> Path | None:
     if given:
         path = Path(given).expanduser()
         return path if path.is_file() else None
-    folders = [weights_dir(), store_dir()] if declared is not None else []
-    return next((folder / declared.name for folder in folders  # type: ignore[union-attr]
+    if declared is None:
+        return None
+    folders = [weights_dir(), store_dir()]
+    return next((folder / declared.name for folder in folders
                  if folder is not None and (folder / declared.name).is_file()), None)
 
 

@@ -13,7 +13,7 @@ class WeightedAverage(Method):
     name = "weighted"
     options = {"w": Option(0.5, "weight of the first source (MRI)", "float")}
 
-    def fuse(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
         w = float(self.config["w"])
         return (w * a + (1.0 - w) * b).astype(np.float32)
 
@@ -39,7 +39,7 @@ class LearnedAverage(Method):
         super().__init__(**config)
         self.w = float(self.weight_path("weights").read_text())
 
-    def fuse(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
         return (self.w * a + (1.0 - self.w) * b).astype(np.float32)
 
 
