@@ -121,8 +121,8 @@ def to_windows(qkv: torch.Tensor, shift: int) -> tuple[torch.Tensor, int, int]:
 
 def from_windows(x: torch.Tensor, count: int, rows: int, cols: int, shift: int,
                  height: int, width: int) -> torch.Tensor:
-    """Inverse of :func:`to_windows` for one of q, k, v (windows x heads x 64 x C/heads),
-    cropped back to the unpadded H x W."""
+    """The attended windows (windows x heads x 64 x C/heads) back to an N x C x H x W
+    map, the inverse of :func:`to_windows`, cropped to the unpadded H x W."""
     head_dim = x.shape[-1]
     x = x.view(count, rows // WINDOW, cols // WINDOW, HEADS, WINDOW, WINDOW, head_dim)
     x = x.permute(0, 3, 6, 1, 4, 2, 5).reshape(count, HEADS * head_dim, rows, cols)
