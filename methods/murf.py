@@ -303,6 +303,9 @@ class MURF(PublishedNetwork):
 
     def fuse_batch(self, a: np.ndarray, b: np.ndarray, *,
                    modality: str | None = None) -> np.ndarray:
+        if not self.applies_to(modality):
+            raise ValueError(f"murf: only its CT-MRI model is ported (the authors' PET-MRI "
+                             f"model returns RGB); MRI-{modality} pairs are not applicable")
         if any(side % MULTIPLE for side in a.shape[-2:]):
             raise ValueError(f"murf: H and W must be multiples of {MULTIPLE} (the authors' "
                              f"test script works at 256 x 256), got {a.shape[-1]}x{a.shape[-2]}")

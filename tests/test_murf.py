@@ -96,6 +96,9 @@ def test_batch_equals_single_and_the_ct_is_min_max_stretched(method):
 def test_only_mri_ct_applies_and_sizes_must_be_multiples_of_8(method):
     assert method.applies_to("CT") and not method.applies_to("PET")
     assert not method.applies_to("SPECT")
+    with pytest.raises(ValueError, match="murf: only its CT-MRI model.*MRI-PET pairs are not"):
+        method.fuse(np.zeros((64, 64), np.float32), np.zeros((64, 64), np.float32),
+                    modality="PET")
     with pytest.raises(ValueError, match="murf: H and W must be multiples of 8"):
         method.fuse(np.zeros((60, 64), np.float32), np.zeros((60, 64), np.float32))
 
