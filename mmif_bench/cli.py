@@ -11,8 +11,7 @@ from . import logs
 from ._version import __version__
 from .commands import add_plugin_commands
 from .fused_folder import parse_fused
-from .registry import (declared_weights, get, list_profiles, load_all, load_errors,
-                       missing_weights, specs)
+from .registry import declared_weights, get, list_profiles, load_all, load_errors, missing_weights, specs
 from .weights import fetch_command
 
 logger = logging.getLogger(__name__)
@@ -159,7 +158,7 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     p.add_argument("--split", default="test", choices=["train", "test", "all"])
     p.add_argument("--methods", help="comma-separated method names (default: all)")
     p.add_argument("--option", "-o", action="append", default=[], metavar="METHOD:KEY=VALUE",
-                   help="set a method option, e.g. ifcnn:weights=IFCNN-MAX.pth (repeatable)")
+                   help="set a method option, e.g. NAME:weights=FILE.pth (repeatable)")
     p.add_argument("--metrics", help="comma-separated metric names (default: the profile's set)")
     p.add_argument("--profile", default="default", choices=list_profiles(),
                    help="metric convention profile (those the registered metrics declare)")

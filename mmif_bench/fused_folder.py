@@ -158,7 +158,8 @@ def read_fused_folder(folder: FusedFolder, pairs: list[Pair], shapes: dict[str, 
     digest = _content_hash(folder.root, files)
     folder.record = {
         "options": {}, "weights": {}, "fingerprint": digest, "deterministic": True,
-        "bibtex": "", "notes": notes, "provenance": {"kind": "fused folder", "folder": folder.root.resolve().name,
-                       "files": len(files), "content_sha256": digest, "lossy_jpeg": lossy,
-                       "extra_files": [str(r) for r in files if _pair_key(r) not in wanted]}}
+        "bibtex": "", "notes": notes, "provenance": {
+            "kind": "fused folder", "folder": folder.root.resolve().name,
+            "files": len(files), "content_sha256": digest, "lossy_jpeg": lossy,
+            "extra_files": [str(r) for r in files if _pair_key(r) not in wanted]}}
     return images, failures

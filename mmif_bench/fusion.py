@@ -11,9 +11,10 @@ import contextlib
 import json
 import signal
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 

@@ -18,8 +18,8 @@ import itertools
 import logging
 import sys
 from collections import defaultdict
-from dataclasses import dataclass, field
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,10 +39,26 @@ from .imageio import decode_png, gray_of
 from .method import Method, method_fingerprint
 from .metric import Metric
 from .names import check_name, strip_roots
-from .registry import (PluginSpec, create_dataset, create_method, default_dataset, list_methods, load_all,
-                       load_errors, method_spec, missing_weights)
-from .run_record import (SCHEMA_VERSION, DatasetRecord, FailureRecord, MethodRecord,
-                         MetricRecord, RunRecord, write_run_record)
+from .registry import (
+    PluginSpec,
+    create_dataset,
+    create_method,
+    default_dataset,
+    list_methods,
+    load_all,
+    load_errors,
+    method_spec,
+    missing_weights,
+)
+from .run_record import (
+    SCHEMA_VERSION,
+    DatasetRecord,
+    FailureRecord,
+    MethodRecord,
+    MetricRecord,
+    RunRecord,
+    write_run_record,
+)
 from .scores import Score, fused_image_path, scores_frame, sorted_scores, write_scores
 from .weights import MissingWeightsError
 

@@ -10,15 +10,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from partial_methods import CTOnly, NeedsWeights
 
 import mmif_bench
 from mmif_bench.cli import main
 from mmif_bench.registry import unregister
-from mmif_bench.scores import read_scores
 from mmif_bench.runner import EXIT_OK, RunConfig, configure, run
+from mmif_bench.scores import read_scores
 from mmif_bench.weights import MissingWeightsError
-
-from partial_methods import CTOnly, NeedsWeights
 
 
 @pytest.fixture

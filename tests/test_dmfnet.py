@@ -22,7 +22,7 @@ from mmif_bench.methods.dmfnet.loss import hybrid_loss, selective_ssim, sobel_ma
 from mmif_bench.methods.dmfnet.plugin import DEFAULT_MODEL, DEFAULT_WEIGHTS, SHIPPED, DMFNetFusion
 from mmif_bench.methods.dmfnet.presets import PAPER, TINY
 from mmif_bench.methods.dmfnet.train import FINAL, LAST, Trainer, init_orthogonal, main
-from mmif_bench.methods.dmfnet.unet import UNet, UNetConfig
+from mmif_bench.methods.dmfnet.unet import UNet
 
 TINY_UNET = TINY.unet
 
@@ -207,6 +207,7 @@ def test_resume_is_exact(stage: int, tiny_data: Path, tiny_weights: Path, tmp_pa
     assert saved["step"] == TINY.stage(stage).steps and "optimizer" in saved
 
 
+@pytest.mark.slow
 def test_resume_rejects_another_configuration(tiny_data: Path, tmp_path: Path) -> None:
     Trainer(TINY, 1, tiny_data, tmp_path).run(until=1)
     other = replace(TINY, seed=1)

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from metrics_reference import evaluate_plain
 from PIL import Image
 
-from metrics_reference import evaluate_plain
 from mmif_bench.imageio import gray_of, read_image, write_png
 from mmif_bench.runner import EXIT_PARTIAL, RunConfig, run
 

@@ -14,8 +14,8 @@ from PIL import Image
 
 from mmif_bench.cli import main
 from mmif_bench.names import check_name, strip_roots
-from mmif_bench.scores import fused_image_path
 from mmif_bench.runner import RunConfig, run
+from mmif_bench.scores import fused_image_path
 
 
 def _image(path: Path, seed: int, size: tuple[int, int] = (64, 64)) -> None:

@@ -14,8 +14,8 @@ import pytest
 from _report_results import make_results
 
 from mmif_bench.reporting import write_report
-from mmif_bench.reporting.render import render_to
 from mmif_bench.reporting.loading import load_results
+from mmif_bench.reporting.render import render_to
 from mmif_bench.reporting.stats import bootstrap_ci, holm, paired_wilcoxon, summarize
 from mmif_bench.reporting.tables import build_leaderboard, leaderboard_frame
 

@@ -6,8 +6,9 @@ the five-scale decoder features into the fused image. No reverse sampling loop.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -57,7 +58,8 @@ class DMFNetFusion(Method):
     name: ClassVar[str] = "dmfnet"
     bibtex: ClassVar[str] = """@article{he2025dmfnet,
   author  = {He, Dan and Li, Weisheng and Wang, Guofen and Huang, Yuping and Liu, Shiqiang},
-  title   = {{DM-FNet}: Unified multimodal medical image fusion via diffusion process-trained encoder-decoder},
+  title   = {{DM-FNet}: Unified multimodal medical image fusion via diffusion
+             process-trained encoder-decoder},
   journal = {IEEE Transactions on Multimedia},
   year    = {2025},
   eprint  = {2506.15218},

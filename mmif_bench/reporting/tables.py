@@ -18,8 +18,8 @@ from mmif_bench.metric import arrow
 from mmif_bench.run_record import RunRecord
 
 from .citations import Citations, collect_citations
-from .ranking import Ranking, overall_ranking
 from .loading import Results
+from .ranking import Ranking, overall_ranking
 from .stats import ALPHA, CONFIDENCE, RESAMPLES, SEED, mean_ranks, summarize
 
 
