@@ -52,8 +52,11 @@ def _csv(text: str | None) -> list[str] | None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    kinds = [args.kind] if args.kind else ["methods", "metrics", "datasets"]
+    kinds = [args.kind] if args.kind else ["methods", "metrics", "datasets", "results"]
     for kind in kinds:
+        if kind == "results":
+            _list_published()
+            continue
         print(f"{kind}:")
         loaded = load_all(kind)
         for name, spec in specs(kind).items():
@@ -75,6 +78,16 @@ def cmd_list(args: argparse.Namespace) -> int:
         for name, error in load_errors(kind).items():
             print(f"  {name.split(':', 1)[1]}: FAILED TO IMPORT: {error}")
     return 0
+
+
+def _list_published() -> None:
+    """The declared published result sets, each fetched or with its fetch command."""
+    from .published import declared_sets, installed
+
+    print("results (published fused images, scored with run --published NAME):")
+    for name, entry in declared_sets().items():
+        state = "" if installed(name) else f" [not fetched: run 'mmif-bench fetch results {name}']"
+        print(f"  {name}{state}: {entry.label}, {len(entry.files)} images of {entry.source}")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -169,7 +182,7 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("list", help="list registered methods, metrics or datasets")
-    p.add_argument("kind", nargs="?", choices=["methods", "metrics", "datasets"])
+    p.add_argument("kind", nargs="?", choices=["methods", "metrics", "datasets", "results"])
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("run", help="fuse and score; writes scores.csv, run.json and the leaderboard")

@@ -17,7 +17,9 @@ References
 """
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
 import statistics
 import sys
 from typing import Any
@@ -31,31 +33,49 @@ NO_NETWORK = "n/a: no network (classical)"
 
 
 def networks(method: Method) -> dict[str, Any]:
-    """The top-level ``torch.nn.Module`` objects a method holds, by attribute path."""
+    """The networks a method holds, by attribute path: its top-level ``torch.nn.Module``
+    objects and the tensors held outside any module (a port that keeps its weights as
+    plain tensors, e.g. batch norm folded into convs), in its attributes and the dicts,
+    lists, tuples and dataclasses among them."""
     if "torch" not in sys.modules:
         return {}
+    import torch
     from torch import nn
 
-    found: dict[str, nn.Module] = {}
+    found: dict[str, Any] = {}
 
     def visit(value: Any, path: str, depth: int) -> None:
-        if isinstance(value, nn.Module):
+        if isinstance(value, (nn.Module, torch.Tensor)):
             found.setdefault(path, value)
-        elif depth < 3 and isinstance(value, dict):
+        elif depth >= 3:
+            return
+        elif isinstance(value, dict):
             for key, item in value.items():
                 visit(item, f"{path}[{key}]", depth + 1)
-        elif depth < 3 and isinstance(value, (list, tuple)):
+        elif isinstance(value, (list, tuple)):
             for index, item in enumerate(value):
                 visit(item, f"{path}[{index}]", depth + 1)
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            for item in dataclasses.fields(value):
+                visit(getattr(value, item.name), f"{path}.{item.name}", depth + 1)
 
     for name, value in vars(method).items():
         visit(value, name, 0)
-    inner = {id(sub) for module in found.values() for sub in list(module.modules())[1:]}
+    modules = [v for v in found.values() if isinstance(v, nn.Module)]
+    inner = {id(sub) for module in modules for sub in list(module.modules())[1:]}
+    inner |= {id(t) for module in modules for t in module.parameters()}
     unique: dict[int, str] = {}
-    for path, module in found.items():
-        if id(module) not in inner:
-            unique.setdefault(id(module), path)
+    for path, value in found.items():
+        if id(value) not in inner:
+            unique.setdefault(id(value), path)
     return {path: found[path] for path in unique.values()}
+
+
+def _size(network: Any) -> int:
+    """Parameters of a module, elements of a held tensor."""
+    if hasattr(network, "parameters"):
+        return int(sum(p.numel() for p in network.parameters()))
+    return int(network.numel())
 
 
 def _sample_pair(method: Method) -> tuple[np.ndarray, np.ndarray, str]:
@@ -85,8 +105,10 @@ def network_measures(method: Method) -> dict[str, Any]:
         note = f"torch.utils.flop_counter, one {SIZE}x{SIZE} {modality} pair"
     except Exception as error:  # a method that cannot fuse a synthetic pair
         flops, note = None, f"n/a: not countable ({type(error).__name__}: {error})"[:200]
-    sizes = {path: int(sum(p.numel() for p in module.parameters()))
-             for path, module in networks(method).items()}
+    sizes: dict[str, int] = {}
+    for path, network in networks(method).items():
+        key = path if hasattr(network, "parameters") else re.split(r"[.\[]", path)[0]
+        sizes[key] = sizes.get(key, 0) + _size(network)
     return {"parameters": sum(sizes.values()), "networks": sizes, "flops": flops,
             "flops_note": note}
 

@@ -555,9 +555,10 @@ def fuse_all(plan: Plan, inputs: Inputs, cache: Cache, tally: Tally
 
 def measure_efficiency(plan: Plan, cache: Cache, tally: Tally) -> None:
     """Each method's efficiency into its record: parameters and FLOPs of its networks
-    (measured once per fingerprint, then cached) and its timed seconds per pair."""
+    (measured once per fingerprint and measuring code, then cached) and its timed seconds
+    per pair."""
     for method in plan.methods:
-        key = make_key("efficiency", method.fingerprint)
+        key = make_key("efficiency", method.fingerprint, code_digest(network_measures))
         measures = cache.get_json(key, "efficiency")
         if not isinstance(measures, dict):
             measures = network_measures(method.instance)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 from torch import nn
 
@@ -75,3 +76,16 @@ def test_the_run_records_timings_and_every_report_has_the_table(small_harvard: P
     assert "| mean<sup>c</sup> | n/a | n/a |" in md
     assert 'id="efficiency-table"' in (tmp_path / "run" / "leaderboard.html").read_text()
     assert r"\label{tab:mmif-efficiency}" in (tmp_path / "run" / "leaderboard.tex").read_text()
+
+
+def test_weights_held_as_plain_tensors_count_as_the_network(weights_dir: Path) -> None:
+    from mmif_bench import create_method
+
+    if not (weights_dir / "IFCNN-MAX.pth").is_file():
+        pytest.skip("IFCNN-MAX.pth not in the weights folder")
+    ifcnn = create_method("ifcnn")
+    measures = network_measures(ifcnn)
+    assert set(measures["networks"]) == {"params"}
+    # conv1 summed over its 3 input channels, batch norm folded into conv2 and conv3
+    assert measures["parameters"] == 64 * 7 * 7 + 2 * (64 * 64 * 9 + 64) + 3 * 64 + 3
+    assert measures["flops"] > 0

@@ -112,3 +112,11 @@ def test_a_mirror_without_a_file_installs_nothing(published_root: Path, user_cac
     next((www / "Results" / "PET-MRI").iterdir()).unlink()
     assert main(["fetch", "results", "adafuse", "--from", f"{url}/Results"]) == EXIT_FETCH
     assert installed("adafuse") is None
+
+
+def test_list_results_names_each_set_and_its_fetch_command(
+        user_cache: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list", "results"]) == 0
+    out = capsys.readouterr().out
+    for name, entry in declared_sets().items():
+        assert f"  {name} [not fetched: run 'mmif-bench fetch results {name}']: {entry.label}" in out
