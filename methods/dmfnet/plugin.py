@@ -26,7 +26,7 @@ from .train import mixed_precision
 
 SHIPPED = Path(__file__).resolve().parent / "weights"
 """The models shipped in the package: ``dmfnet_NAME.pt``, chosen by ``weights=NAME``."""
-DEFAULT_MODEL = "cpu"
+DEFAULT_MODEL = "cpu32"
 DEFAULT_WEIGHTS = SHIPPED / f"dmfnet_{DEFAULT_MODEL}.pt"
 
 
