@@ -305,9 +305,11 @@ def test_rows_name_the_model_that_produced_them(tmp_path: Path) -> None:
     assert default["kind"] == "trained here"
     assert default["label"] == f"DM-FNet ({DEFAULT_MODEL}, trained here)"
     assert "630,000 + 221,400" in default["detail"]
-    named = DMFNetFusion(weights="cpu32").provenance()
-    assert named["label"] == "DM-FNet (cpu32, trained here)"
-    assert "UNet 0.90 M + fusion network 0.21 M" in named["detail"]
+    assert "UNet 0.90 M + fusion network 0.21 M" in default["detail"]
+    assert "1,000 + 1,250 training steps" in default["detail"]
+    named = DMFNetFusion(weights="cpu").provenance()
+    assert named["label"] == "DM-FNet (cpu, trained here)"
+    assert "UNet 0.23 M + fusion network 0.05 M" in named["detail"]
     copy = tmp_path / "mine.pt"
     copy.write_bytes((SHIPPED / "dmfnet_cpu32.pt").read_bytes())
     mine = DMFNetFusion(weights=str(copy)).provenance()

@@ -35,7 +35,8 @@ def _with_trailer(block: bytes) -> bytes:
     return block + b"\x00" + masked_crc32c(block + b"\x00").to_bytes(4, "little")
 
 
-def _table(entries: list[tuple[bytes, bytes]] | None = None, raw_index: bytes | None = None) -> bytes:
+def _table(entries: list[tuple[bytes, bytes]] | None = None,
+           raw_index: bytes | None = None) -> bytes:
     """An SSTable of one data block holding ``entries`` (or ``raw_index`` as the index block)."""
     data = _with_trailer(_block(entries or []))
     if raw_index is None:

@@ -13,7 +13,7 @@ from mmif_bench.methods.mufusion import ShiftedConv2d
 
 pytestmark = pytest.mark.benchmark
 ROUNDS = {"almfnet": 3, "matr": 3, "mufusion": 1, "mcafusion": 3, "macan": 1, "gesenet": 3,
-          "prrgan": 3}
+          "prrgan": 3, "gifnet": 1}
 
 
 @pytest.mark.parametrize("name", sorted(ROUNDS))

@@ -21,12 +21,12 @@ from mmif_bench.weights.store import hash_once
 from .checkpoints import build_head, build_unet, read_authors_unet, read_state
 from .diffusion import Diffusion
 from .features import draw_noise, extract_features
-from .provenance import ModelSource, describe_authors, describe_ours
+from .model_source import ModelSource, describe_authors, describe_ours
 from .train import mixed_precision
 
 SHIPPED = Path(__file__).resolve().parent / "weights"
 """The models shipped in the package: ``dmfnet_NAME.pt``, chosen by ``weights=NAME``."""
-DEFAULT_MODEL = "cpu"
+DEFAULT_MODEL = "cpu32"
 DEFAULT_WEIGHTS = SHIPPED / f"dmfnet_{DEFAULT_MODEL}.pt"
 
 
@@ -56,6 +56,7 @@ class DMFNetFusion(Method):
     """
 
     name: ClassVar[str] = "dmfnet"
+    display_name: ClassVar[str] = "DM-FNet"
     bibtex: ClassVar[str] = """@article{he2025dmfnet,
   author  = {He, Dan and Li, Weisheng and Wang, Guofen and Huang, Yuping and Liu, Shiqiang},
   title   = {{DM-FNet}: Unified multimodal medical image fusion via diffusion
