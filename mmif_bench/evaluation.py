@@ -18,13 +18,13 @@ from .colour import merge_fused
 from .fusion import MethodOutputError, check_output, prepare
 from .imageio import gray_of
 from .metric import Metric, as_stacks
-from .registry import get_metrics, list_metrics
+from .registry import default_metrics, get_metrics
 
 
 def resolve_metrics(names: Iterable[str] | None, profile: str = "default") -> list[Metric]:
-    """Metric objects for ``names`` (every metric of ``profile`` when None); names of a
-    non-default profile may omit the ``profile.`` prefix."""
-    keys = list_metrics(profile) if names is None else list(names)
+    """Metric objects for ``names`` (the profile's own set, :func:`default_metrics`, when
+    None); names of a non-default profile may omit the ``profile.`` prefix."""
+    keys = default_metrics(profile) if names is None else list(names)
     chosen = get_metrics([key if profile == "default" or "." in key else f"{profile}.{key}"
                           for key in keys])
     by_name: dict[str, str] = {}

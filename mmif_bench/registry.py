@@ -264,6 +264,23 @@ def list_metrics(profile: str | None = "default") -> list[str]:
     return names
 
 
+CORE_DISTRIBUTION = "mmif-bench"
+
+
+def default_metrics(profile: str = "default") -> list[str]:
+    """The metrics a run scores when none are named: the profile's as its owner declares
+    them, whatever else is installed.
+
+    A profile that this package's metrics declare is owned by this package: another
+    plugin's metrics of that profile run only when named, so installing a plugin never
+    changes a default board. A profile that only plugins declare is theirs, whole.
+    """
+    table = specs("metrics")
+    keys = list_metrics(profile)
+    core = [key for key in keys if table[key].distribution == CORE_DISTRIBUTION]
+    return core or keys
+
+
 def create_method(name: str, **options: Any) -> Method:
     """Instantiate a registered fusion method with options, as timm's ``create_model``.
 

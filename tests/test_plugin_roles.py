@@ -47,6 +47,20 @@ def test_a_registered_profile_is_a_run_choice(tmp_path: Path) -> None:
     assert {s.metric for s in read_scores(tmp_path / "o" / "scores.csv")} == {"MEANF"}
 
 
+def test_a_plugin_metric_of_the_default_profile_runs_only_when_named(tmp_path: Path) -> None:
+    mmif_bench.register_metric(mmif_bench.Metric(
+        "MEANF", lambda F, A, B: F.reshape(len(F), -1).mean(axis=1), higher_is_better=True,
+        needs_sources=False, reference="test"))
+    assert "MEANF" in registry.list_metrics() and "MEANF" not in registry.default_metrics()
+    assert main(["run", "--dataset", "phantom", "--methods", "mean", "--out",
+                 str(tmp_path / "o"), "--no-report"]) == 0
+    scored = {s.metric for s in read_scores(tmp_path / "o" / "scores.csv")}
+    assert scored == {registry.get_metric(key).name for key in registry.default_metrics()}
+    assert main(["run", "--dataset", "phantom", "--methods", "mean", "--metrics", "EN,MEANF",
+                 "--out", str(tmp_path / "named"), "--no-report"]) == 0
+    assert {s.metric for s in read_scores(tmp_path / "named" / "scores.csv")} == {"EN", "MEANF"}
+
+
 def _folder_dataset(root: Path):
     def factory(data_root=None):
         if not root.is_dir():

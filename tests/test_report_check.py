@@ -98,3 +98,19 @@ def test_missing_rows_fail_and_new_rows_are_listed(results_dir: Path, baseline: 
 def test_missing_baseline_file_is_an_error(results_dir: Path, tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="--update"):
         check_results(results_dir, tmp_path / "none.json", 1e-6, update=False)
+
+
+def test_baseline_records_its_metrics_and_check_names_a_different_set(
+        results_dir: Path, baseline: Path, tmp_path: Path, capsys) -> None:
+    assert json.loads(baseline.read_text())["metrics"] == ["EN", "ERR", "SD"]
+    fewer = _edit_scores(results_dir, tmp_path / "fewer",
+                         lambda scores: scores[scores["metric"] != "ERR"])
+    record = json.loads((fewer / "run.json").read_text())
+    del record["metrics"]["ERR"]
+    (fewer / "run.json").write_text(json.dumps(record))
+    capsys.readouterr()
+    assert check_results(fewer, baseline, 1e-6, update=False) == 1
+    out = capsys.readouterr().out
+    assert "metric set differs from the baseline's (not in the results: ERR)" in out
+    assert check_results(results_dir, baseline, 1e-6, update=False) == 0
+    assert "metric set differs" not in capsys.readouterr().out

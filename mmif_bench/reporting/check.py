@@ -52,6 +52,7 @@ def write_baseline(results: Results, path: Path, methods: list[str] | None = Non
         "software": results.record["software"],
         "profile": results.profile,
         "dataset": {k: dataset.get(k) for k in ("name", "split", "hash")},
+        "metrics": sorted(set(means["metric"])),
         "entries": [{"method": r.method, "pair": r.pair, "metric": r.metric,
                      "higher_is_better": bool(r.higher_is_better), "mean": float(r.mean),
                      "n": int(r.n)} for r in means.itertuples()],
@@ -147,6 +148,21 @@ def _print_rows(title: str, rows: pd.DataFrame) -> None:
     print(shown.to_string(index=False, na_rep="-", float_format=lambda v: f"{v:.6g}"))
 
 
+def _note_metric_set(header: dict, entries: pd.DataFrame, results: Results) -> None:
+    """Say when the results score other metrics than the baseline recorded (a baseline
+    written before the list was recorded is read from its entries)."""
+    recorded = set(header.get("metrics") or entries["metric"])
+    scored = set(results.metrics)
+    if recorded == scored:
+        return
+    parts = [f"{label}: {', '.join(sorted(names))}" for label, names in (
+        ("not in the results", recorded - scored), ("not in the baseline", scored - recorded))
+        if names]
+    print(f"note: the results' metric set differs from the baseline's ({'; '.join(parts)}); "
+          f"run with --metrics {','.join(sorted(recorded))} or refresh the baseline with "
+          f"--update")
+
+
 def check_results(results_dir: Path, baseline: Path, tolerance: float, update: bool,
                   methods: list[str] | None = None) -> int:
     """Compare ``results_dir`` with ``baseline``; print what got worse; 1 if anything got
@@ -171,6 +187,7 @@ def check_results(results_dir: Path, baseline: Path, tolerance: float, update: b
             k: results.dataset.get(k) for k in ("name", "split", "hash")}
         if recorded != actual:
             print(f"note: baseline {key} {recorded} differs from the results' {actual}")
+    _note_metric_set(header, entries, results)
     table = compare(run_means(results, methods), entries, tolerance)
     failing = table[table["status"].isin(["worse", "missing"])]
     new = table[table["status"] == "new"]
