@@ -183,3 +183,22 @@ def test_the_fetched_copy_scores_what_the_data_scores(cache, harvard_root, tmp_p
         tmp_path / "data" / "scores.csv").read_bytes()
     assert (tmp_path / "fetched" / "run.json").read_bytes() == (
         tmp_path / "data" / "run.json").read_bytes()
+
+
+def test_optional_files_missing_from_a_mirror_are_a_note(cache, weights_dir, tmp_path,
+                                                         caplog) -> None:
+    from mmif_bench.cli import main
+
+    mirror = tmp_path / "mirror"  # IFCNN and EMFusion's CT-MRI model; no PET/SPECT models
+    mirror.mkdir()
+    (mirror / "IFCNN-MAX.pth").symlink_to(weights_dir / "IFCNN-MAX.pth")
+    (mirror / "EMFusion-CT-MRI").symlink_to(weights_dir / "EMFusion-CT-MRI")
+    with caplog.at_level("INFO", logger="mmif_bench"):
+        assert main(["fetch", "weights", "ifcnn", "emfusion", "--from", str(mirror)]) == 0
+    notes = [r.getMessage() for r in caplog.records if r.getMessage().startswith("note:")]
+    assert len(notes) == 2 and all(n.startswith("note: emfusion: optional") for n in notes)
+    assert not any(r.levelname == "ERROR" for r in caplog.records)
+    assert create_method("emfusion").weight_path("weights").is_file()
+    (mirror / "EMFusion-CT-MRI").unlink()
+    (store_dir() / "EMFusion-CT-MRI" / "3200.ckpt.index").unlink()
+    assert main(["fetch", "weights", "emfusion", "--from", str(mirror)]) == 5  # needed: error

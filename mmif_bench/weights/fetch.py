@@ -28,6 +28,10 @@ Declared = Mapping[str, Mapping[str, WeightFile]]
 """Method name -> its ``weight_files`` (path option -> declared file)."""
 
 
+class MirrorLacksFile(FetchError):
+    """The mirror (``--from``) holds no copy of a published file."""
+
+
 def published_files(declared: Declared) -> list[tuple[str, list[WeightFile]]]:
     """(method, files) per published file (one download), in declaration order."""
     groups: dict[tuple[str, str], list[WeightFile]] = {}
@@ -137,7 +141,9 @@ def _stage(files: list[WeightFile], source: str | None, scratch: Path) -> dict[s
         found = _obtain(list(dict.fromkeys([first.name, *published])), source, first, True,
                         scratch)
         if found is None:
-            raise FetchError(f"--from {source} holds neither {first.name} nor {published[0]}")
+            wanted = (f"no {first.name}" if first.name == published[0]
+                      else f"neither {first.name} nor {published[0]}")
+            raise MirrorLacksFile(f"--from {source} holds {wanted}")
         _verify(found[0], first, True, found[1])
         return {first.name: found[0]}
     found = _obtain(published, source, first, True, scratch)
@@ -147,7 +153,8 @@ def _stage(files: list[WeightFile], source: str | None, scratch: Path) -> dict[s
     for file in files:
         member = _obtain([file.name], source, file, False, scratch)
         if member is None:
-            raise FetchError(f"--from {source} holds neither {published[0]} nor {file.name}")
+            raise MirrorLacksFile(f"--from {source} holds neither {published[0]} nor "
+                                  f"{file.name}")
         _verify(member[0], file, False, member[1])
         staged[file.name] = member[0]
     return staged
@@ -176,7 +183,8 @@ def _install(staged: dict[str, Path], scratch: Path) -> None:
 
 def fetch(declared: Declared, source: str | None = None) -> list[str]:
     """Fetch the declared files of methods into the store, each published file whole or
-    not at all; returns one line per published file that could not be fetched."""
+    not at all; returns one line per published file that could not be fetched. An optional
+    file that the mirror does not hold is a note, not an error."""
     errors = []
     for method, files in published_files(declared):
         names = ", ".join(file.name for file in files)
@@ -186,6 +194,13 @@ def fetch(declared: Declared, source: str | None = None) -> list[str]:
         try:
             with scratch_folder() as scratch:
                 _install(_stage(files, source, scratch), scratch)
+        except MirrorLacksFile as error:
+            if not all(file.optional for file in files):
+                errors.append(f"{method}: {error}")
+                log.error("error: %s", errors[-1])
+            else:  # what the method needs is fetched (or reported) on its own
+                log.info("note: %s: optional %s not fetched (%s)", method, names, error)
+            continue
         except FetchError as error:
             errors.append(f"{method}: {error}")
             log.error("error: %s", errors[-1])
