@@ -7,9 +7,25 @@ import tempfile
 from pathlib import Path
 
 
+def current_umask() -> int:
+    """The process umask, read without changing it where Linux shows it (``os.umask``
+    sets as it reads, which another thread could see)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temporary file and an atomic rename; the previous
-    file stays whole when the write fails (an OSError naming ``path``)."""
+    file stays whole when the write fails (an OSError naming ``path``). The file gets the
+    mode ``open()`` would give it (0o666 less the umask), not the temporary file's 0o600."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -18,6 +34,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
+        os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, path)
     except OSError as error:  # name the file (a full disk's error names none)
         Path(tmp).unlink(missing_ok=True)
