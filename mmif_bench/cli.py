@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import logging
+import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -75,9 +78,18 @@ def cmd_list(args: argparse.Namespace) -> int:
                 extra = f" [{', '.join(roles)}]" if roles else ""
             origin = f" (from {spec.distribution})" if spec.distribution not in ("", "mmif-bench") else ""
             print(f"  {name}{extra}{origin}: {doc[0] if doc else ''}")
+            if kind == "methods":
+                _print_options(name, getattr(obj, "options", {}) or {})
         for name, error in load_errors(kind).items():
             print(f"  {name.split(':', 1)[1]}: FAILED TO IMPORT: {error}")
     return 0
+
+
+def _print_options(method: str, options: dict[str, Any]) -> None:
+    """A method's options as ``-o METHOD:KEY=DEFAULT  help`` lines."""
+    for key, option in options.items():
+        default = getattr(option, "default", option)
+        print(f"      -o {method}:{key}={default}  {getattr(option, 'help', '')}".rstrip())
 
 
 def _list_published() -> None:
@@ -137,6 +149,11 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         return EXIT_FETCH if errors else 0
     if args.what == "results":
         return _fetch_results(args.names, args.source)
+    if args.what not in specs("datasets"):
+        close = difflib.get_close_matches(args.what, ["weights", "results", *specs("datasets")],
+                                          n=1)
+        if close:
+            raise ValueError(f"'fetch {args.what}': no such dataset; did you mean {close[0]}?")
     if args.names:
         raise ValueError(f"'fetch {args.what}' takes no names (got {' '.join(args.names)})")
     fetcher = getattr(get("datasets", args.what), "fetch", None)
@@ -170,9 +187,21 @@ def _fetch_results(names: list[str], source: str | None) -> int:
     return EXIT_FETCH if failed else 0
 
 
+class SuggestingParser(argparse.ArgumentParser):
+    """An argument parser whose "invalid choice" error suggests the closest choice."""
+
+    def error(self, message: str) -> Any:
+        found = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if found:
+            choices = [c.strip().strip("'") for c in found[2].split(",")]
+            close = difflib.get_close_matches(found[1], choices, n=1)
+            message += f"; did you mean {close[0]}?" if close else ""
+        super().error(message)
+
+
 def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     """The ``mmif-bench`` parser; ``argv`` says which plugin command (if any) to load."""
-    parser = argparse.ArgumentParser(prog="mmif-bench", description=(
+    parser = SuggestingParser(prog="mmif-bench", description=(
         "Benchmark multimodal medical image fusion methods under one set of metric conventions."))
     parser.add_argument("--version", action="version", version=f"mmif-bench {__version__}")
     loudness = parser.add_mutually_exclusive_group()
@@ -189,8 +218,12 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     p.add_argument("--dataset", help="dataset name or folder (default: the dataset plugin "
                                      "declared the default when its data is there, else the "
                                      "fallback; see `mmif-bench list datasets`)")
-    p.add_argument("--data-root", help="the dataset's folder, for datasets that take one")
-    p.add_argument("--split", default="test", choices=["train", "test", "all"])
+    p.add_argument("--data-root", help="the dataset's folder, for datasets that take one "
+                                       "(default: $MMIF_BENCH_DATA, else the copy `mmif-bench "
+                                       "fetch DATASET` installed)")
+    p.add_argument("--split", default="test", choices=["train", "test", "all"],
+                   help="the image pairs to run: the dataset's test or train split, or all "
+                        "(default test; a dataset without split files runs all its pairs)")
     p.add_argument("--methods", help="comma-separated method names (default: all)")
     p.add_argument("--option", "-o", action="append", default=[], metavar="METHOD:KEY=VALUE",
                    help="set a method option, e.g. NAME:weights=FILE.pth (repeatable)")
@@ -257,7 +290,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser(command).parse_args(argv)
         logs.configure(int(args.verbose) - int(args.quiet))
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()  # a reader that has gone shows here, not at exit
+        return code
+    except BrokenPipeError:  # `mmif-bench list | head`: the reader has gone, say nothing
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (ValueError, KeyError, FileNotFoundError, ImportError, RuntimeError) as error:
         print(f"mmif-bench: error: {error}", file=sys.stderr)
         return EXIT_USAGE

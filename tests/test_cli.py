@@ -24,6 +24,45 @@ def test_list_shows_plugins(capsys) -> None:
         assert name in out
 
 
+def test_list_methods_shows_each_option_with_its_default_and_help(capsys) -> None:
+    assert main(["list", "methods"]) == 0
+    out = capsys.readouterr().out
+    assert "-o csr:lmbda=0.01  sparsity weight" in out
+    assert "-o dmfnet:device=" in out
+
+
+def test_a_closed_pipe_prints_no_traceback(tmp_path) -> None:
+    child = subprocess.Popen([sys.executable, "-m", "mmif_bench", "list", "metrics"],
+                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child.stdout.close()  # the reader has gone before the first line, as `| head` may
+    error = child.stderr.read().decode()
+    assert child.wait() == 0
+    assert "Traceback" not in error and "BrokenPipeError" not in error, error
+
+
+@pytest.mark.parametrize("args, message", [
+    (["rnu"], "did you mean run?"),
+    (["list", "metrcs"], "did you mean metrics?"),
+])
+def test_command_typos_are_suggested(args, message, capsys) -> None:
+    with pytest.raises(SystemExit, match="2"):
+        main(args)
+    assert message in capsys.readouterr().err
+
+
+def test_fetch_typos_are_suggested(capsys) -> None:
+    assert main(["fetch", "weigths", "ifcnn"]) == 2
+    assert "did you mean weights?" in capsys.readouterr().err
+
+
+def test_help_says_what_the_options_do(tmp_path) -> None:
+    run_help = " ".join(_run(["run", "--help"], tmp_path).stdout.split())
+    assert "a dataset without split files runs all its pairs" in run_help
+    assert "$MMIF_BENCH_DATA, else the copy `mmif-bench fetch DATASET` installed" in run_help
+    train_help = " ".join(_run(["train", "dmfnet", "--help"], tmp_path).stdout.split())
+    assert "(default: cpu)" in train_help
+
+
 def test_run_harvard_writes_results(harvard_root, tmp_path) -> None:
     result = _run(["run", "--dataset", "harvard", "--data-root", str(harvard_root), "--split",
                    "test", "--methods", "mean,max", "--metrics", "EN,SD", "--out", "T"], tmp_path)

@@ -349,7 +349,8 @@ def _positive(text: str) -> int:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``mmif-bench train dmfnet``."""
     parser.add_argument("--stage", type=int, choices=(1, 2), required=True)
-    parser.add_argument("--preset", choices=sorted(PRESETS), default="cpu")
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="cpu",
+                        help="training settings (default: %(default)s)")
     parser.add_argument("--data-root", help="Harvard folder (default $MMIF_BENCH_DATA)")
     parser.add_argument("--out", help="run folder (default runs/dmfnet-PRESET)")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/stageN/last.pt")
