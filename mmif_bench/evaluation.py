@@ -98,7 +98,9 @@ def as_uint8_image(image: np.ndarray, what: str) -> np.ndarray:
         return array
     if not np.issubdtype(array.dtype, np.floating):
         raise ValueError(f"{what} has dtype {array.dtype}; pass uint8 or float in [0, 1]")
-    if not np.all(np.isfinite(array)) or array.min() < 0 or array.max() > 1:
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{what} holds NaN or Inf; pass uint8 or float in [0, 1]")
+    if array.min() < 0 or array.max() > 1:
         raise ValueError(f"{what} is float outside [0, 1]; pass uint8 or float in [0, 1] "
                          f"(for 0..255 float arrays use score_255)")
     return np.round(array.astype(np.float64) * 255.0).astype(np.uint8)

@@ -72,3 +72,21 @@ def test_evaluate_names_what_is_wrong(fused, message) -> None:
         mmif_bench.evaluate(fused, a, a, metrics=["EN"])
     with pytest.raises(ValueError, match="float outside"):
         mmif_bench.evaluate(np.zeros((8, 8)), a * 1.0 + 3, a, metrics=["EN"])
+
+
+def test_evaluate_names_nan_sources() -> None:
+    a = np.zeros((8, 8))
+    a[3, 3] = np.nan
+    with pytest.raises(ValueError, match="^a holds NaN or Inf; pass uint8 or float"):
+        mmif_bench.evaluate(np.zeros((8, 8)), a, np.zeros((8, 8)), metrics=["EN"])
+
+
+def test_the_readme_python_example_runs_as_written(repo_root, harvard_root, monkeypatch) -> None:
+    text = (repo_root / "README.md").read_text(encoding="utf-8")
+    block = text.split("## Python API", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    fusing = block.split("result = ", 1)[0]  # up to the full run
+    monkeypatch.chdir(harvard_root)
+    namespace: dict = {}
+    exec(compile(fusing, "README.md", "exec"), namespace)
+    assert set(namespace["scores"]) == {mmif_bench.get_metric(k).name
+                                        for k in mmif_bench.registry.default_metrics()}
