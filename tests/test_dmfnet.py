@@ -314,3 +314,24 @@ def test_rows_name_the_model_that_produced_them(tmp_path: Path) -> None:
     copy.write_bytes((SHIPPED / "dmfnet_cpu32.pt").read_bytes())
     mine = DMFNetFusion(weights=str(copy)).provenance()
     assert (mine["kind"], mine["label"]) == ("user weights", "DM-FNet (cpu32, mine.pt)")
+
+
+def test_stage_2_without_stage_1_says_what_to_run_first(tiny_data: Path, tmp_path: Path,
+                                                        capsys) -> None:
+    from mmif_bench.cli import main as cli_main
+
+    assert cli_main(["train", "dmfnet", "--stage", "2", "--preset", "tiny", "--data-root",
+                     str(tiny_data), "--out", str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert f"run `mmif-bench train dmfnet --stage 1 --preset tiny --out {tmp_path}` first" in error
+
+
+def test_rerunning_a_stage_into_its_folder_warns_first(tiny_data: Path, tmp_path: Path,
+                                                       caplog) -> None:
+    args = ["--stage", "1", "--preset", "tiny", "--data-root", str(tiny_data), "--out",
+            str(tmp_path), "--stop-at", "1"]
+    assert main(args) == 0
+    assert not [r for r in caplog.records if "overwrites" in r.getMessage()]
+    assert main(args) == 0
+    assert any(r.levelname == "WARNING" and "which this run overwrites" in r.getMessage()
+               and "--resume" in r.getMessage() for r in caplog.records)

@@ -218,6 +218,11 @@ class Trainer:
             self.diffusion = Diffusion("cosine", preset.diffusion_steps)
         else:
             unet_path = Path(unet_path or Path(out) / "stage1" / FINAL)
+            if not unet_path.is_file():
+                raise FileNotFoundError(
+                    f"Stage II fuses the features of a trained Stage I UNet, and {unet_path} "
+                    f"does not exist: run `mmif-bench train dmfnet --stage 1 --preset "
+                    f"{preset.name} --out {out}` first, or pass --unet FILE")
             self.unet, unet_cfg = load_unet(unet_path, dev)
             self.unet.requires_grad_(False)
             if unet_cfg["unet"] != preset.to_dict()["unet"]:
@@ -371,6 +376,11 @@ def train(args: argparse.Namespace) -> int:
         return 2
     preset = PRESETS[args.preset]
     out = Path(args.out or f"runs/dmfnet-{preset.name}")
+    stage_dir = out / f"stage{args.stage}"
+    if not args.resume and any((stage_dir / name).is_file() for name in (LAST, FINAL)):
+        logger.warning("warning: %s holds an earlier stage %s run, which this run overwrites; "
+                       "pass --resume to continue it, or --out another folder", stage_dir,
+                       args.stage)
     env = Distributed(args.device)
     try:
         trainer = Trainer(preset, args.stage, root, out, steps=args.steps, unet_path=args.unet,
