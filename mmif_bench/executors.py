@@ -6,15 +6,17 @@ for ``jobs == 1``); other engines plug in through :func:`create_executor` (``das
 """
 from __future__ import annotations
 
-from typing import Iterable, Iterator, Protocol
+from collections.abc import Generator, Iterable
+from typing import Protocol
 
 from .fusion import FuseTask, PairOutcome
 from .workers import WorkerPool
 
 
 class Executor(Protocol):
-    def run(self, tasks: list[FuseTask]) -> Iterator[list[PairOutcome]]:
-        """Yield each task's outcomes as it finishes (any order)."""
+    def run(self, tasks: list[FuseTask]) -> Generator[list[PairOutcome], None, None]:
+        """Yield each task's outcomes as it finishes (any order); closing the generator
+        stops the work."""
 
 
 class LocalExecutor(WorkerPool):

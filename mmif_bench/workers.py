@@ -25,9 +25,9 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Generator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
-from typing import Iterator
 
 from .cache import Cache
 from .fusion import FuseTask, PairOutcome, fused_key, load_method, run_fuse_task
@@ -44,7 +44,7 @@ def salvage(task: FuseTask, message: str) -> list[PairOutcome]:
     cache succeeded, the others failed with ``message`` (a rerun retries them)."""
     cache = Cache(task.cache_dir)
     outcomes = []
-    for pair, input_hash in zip(task.pairs, task.input_hashes):
+    for pair, input_hash in zip(task.pairs, task.input_hashes, strict=True):
         key = fused_key(task.fingerprint, input_hash)
         done = cache.get(key, "fused") is not None
         outcomes.append(PairOutcome(task.method, pair.key, key, None if done else message))
@@ -205,7 +205,7 @@ class WorkerPool:
             f"took longer than the per-pair timeout of {worker.task.timeout:g} s "
             f"({len(worker.task.pairs)} pairs in its shard); the worker process was killed"))
 
-    def run(self, tasks: list[FuseTask]) -> Iterator[list[PairOutcome]]:
+    def run(self, tasks: list[FuseTask]) -> Generator[list[PairOutcome], None, None]:
         """Yield each task's outcomes as it finishes; every worker is gone on return, on
         an exception (Ctrl-C) and when the caller closes the generator."""
         pending = deque(tasks)

@@ -48,7 +48,8 @@ def one_pair(tmp_path_factory) -> Path:
 
 
 def _env() -> dict[str, str]:
-    return dict(os.environ, PYTHONPATH=os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]))
+    paths = [str(TESTS), os.environ.get("PYTHONPATH", "")]
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(paths))
 
 
 def _command(data: Path, out: Path, methods: list[str], *extra: str) -> list[str]:
