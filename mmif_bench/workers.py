@@ -147,7 +147,10 @@ class Worker:
 
     def give(self, task: FuseTask) -> None:
         self.task, self.deadline = task, None
-        self.connection.send(task)
+        try:
+            self.connection.send(task)
+        except OSError:
+            pass  # it died while idle: its pipe reads as ended, and the task fails with why
 
     def kill(self) -> None:
         self.process.kill()

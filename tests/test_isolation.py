@@ -116,9 +116,8 @@ def _alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc (Linux)")
-def test_ctrl_c_stops_a_parallel_run_and_leaves_no_worker(tmp_path) -> None:
-    out = tmp_path / "out"
+def _start_fusing(out: Path) -> tuple[subprocess.Popen, set[int]]:
+    """A ``--jobs 2`` run whose two workers are fusing (slowly), and their process ids."""
     process = subprocess.Popen(_command(Path("phantom"), out, ["sleeps", "sleeps_too"],
                                         "--jobs", "2"),
                                env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -130,6 +129,27 @@ def test_ctrl_c_stops_a_parallel_run_and_leaves_no_worker(tmp_path) -> None:
         time.sleep(0.1)
     assert len(workers) >= 2, "the run did not start its workers"
     time.sleep(1.0)  # the workers are fusing now
+    return process, workers
+
+
+def _none_alive(pids: set[int], within: float = 2.0) -> bool:
+    gone = time.monotonic() + within
+    while time.monotonic() < gone and any(_alive(pid) for pid in pids):
+        time.sleep(0.05)
+    return not any(_alive(pid) for pid in pids)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc (Linux)")
+def test_workers_die_with_a_killed_run(tmp_path) -> None:
+    process, workers = _start_fusing(tmp_path / "out")
+    process.kill()
+    process.communicate()
+    assert _none_alive(workers)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc (Linux)")
+def test_ctrl_c_stops_a_parallel_run_and_leaves_no_worker(tmp_path) -> None:
+    process, workers = _start_fusing(tmp_path / "out")
     process.send_signal(signal.SIGINT)
     interrupted = time.monotonic()
     _, stderr = process.communicate(timeout=30)
@@ -138,7 +158,4 @@ def test_ctrl_c_stops_a_parallel_run_and_leaves_no_worker(tmp_path) -> None:
     last = stderr.strip().splitlines()[-1]
     assert "interrupted after fusing" in last and "rerun the same command to resume" in last
     assert "Traceback" not in stderr
-    gone = time.monotonic() + 2  # children (workers, multiprocessing's tracker) go with it
-    while time.monotonic() < gone and any(_alive(pid) for pid in workers):
-        time.sleep(0.05)
-    assert not [pid for pid in workers if _alive(pid)]
+    assert _none_alive(workers)
