@@ -143,7 +143,7 @@ def _none_alive(pids: set[int], within: float = 2.0) -> bool:
 def test_workers_die_with_a_killed_run(tmp_path) -> None:
     process, workers = _start_fusing(tmp_path / "out")
     process.kill()
-    process.communicate()
+    process.wait()
     assert _none_alive(workers)
 
 
