@@ -2,7 +2,8 @@
 
 MRI-, CT-, PET- and SPECT-like renderings of scikit-image's Shepp-Logan phantom: MRI shows
 soft-tissue contrast with texture, CT a bright skull and flat tissue, PET/SPECT smooth
-"uptake" blobs rendered through a pseudo-colour map. Images are 256x256 (large enough for every metric window), generated
+"uptake" blobs rendered through a pseudo-colour map. Images are 256x256 (large enough for
+every metric window), generated
 deterministically and written once to ``phantom-v2`` in the user cache
 (:func:`mmif_bench.config.cache_root`). Numbers on it say nothing about real fusion quality.
 """

@@ -12,7 +12,9 @@ class MeanFusion(Method):
     name = "mean"
 
     def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
-        return (a.astype(np.float32) + b.astype(np.float32)) / 2.0
+        total = a.astype(np.float32, copy=False) + b.astype(np.float32, copy=False)
+        total /= 2.0  # in place on the fresh sum
+        return total
 
     def fuse_batch(self, a: np.ndarray, b: np.ndarray, *,
                    modality: str | None = None) -> np.ndarray:

@@ -23,6 +23,7 @@ from .weights import WeightFile
 
 __all__ = [
     "Method", "Metric", "Option", "RunConfig", "RunRecord", "RunResult", "__version__", "create_dataset",
-    "create_method", "evaluate", "get_metric", "isolated_registrations", "list_datasets", "list_methods", "list_metrics",
+    "create_method", "evaluate", "get_metric", "isolated_registrations", "list_datasets",
+    "list_methods", "list_metrics",
     "read_run_record", "register", "register_method", "register_metric", "run", "WeightFile",
 ]

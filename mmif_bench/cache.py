@@ -21,7 +21,6 @@ from typing import Any
 
 from .fsutil import atomic_write_bytes
 
-
 _UNHASHABLE_CODE = uuid.uuid4().hex  # this process only: code without source is never reused
 
 

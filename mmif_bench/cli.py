@@ -11,8 +11,7 @@ from . import logs
 from ._version import __version__
 from .commands import add_plugin_commands
 from .fused_folder import parse_fused
-from .registry import (declared_weights, get, list_profiles, load_all, load_errors,
-                       missing_weights, specs)
+from .registry import declared_weights, get, list_profiles, load_all, load_errors, missing_weights, specs
 from .weights import fetch_command
 
 logger = logging.getLogger(__name__)
@@ -54,8 +53,11 @@ def _csv(text: str | None) -> list[str] | None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    kinds = [args.kind] if args.kind else ["methods", "metrics", "datasets"]
+    kinds = [args.kind] if args.kind else ["methods", "metrics", "datasets", "results"]
     for kind in kinds:
+        if kind == "results":
+            _list_published()
+            continue
         print(f"{kind}:")
         loaded = load_all(kind)
         for name, spec in specs(kind).items():
@@ -79,6 +81,16 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _list_published() -> None:
+    """The declared published result sets, each fetched or with its fetch command."""
+    from .published import declared_sets, installed
+
+    print("results (published fused images, scored with run --published NAME):")
+    for name, entry in declared_sets().items():
+        state = "" if installed(name) else f" [not fetched: run 'mmif-bench fetch results {name}']"
+        print(f"  {name}{state}: {entry.label}, {len(entry.files)} images of {entry.source}")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from .reporting import write_report
     from .runner import RunConfig, run
@@ -90,7 +102,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         timeout=args.timeout, cache_dir=Path(args.cache_dir) if args.cache_dir else None,
         executor=args.executor, scheduler=args.scheduler, report=False,
         refresh=True if args.refresh == "" else (_csv(args.refresh) or False),
-        fused=parse_fused(args.fused))
+        fused=parse_fused(args.fused), published=_csv(args.published))
     result = run(config)
     if not args.no_report:
         write_report(result)
@@ -124,6 +136,8 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
         errors = fetch(declared_weights(args.names), args.source)
         return EXIT_FETCH if errors else 0
+    if args.what == "results":
+        return _fetch_results(args.names, args.source)
     if args.names:
         raise ValueError(f"'fetch {args.what}' takes no names (got {' '.join(args.names)})")
     fetcher = getattr(get("datasets", args.what), "fetch", None)
@@ -135,6 +149,26 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         logger.error("mmif-bench: fetch failed: %s", error)
         return EXIT_FETCH
     return 0
+
+
+def _fetch_results(names: list[str], source: str | None) -> int:
+    """``fetch results NAME ...``: each published set verified and installed, or exit 5."""
+    from .download import FetchError
+    from .published import declared_sets, fetch_results
+
+    if not names:
+        raise ValueError(f"'fetch results' takes the names of published sets: "
+                         f"{', '.join(declared_sets())}")
+    if source is not None and len(names) > 1:
+        raise ValueError("--from is one set's folder or mirror: fetch one set at a time")
+    failed = 0
+    for name in names:
+        try:
+            logger.info("%s", fetch_results(name, source))
+        except FetchError as error:
+            logger.error("mmif-bench: fetch failed: %s", error)
+            failed += 1
+    return EXIT_FETCH if failed else 0
 
 
 def build_parser(argv: list[str]) -> argparse.ArgumentParser:
@@ -149,7 +183,7 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("list", help="list registered methods, metrics or datasets")
-    p.add_argument("kind", nargs="?", choices=["methods", "metrics", "datasets"])
+    p.add_argument("kind", nargs="?", choices=["methods", "metrics", "datasets", "results"])
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("run", help="fuse and score; writes scores.csv, run.json and the leaderboard")
@@ -160,7 +194,7 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     p.add_argument("--split", default="test", choices=["train", "test", "all"])
     p.add_argument("--methods", help="comma-separated method names (default: all)")
     p.add_argument("--option", "-o", action="append", default=[], metavar="METHOD:KEY=VALUE",
-                   help="set a method option, e.g. ifcnn:weights=IFCNN-MAX.pth (repeatable)")
+                   help="set a method option, e.g. NAME:weights=FILE.pth (repeatable)")
     p.add_argument("--metrics", help="comma-separated metric names (default: the profile's set)")
     p.add_argument("--profile", default="default", choices=list_profiles(),
                    help="metric convention profile (those the registered metrics declare)")
@@ -174,6 +208,9 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     p.add_argument("--fused", action="append", default=[], metavar="NAME=DIR",
                    help="score a folder of fused images (DIR/<pair>/<image>.png, as "
                         "OUT/fused/<method>/) as method NAME (repeatable)")
+    p.add_argument("--published", metavar="NAME,...",
+                   help="score fetched published result sets as methods (`mmif-bench fetch "
+                        "results NAME`; default: every fetched set when --methods is not given)")
     p.add_argument("--refresh", nargs="?", const="", metavar="METHOD,...",
                    help="recompute fused images and scores regardless of the cache, for every "
                         "method or the named ones")
@@ -197,14 +234,17 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
 
     p = sub.add_parser("fetch", help="download and verify a dataset or published weights",
                        description="mmif-bench fetch DATASET | mmif-bench fetch weights "
-                                   "[NAME ...|all] (`mmif-bench list datasets` marks the "
-                                   "datasets that can be fetched)")
-    p.add_argument("what", help="a dataset that can be fetched, or 'weights' followed by "
-                                "method names (default all)")
-    p.add_argument("names", nargs="*", help="methods whose weights to fetch (weights only)")
+                                   "[NAME ...|all] | mmif-bench fetch results NAME ... "
+                                   "(`mmif-bench list datasets` marks the datasets that can "
+                                   "be fetched)")
+    p.add_argument("what", help="a dataset that can be fetched, 'weights' followed by "
+                                "method names (default all), or 'results' followed by "
+                                "published result sets")
+    p.add_argument("names", nargs="*", help="methods whose weights, or published sets, to fetch")
     p.add_argument("--from", dest="source", metavar="URL|PATH",
                    help="a mirror: URL or folder (weights: files under their store or published "
-                        "names; a dataset: its archive or a folder of it)")
+                        "names; a dataset: its archive or a folder of it; results: laid out "
+                        "as the authors' result folder)")
     p.add_argument("--force", action="store_true", help="fetch a dataset again even if present")
     p.set_defaults(func=cmd_fetch)
 

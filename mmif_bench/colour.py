@@ -48,8 +48,9 @@ def split_source(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
 
 def merge_fused(fused_y: np.ndarray, cbcr: np.ndarray | None) -> np.ndarray:
     """Fused Y in [0, 1] (+ the functional image's CbCr) to a uint8 gray or RGB image."""
-    y = np.clip(np.asarray(fused_y, dtype=np.float64), 0.0, 1.0)
-    if cbcr is None:  # in place: one float64 plane, not four
+    y = np.array(fused_y, dtype=np.float64)  # a copy, then in place: one float64 plane
+    np.clip(y, 0.0, 1.0, out=y)
+    if cbcr is None:
         y *= 255.0
         return np.round(y, out=y).astype(np.uint8)
     rgb = ycbcr_to_rgb(np.concatenate([y[..., None], cbcr], axis=-1))

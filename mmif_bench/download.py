@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import logging
 import os
 import shutil
-import logging
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from .config import CACHE_ENV, cache_root
-from .fsutil import file_sha256  # noqa: F401  (re-exported to the weights code)
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ themselves, on images or N x H x W stacks already on the 0..255 scale.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 

@@ -21,6 +21,7 @@ from .dataset import IMAGE_SUFFIXES, Pair
 from .fsutil import atomic_write_bytes
 from .imageio import ImageError, encode_png, not_regular, read_image
 from .names import check_name
+from .provenance import FUSED_FOLDER
 from .run_record import MethodRecord, empty_method_record
 from .scores import fused_image_path
 
@@ -37,6 +38,10 @@ class FusedFolder:
     refresh: bool = False
     record: MethodRecord = field(default_factory=lambda: empty_method_record())
     """Its entry in ``run.json``'s methods, once read (:func:`read_fused_folder`)."""
+    provenance: dict[str, str] = field(default_factory=dict)
+    """What is known of where the images come from (e.g. a published set's kind, label
+    and source), recorded over the folder's own provenance."""
+    bibtex: str = ""
 
     def files(self) -> list[Path]:
         """Every file under the folder (hidden ones left out), relative to it, sorted."""
@@ -156,9 +161,15 @@ def read_fused_folder(folder: FusedFolder, pairs: list[Pair], shapes: dict[str, 
         notes.insert(0, f"{lossy} of {len(images)} images are lossy JPEG: their scores include "
                         f"its compression artefacts")
     digest = _content_hash(folder.root, files)
+    lossiness = f"{lossy} lossy JPEG" if lossy else "lossless"
     folder.record = {
         "options": {}, "weights": {}, "fingerprint": digest, "deterministic": True,
-        "bibtex": "", "notes": notes, "provenance": {"kind": "fused folder", "folder": folder.root.resolve().name,
-                       "files": len(files), "content_sha256": digest, "lossy_jpeg": lossy,
-                       "extra_files": [str(r) for r in files if _pair_key(r) not in wanted]}}
+        "bibtex": folder.bibtex, "notes": notes, "efficiency": {}, "provenance": {
+            "kind": FUSED_FOLDER, "label": folder.name,
+            "detail": f"{len(images)} fused images made elsewhere ({lossiness}), folder "
+                      f"{folder.root.resolve().name}",
+            "folder": folder.root.resolve().name, "files": len(files),
+            "content_sha256": digest, "lossy_jpeg": lossy,
+            "extra_files": [str(r) for r in files if _pair_key(r) not in wanted],
+            **folder.provenance}}
     return images, failures

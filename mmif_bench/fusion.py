@@ -11,9 +11,11 @@ import contextlib
 import json
 import signal
 import threading
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -61,6 +63,8 @@ class PairOutcome:
     pair_key: str
     fused_key: str
     error: str | None = None
+    seconds: float | None = None
+    """The pair's share of its shard's fusing time (wall clock), when fused."""
 
 
 @dataclass
@@ -209,12 +213,15 @@ def run_fuse_task(task: FuseTask, method: Method | None = None) -> list[PairOutc
             outcome.error = outcome.error or f"method failed to start: {type(error).__name__}: {error}"
         return list(outcomes.values())
     order = sorted(prepared)
+    started = time.perf_counter()
     results = _fuse_many(method, [prepared[i] for i in order], task.timeout)
+    share = (time.perf_counter() - started) / max(len(order), 1)
     for index, result in zip(order, results):
         outcome = outcomes[index]
         if isinstance(result, Exception):
             outcome.error = f"{type(result).__name__}: {result}"
             continue
+        outcome.seconds = share
         pixels = merge_fused(result, prepared[index].cbcr)
         png = encode_png(pixels)
         pair = task.pairs[index]

@@ -16,12 +16,14 @@ import functools
 import hashlib
 import inspect
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 
+from . import provenance as kinds
 from .cache import code_digest
 from .weights import MissingWeightsError, WeightFile, find, hash_once, missing_message
 
@@ -87,6 +89,8 @@ class Method:
     """
 
     name: ClassVar[str] = ""
+    display_name: ClassVar[str] = ""
+    """The name reports show (default: ``name``), e.g. ``"IFCNN"``."""
     options: ClassVar[dict[str, Option]] = {}
     version: ClassVar[str] = "1"
     deterministic: ClassVar[bool] = True
@@ -217,6 +221,28 @@ class Method:
     def weights_hashes(self) -> dict[str, str]:
         """sha256 of every weight file the method loads, by option."""
         return {key: entry["sha256"] for key, entry in self.weights_record().items()}
+
+    def provenance(self) -> dict[str, str]:
+        """How this method's rows are produced, for ``run.json`` and every report:
+        ``{"kind", "label", "detail"}`` with ``kind`` one of
+        :data:`mmif_bench.provenance.KINDS`. The default: "user weights" when a weight file
+        was given that is not the declared one, "authors' weights" when the declared
+        published files are loaded, else "classical"; ``label`` is :attr:`display_name`.
+        A method trained here (or otherwise made) overrides it."""
+        label = self.display_name or self.name
+        record = self.weights_record()
+        if not record:
+            return {"kind": kinds.CLASSICAL, "label": label,
+                    "detail": "computed here; no learned weights"}
+        given = [f"{key}={entry['file']}" for key, entry in record.items()
+                 if self.config.get(key) and entry["sha256"] != getattr(
+                     self.weight_files.get(key), "sha256", None)]
+        if given:
+            return {"kind": kinds.USER_WEIGHTS, "label": label,
+                    "detail": f"run here with the given {', '.join(given)}"}
+        files = ", ".join(entry["file"] for entry in record.values())
+        return {"kind": kinds.AUTHORS_WEIGHTS, "label": label,
+                "detail": f"run here with the authors' published weights ({files})"}
 
 
 def takes_modality(function: Callable[..., Any]) -> bool:

@@ -2,8 +2,8 @@
 input checks every metric path shares."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass, field
-from typing import Callable
 
 import numpy as np
 

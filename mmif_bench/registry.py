@@ -19,10 +19,11 @@ import logging
 import os
 import sys
 import traceback
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from .dataset import Dataset, FolderDataset
 from .method import Method, as_method, method_from_function

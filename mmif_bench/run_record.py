@@ -49,6 +49,9 @@ class MethodRecord(TypedDict):
     bibtex: str
     provenance: dict[str, Any]
     notes: list[str]
+    efficiency: dict[str, Any]
+    """Parameters, FLOPs of one 256 x 256 pair and seconds per pair as measured in the run
+    (:mod:`mmif_bench.efficiency`); empty for images made elsewhere."""
 
 
 class MetricRecord(TypedDict):
@@ -105,10 +108,11 @@ class RunRecord(TypedDict):
 
 
 _DEFAULTS: dict[type, dict[str, Any]] = {
-    MethodRecord: {"weights": {}, "bibtex": "", "provenance": {}, "notes": []},
+    MethodRecord: {"weights": {}, "bibtex": "", "provenance": {}, "notes": [], "efficiency": {}},
     MetricRecord: {"description": "", "unit": "", "bibtex": ""},
 }
-"""Fields a record may leave out (schema 1 had no BibTeX; folders no weights)."""
+"""Fields a record may leave out (schema 1 had no BibTeX; folders no weights; records
+written before efficiency was measured have none)."""
 
 def empty_method_record() -> MethodRecord:
     """A method record with every field at its default (fingerprint "")."""

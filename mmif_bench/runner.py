@@ -31,6 +31,7 @@ from . import logs
 from ._version import __version__
 from .cache import Cache, code_digest, make_key
 from .dataset import Dataset, Pair, Problem, content_hash
+from .efficiency import network_measures, timing
 from .evaluation import resolve_metrics, score_255_batch
 from .executors import create_executor, shard
 from .fsutil import atomic_write_bytes
@@ -40,10 +41,27 @@ from .imageio import decode_png, gray_of
 from .method import Method, method_fingerprint
 from .metric import Metric
 from .names import check_name, strip_roots
-from .registry import (PluginSpec, create_dataset, create_method, default_dataset, list_methods, load_all,
-                       load_errors, method_spec, missing_weights)
-from .run_record import (SCHEMA_VERSION, DatasetRecord, FailureRecord, MethodRecord,
-                         MetricRecord, RunRecord, write_run_record)
+from .published import installed, installed_sets, published_set
+from .registry import (
+    PluginSpec,
+    create_dataset,
+    create_method,
+    default_dataset,
+    list_methods,
+    load_all,
+    load_errors,
+    method_spec,
+    missing_weights,
+)
+from .run_record import (
+    SCHEMA_VERSION,
+    DatasetRecord,
+    FailureRecord,
+    MethodRecord,
+    MetricRecord,
+    RunRecord,
+    write_run_record,
+)
 from .scores import Score, fused_image_path, scores_frame, sorted_scores, write_scores
 from .weights import MissingWeightsError
 
@@ -96,6 +114,9 @@ class RunConfig:
         Recompute regardless of the cache: True for every method, or these methods.
     fused : dict
         Folders of fused images made elsewhere, scored as methods: ``{name: folder}``.
+    published : list of str, optional
+        Fetched published sets (``mmif-bench fetch results NAME``) scored as methods
+        (default: every fetched set in a run without ``methods``, none otherwise).
 
     References
     ----------
@@ -120,6 +141,7 @@ class RunConfig:
     report: bool = True
     refresh: bool | list[str] = False
     fused: Mapping[str, str | Path] = field(default_factory=dict)
+    published: list[str] | None = None
 
 
 @dataclass
@@ -180,6 +202,8 @@ class Tally:
     scored_cached: int = 0
     failures: list[FailureRecord] = field(default_factory=list)
     not_applicable: dict[str, list[str]] = field(default_factory=dict)
+    seconds: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    """Per method, each pair's share of its shard's fusing time (pairs fused now)."""
 
     def fail(self, method: str, pair: Pair, message: str) -> None:
         self.failures.append({"method": method, "pair_type": pair.pair_type, "image": pair.name,
@@ -301,7 +325,8 @@ def _plan_method(name: str, options: dict[str, Any], refresh: bool) -> PlannedMe
     record: MethodRecord = {
         "options": method.resolved_options(), "weights": method.weights_record(),
         "fingerprint": fingerprint, "deterministic": bool(method.deterministic),
-        "bibtex": method.bibtex, "provenance": {}, "notes": []}
+        "bibtex": method.bibtex, "provenance": method.provenance(), "notes": [],
+        "efficiency": {}}
     return PlannedMethod(name, method_spec(name), options, method, fingerprint, record, refresh)
 
 
@@ -333,12 +358,31 @@ def _refreshed(config: RunConfig, names: list[str]) -> set[str]:
     if unused:
         raise ValueError(f"options are set for {', '.join(unused)}, which the run does not "
                          f"include (its methods: {', '.join(names)}); add them to --methods")
-    scored = names + list(config.fused)
+    scored = names + list(config.fused) + _published_names(config)
     refresh = set(scored) if config.refresh is True else set(config.refresh or ())
     if refresh - set(scored):
         raise ValueError(f"--refresh names {', '.join(sorted(refresh - set(scored)))}, which "
                          f"the run does not include (its methods: {', '.join(scored)})")
     return refresh
+
+
+def _published_names(config: RunConfig) -> list[str]:
+    """The published sets the run scores: those named, else every fetched one in a
+    default run."""
+    if config.published is None:
+        return [] if config.methods else installed_sets()
+    return list(dict.fromkeys(config.published))
+
+
+def _published_folder(name: str, refresh: bool) -> FusedFolder:
+    """A fetched published set as a fused folder labelled with its provenance."""
+    entry = published_set(name)
+    folder = installed(name)
+    if folder is None:
+        raise FileNotFoundError(f"published set {name!r} is not fetched: run 'mmif-bench "
+                                f"fetch results {name}' (or --from a mirror or folder)")
+    return FusedFolder(name, folder, refresh, provenance=entry.provenance(),
+                       bibtex=entry.bibtex)
 
 
 def configure(config: RunConfig) -> Plan:
@@ -363,6 +407,10 @@ def configure(config: RunConfig) -> Plan:
     for name, folder in config.fused.items():
         check_fused_folder(name, Path(folder), out, names)
         plan.folders.append(FusedFolder(name, Path(folder), name in refresh))
+    for name in _published_names(config):
+        published = _published_folder(name, name in refresh)
+        check_fused_folder(name, published.root, out, names + list(config.fused))
+        plan.folders.append(published)
     for name in names:
         options = config.method_options.get(name, {})
         missing = missing_weights(name, **options)
@@ -504,6 +552,8 @@ def fuse_all(plan: Plan, inputs: Inputs, cache: Cache, tally: Tally
                     continue
                 fused_png[(outcome.method, outcome.pair_key)] = png
                 tally.fused_now += 1
+                if outcome.seconds is not None:
+                    tally.seconds[outcome.method].append(outcome.seconds)
     return fused_png
 
 
@@ -520,6 +570,20 @@ def _interruptible(tally: Tally, total: int) -> Iterator[None]:
     except KeyboardInterrupt:
         raise RunInterrupted(f"interrupted after fusing {tally.fused_now} of {total} image "
                              f"pairs to fuse ({tally.fused_cached} were cached)") from None
+
+
+def measure_efficiency(plan: Plan, cache: Cache, tally: Tally) -> None:
+    """Each method's efficiency into its record: parameters and FLOPs of its networks
+    (measured once per fingerprint and measuring code, then cached) and its timed seconds
+    per pair."""
+    for method in plan.methods:
+        key = make_key("efficiency", method.fingerprint, code_digest(network_measures))
+        measures = cache.get_json(key, "efficiency")
+        if not isinstance(measures, dict):
+            measures = network_measures(method.instance)
+            cache.put_json(key, measures, "efficiency")
+        method.record["efficiency"] = {**measures, **timing(
+            tally.seconds.get(method.name, []), method.instance, plan.shard_size, plan.jobs)}
 
 
 def _score_group(group: list[tuple[str, LoadedPair, np.ndarray]], names: list[str],
@@ -652,6 +716,7 @@ def execute(plan: Plan) -> RunResult:
     tally = Tally()
     cache = Cache(plan.cache_dir)
     fused_png = fuse_all(plan, inputs, cache, tally)
+    measure_efficiency(plan, cache, tally)
     scores = score_all(plan, inputs, fused_png, cache, tally)
     record = run_record(plan, inputs, tally)
     write_scores(plan.out / "scores.csv", scores)

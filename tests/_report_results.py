@@ -14,8 +14,8 @@ import numpy as np
 
 from mmif_bench.colour import merge_fused, split_source
 from mmif_bench.dataset import FolderDataset
-from mmif_bench.imageio import gray_of, write_png
 from mmif_bench.evaluation import score_255
+from mmif_bench.imageio import gray_of, write_png
 
 FUSERS = {"mean": lambda a, b: (a + b) / 2, "max": np.maximum}
 METRICS = {

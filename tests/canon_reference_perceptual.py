@@ -19,12 +19,11 @@ import math
 
 import numpy as np
 import pywt
+from metrics_reference import fspecial_gaussian
 from numpy.lib.stride_tricks import sliding_window_view
+from profiles_reference import vifb_cross_entropy, vifb_edge_intensity, vifb_qcb, vifb_qcv
 from scipy.fft import dctn
 from scipy.signal import correlate2d
-
-from metrics_reference import fspecial_gaussian
-from profiles_reference import vifb_cross_entropy, vifb_edge_intensity, vifb_qcb, vifb_qcv
 
 # ----------------------------------------------------------------------- FMI (§1)
 

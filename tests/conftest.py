@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from dataclasses import dataclass
 import socket
 import threading
 from collections.abc import Iterator
@@ -196,11 +195,12 @@ def wide_report(tmp_path_factory) -> Path:
     """The Markdown, LaTeX, BibTeX and HTML reports and the CD diagram (not the 26 metric
     charts: seconds each) of 16 methods x 13 metrics on synthetic scores (no data needed)."""
     from _report_results import make_wide_results
+
     from mmif_bench.reporting.citations import write_bib
     from mmif_bench.reporting.figures import CD_DIAGRAM, cd_diagram
     from mmif_bench.reporting.html import write_html
-    from mmif_bench.reporting.render import render_to
     from mmif_bench.reporting.loading import load_results
+    from mmif_bench.reporting.render import render_to
     from mmif_bench.reporting.tables import build_leaderboard
 
     out = make_wide_results(tmp_path_factory.mktemp("wide") / "run")

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from canon_reference import LIU, MEFB
 from metrics_reference import harvard_triples
+
 from mmif_bench.evaluation import score_255
 from mmif_bench.registry import get_metric, list_metrics
 
@@ -130,6 +130,7 @@ def test_inputs_are_read_as_uint8_values():
     assert shifted == _scores(f, a, b, PLAIN)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("profile", ["liu", "mefb"])
 def test_cli_run_scores_the_profile(profile, tmp_path):
     """``mmif-bench run --profile liu|mefb`` scores every metric of the profile (on the

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import math
 
+import canon_reference_perceptual as plain
 import numpy as np
 import pytest
 
-import canon_reference_perceptual as plain
 from mmif_bench.evaluation import score_255, score_255_batch
-from mmif_bench.metrics import (fmi, local_similarity, mef_ssim, perceptual,
-                                phase_congruency)
+from mmif_bench.metrics import fmi, local_similarity, mef_ssim, perceptual, phase_congruency
 from mmif_bench.registry import get_metric
 
 # worked-value rows (reference, metric as the CSV names it) -> registry key

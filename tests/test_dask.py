@@ -17,8 +17,8 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pytest
@@ -109,7 +109,8 @@ class DaskCluster:
             except (OSError, ValueError):  # not written yet
                 time.sleep(0.1)
 
-    def _spawn(self, name: str, module: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    def _spawn(self, name: str, module: str, *args: str,
+               env: dict[str, str] | None = None) -> subprocess.Popen:
         cwd = self.root / name
         cwd.mkdir()
         with open(self.root / f"{name}.log", "wb") as log:

@@ -22,7 +22,7 @@ from mmif_bench.methods.dmfnet.loss import hybrid_loss, selective_ssim, sobel_ma
 from mmif_bench.methods.dmfnet.plugin import DEFAULT_MODEL, DEFAULT_WEIGHTS, SHIPPED, DMFNetFusion
 from mmif_bench.methods.dmfnet.presets import PAPER, TINY
 from mmif_bench.methods.dmfnet.train import FINAL, LAST, Trainer, init_orthogonal, main
-from mmif_bench.methods.dmfnet.unet import UNet, UNetConfig
+from mmif_bench.methods.dmfnet.unet import UNet
 
 TINY_UNET = TINY.unet
 
@@ -207,6 +207,7 @@ def test_resume_is_exact(stage: int, tiny_data: Path, tiny_weights: Path, tmp_pa
     assert saved["step"] == TINY.stage(stage).steps and "optimizer" in saved
 
 
+@pytest.mark.slow
 def test_resume_rejects_another_configuration(tiny_data: Path, tmp_path: Path) -> None:
     Trainer(TINY, 1, tiny_data, tmp_path).run(until=1)
     other = replace(TINY, seed=1)
@@ -304,9 +305,11 @@ def test_rows_name_the_model_that_produced_them(tmp_path: Path) -> None:
     assert default["kind"] == "trained here"
     assert default["label"] == f"DM-FNet ({DEFAULT_MODEL}, trained here)"
     assert "630,000 + 221,400" in default["detail"]
-    named = DMFNetFusion(weights="cpu32").provenance()
-    assert named["label"] == "DM-FNet (cpu32, trained here)"
-    assert "UNet 0.90 M + fusion network 0.21 M" in named["detail"]
+    assert "UNet 0.90 M + fusion network 0.21 M" in default["detail"]
+    assert "1,000 + 1,250 training steps" in default["detail"]
+    named = DMFNetFusion(weights="cpu").provenance()
+    assert named["label"] == "DM-FNet (cpu, trained here)"
+    assert "UNet 0.23 M + fusion network 0.05 M" in named["detail"]
     copy = tmp_path / "mine.pt"
     copy.write_bytes((SHIPPED / "dmfnet_cpu32.pt").read_bytes())
     mine = DMFNetFusion(weights=str(copy)).provenance()

@@ -13,13 +13,12 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from test_dmfnet import one_thread  # noqa: F401 (autouse fixture)
 
 from mmif_bench.evaluation import as_uint8_image
 from mmif_bench.methods.dmfnet.checkpoints import build_head, read_authors_unet, read_state
 from mmif_bench.methods.dmfnet.features import extract_features
 from mmif_bench.methods.dmfnet.plugin import DMFNetFusion
-
-from test_dmfnet import one_thread  # noqa: F401 (autouse fixture)
 
 # Of the six fixture pairs, one pair per modality (each 256x256 pair costs seconds).
 FLOAT_PAIRS = ["MRI-PET_25015"]

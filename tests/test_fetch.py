@@ -21,8 +21,8 @@ from mmif_bench.config import fetched_dataset
 from mmif_bench.datasets import harvard
 from mmif_bench.download import FetchError, git_blob_id
 from mmif_bench.imageio import encode_png
-from mmif_bench.runner import RunConfig, run
 from mmif_bench.registry import declared_weights
+from mmif_bench.runner import RunConfig, run
 from mmif_bench.weights import WeightFile, fetch, store_dir
 
 TOP = f"Havard-Medical-Image-Fusion-Datasets-{harvard.COMMIT}"  # GitHub's archive folder

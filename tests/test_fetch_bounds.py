@@ -54,6 +54,7 @@ print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
 """
 
 
+@pytest.mark.slow
 def test_archive_member_larger_than_the_manifest_is_refused_unread(cache, tmp_path) -> None:
     import json
 
@@ -116,6 +117,7 @@ def test_weight_download_stops_at_the_declared_size(cache) -> None:
     assert _Endless.sent < 8 << 20  # of the 64 MiB offered
 
 
+@pytest.mark.slow
 def test_weight_archive_member_of_another_size_is_not_decompressed(served, cache) -> None:
     from mmif_bench.download import git_blob_id
 

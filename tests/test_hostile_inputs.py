@@ -14,8 +14,8 @@ from PIL import Image
 
 from mmif_bench.cli import main
 from mmif_bench.names import check_name, strip_roots
-from mmif_bench.scores import fused_image_path
 from mmif_bench.runner import RunConfig, run
+from mmif_bench.scores import fused_image_path
 
 
 def _image(path: Path, seed: int, size: tuple[int, int] = (64, 64)) -> None:
@@ -268,3 +268,20 @@ def test_names_with_control_characters_are_skipped_at_listing(tmp_path) -> None:
     assert summary.pairs == 1 and not summary.failures
     reasons = [p.message for p in summary.skipped]
     assert len(reasons) == 3 and all("control characters" in r for r in reasons), reasons
+
+
+def test_full_disk_during_a_run_is_one_line_naming_the_file(tmp_path) -> None:
+    data = _dataset(tmp_path / "ds", ["1.png"])
+    probe = ("import resource, signal, sys\n"
+             "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+             "resource.setrlimit(resource.RLIMIT_FSIZE, (2000, 2000))\n"
+             "from mmif_bench.cli import main\n"
+             "sys.exit(main(sys.argv[1:]))\n")
+    result = subprocess.run([sys.executable, "-c", probe, "run", "--dataset", str(data),
+                             "--methods", "mean", "--metrics", "EN", "--out", "out",
+                             "--no-report"], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 6, result.stderr
+    assert "Traceback" not in result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if "error" in line]
+    assert "cannot read or write out/" in line and "File too large" in line

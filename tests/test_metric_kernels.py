@@ -7,9 +7,15 @@ import numpy as np
 import pytest
 from scipy.signal import correlate2d
 
-from mmif_bench.metrics.filters import (STREAM_BLOCK_ROWS, filter_valid, gaussian_taps,
-                                        moment_block, moment_means, moment_scratch,
-                                        window_means)
+from mmif_bench.metrics.filters import (
+    STREAM_BLOCK_ROWS,
+    filter_valid,
+    gaussian_taps,
+    moment_block,
+    moment_means,
+    moment_scratch,
+    window_means,
+)
 from mmif_bench.metrics.jit import log10_product
 from mmif_bench.metrics.vif import _log10_sum
 

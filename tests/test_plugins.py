@@ -13,7 +13,7 @@ import pytest
 
 import mmif_bench
 from mmif_bench import registry
-from mmif_bench.registry import PluginSpec, UnknownPluginError
+from mmif_bench.registry import UnknownPluginError
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "example-plugin"
 

@@ -25,6 +25,8 @@ PORTS = {
     "macan": ONE_PER_PAIR_TYPE,
     "gesenet": ONE_PER_PAIR_TYPE,
     "prrgan": None,
+    "gifnet": ONE_PER_PAIR_TYPE,  # ~3 s a pair
+    "murf": None,  # its CT-MRI model: the two MRI-CT references
 }
 
 

@@ -14,8 +14,8 @@ import pytest
 from _report_results import make_results
 
 from mmif_bench.reporting import write_report
-from mmif_bench.reporting.render import render_to
 from mmif_bench.reporting.loading import load_results
+from mmif_bench.reporting.render import render_to
 from mmif_bench.reporting.stats import bootstrap_ci, holm, paired_wilcoxon, summarize
 from mmif_bench.reporting.tables import build_leaderboard, leaderboard_frame
 
@@ -188,3 +188,30 @@ def test_not_applicable_pairs_show_as_na_and_are_not_ranked(results_dir: Path,
     na = csv[csv["not_applicable"]]
     assert set(zip(na["method"], na["pair"])) == {("max", "MRI-PET")} and na["mean"].isna().all()
     assert r"max & n/a & n/a & n/a & n/a & n/a \\" in (copy / "leaderboard.tex").read_text()
+
+
+def test_every_report_shows_each_rows_label_and_how_it_was_produced(results_dir: Path,
+                                                                       tmp_path: Path) -> None:
+    copy = tmp_path / "run"
+    shutil.copytree(results_dir, copy)
+    run = load_results(copy).record
+    run["methods"]["max"]["provenance"] = {"kind": "published images", "label": "Max & co",
+                                           "detail": "the authors' images (lossless)"}
+    run["methods"]["mean"]["provenance"] = {"kind": "classical", "label": "mean",
+                                            "detail": "computed here"}
+    (copy / "run.json").write_text(json.dumps(run))
+    write_report(copy)
+    md = (copy / "leaderboard.md").read_text()
+    assert "| Max &amp; co<sup>p</sup> |" in md and "| mean<sup>c</sup> |" in md
+    assert "<sup>p</sup> the authors' published fused images, scored here" in md
+    assert "published images: the authors' images (lossless)" in md
+    tex = (copy / "leaderboard.tex").read_text()
+    assert r"Max \& co$^{\mathrm{p}}$" in tex and r"$^{\mathrm{p}}$~the authors' published" in tex
+    html = (copy / "leaderboard.html").read_text()
+    assert 'Max &amp; co<sup class="by" title="published images">p</sup>' in html
+    frame = pd.read_csv(copy / "leaderboard.csv")
+    assert set(zip(frame["method"], frame["label"], frame["produced_by"])) == {
+        ("max", "Max & co", "published images"), ("mean", "mean", "classical")}
+    rows = json.loads((copy / "leaderboard.json").read_text())["leaderboard"]["MRI-CT"]["rows"]
+    assert {(r["label"], r["produced_by"]) for r in rows} == {("Max & co", "published images"),
+                                                              ("mean", "classical")}

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from PIL import Image
 from _report_results import make_wide_results
+from PIL import Image
 
 from mmif_bench.reporting import write_report
 

@@ -3,7 +3,6 @@ which round-trips through its one reader and writer; reports rebuild from either
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,8 +11,7 @@ import pytest
 import mmif_bench
 from mmif_bench import registry
 from mmif_bench.reporting import write_report
-from mmif_bench.run_record import (SCHEMA_VERSION, dump_run_record, parse_run_record,
-                                   read_run_record)
+from mmif_bench.run_record import SCHEMA_VERSION, dump_run_record, parse_run_record, read_run_record
 from mmif_bench.scores import read_scores_frame
 
 BIBTEX = "@article{darkest2024,\n  title = {Darkest pixel fusion},\n  year = {2024}\n}"

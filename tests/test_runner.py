@@ -5,13 +5,12 @@ import json
 import shutil
 
 import pytest
-
-import mmif_bench
-from mmif_bench.scores import read_scores
-from mmif_bench.runner import EXIT_NOTHING, EXIT_OK, EXIT_PARTIAL, RunConfig, run
-
 from bad_inputs import build_bad_dataset
 from failing_methods import FAILING
+
+import mmif_bench
+from mmif_bench.runner import EXIT_NOTHING, EXIT_OK, EXIT_PARTIAL, RunConfig, run
+from mmif_bench.scores import read_scores
 
 
 def _config(root, out, **kw) -> RunConfig:

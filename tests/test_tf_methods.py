@@ -8,13 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_torchnets import one_thread  # noqa: F401 (autouse fixture: one torch thread)
 
 from mmif_bench import create_method
 from mmif_bench.allocator import keep_freed_memory
 from mmif_bench.registry import get
 from mmif_bench.weights import MissingWeightsError
-
-from test_torchnets import one_thread  # noqa: F401 (autouse fixture: one torch thread)
 
 WEIGHTS = {"u2fusion": "U2Fusion/model.ckpt.index",
            "emfusion": "EMFusion-CT-MRI/3200.ckpt.index",

@@ -1,25 +1,25 @@
-"""Speed of U2Fusion, EMFusion and SDNet on CPU (pytest-benchmark), one thread: one
+"""Speed of U2Fusion, EMFusion, SDNet and MURF on CPU (pytest-benchmark), one thread: one
 256 x 256 Harvard MRI-CT pair per method, with the published weights (skipped without
 them). Run: ``pytest tests/test_tf_methods_bench.py --benchmark-only``. Side-by-side
 timings with the authors' TensorFlow code are in docs/methods.md."""
 from __future__ import annotations
 
 import pytest
+from test_tf_methods import WEIGHTS
+from test_torchnets import one_thread  # noqa: F401 (autouse fixture)
 
 from mmif_bench import create_method
 from mmif_bench.dataset import FolderDataset
 from mmif_bench.fusion import prepare
 
-from test_tf_methods import WEIGHTS
-from test_torchnets import one_thread  # noqa: F401 (autouse fixture)
-
 pytestmark = pytest.mark.benchmark
-ROUNDS = {"u2fusion": 1, "emfusion": 2, "sdnet": 3}
+ROUNDS = {"u2fusion": 1, "emfusion": 2, "sdnet": 3, "murf": 2}
+CHECKPOINTS = {**WEIGHTS, "murf": "MURF-CT-MRI/0000.ckpt.index"}
 
 
 @pytest.mark.parametrize("name", sorted(ROUNDS))
 def test_fuse_one_256_pair(benchmark, weights_dir, harvard_root, name) -> None:
-    method = create_method(name, weights=str(weights_dir / WEIGHTS[name]))
+    method = create_method(name, weights=str(weights_dir / CHECKPOINTS[name]))
     pair = next(p for p in FolderDataset(harvard_root).list_pairs("test").pairs
                 if p.pair_type == "MRI-CT")
     prepared = prepare(*(image.pixels for image in pair.load()), "CT")

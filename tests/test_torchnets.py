@@ -11,20 +11,30 @@ import pytest
 import torch
 
 from mmif_bench import create_method
-from mmif_bench.methods import almfnet, gesenet, macan, matr, mcafusion, mufusion, prrgan
+from mmif_bench.methods import (
+    almfnet,
+    gesenet,
+    gifnet,
+    macan,
+    matr,
+    mcafusion,
+    mufusion,
+    prrgan,
+)
 from mmif_bench.methods.torchnet import studio_luma_uint8
 from mmif_bench.weights import MissingWeightsError
 
 NETWORKS = {"almfnet": almfnet.ALMFNet, "matr": matr.MATRNet, "mufusion": mufusion.TwoFusionNet,
             "mcafusion": lambda: mcafusion.DataParallelLayout(mcafusion.MCAFusionNet()),
             "macan": macan.MACANNet, "gesenet": gesenet.GeSeNetNet,
-            "prrgan": prrgan.PRRGANGenerator}
+            "prrgan": prrgan.PRRGANGenerator, "gifnet": gifnet.GIFNetNet}
 PLUGINS = {"almfnet": almfnet.ALMFnetFusion, "matr": matr.MATRFusion,
            "mufusion": mufusion.MUFusionFusion, "mcafusion": mcafusion.MCAFusion,
-           "macan": macan.MACAN, "gesenet": gesenet.GeSeNet, "prrgan": prrgan.PRRGAN}
+           "macan": macan.MACAN, "gesenet": gesenet.GeSeNet, "prrgan": prrgan.PRRGAN,
+           "gifnet": gifnet.GIFNet}
 # an odd shape for the fully convolutional nets, >= 128 for MUFusion's patches
 SHAPES = {"almfnet": (37, 53), "matr": (40, 56), "mufusion": (128, 132), "mcafusion": (37, 53),
-          "macan": (37, 53), "gesenet": (38, 54), "prrgan": (37, 53)}
+          "macan": (37, 53), "gesenet": (38, 54), "prrgan": (37, 53), "gifnet": (37, 53)}
 STUDIO_RANGE = ("mcafusion", "prrgan")  # read PET/SPECT as studio-range luma, CT as full range
 
 
@@ -246,3 +256,23 @@ def test_fixed_buffers_are_built_as_the_published_files_hold_them(weights_dir):
         assert buffers
         for key in buffers:
             torch.testing.assert_close(built[key], published[key], rtol=0, atol=0)
+
+
+def test_gifnet_reads_rgb_as_its_authors_truncated_float64_luma():
+    rgb = np.array([[[255, 255, 255], [0, 0, 0], [200, 10, 30], [12, 200, 77]]], dtype=np.uint8)
+    # the float sum of the three products falls just below 255 for white: truncated to 254
+    np.testing.assert_array_equal(gifnet.authors_luma(rgb), [[254, 0, 69, 129]])
+
+
+def test_gifnet_truncates_a_gray_result_and_rounds_a_colour_one(tmp_path):
+    method = create_method("gifnet", weights=random_weights(tmp_path, "gifnet"))
+    a = sources((24, 40))
+    rgb = np.random.default_rng(2).integers(0, 256, (1, 24, 40, 3)).astype(np.float32) / 255
+    luma = gifnet.authors_luma(np.rint(rgb * 255)) / np.float32(255)
+    with torch.inference_mode():
+        out = method.net(*(torch.from_numpy(np.rint(x * 255) / 255)[:, None].float()
+                           for x in (luma, a)))[:, 0].numpy() * np.float32(255)
+    np.testing.assert_array_equal(method.fuse_batch(a, rgb, modality="PET") * 255,
+                                  np.round(out))
+    np.testing.assert_array_equal(method.fuse_batch(a, luma, modality="CT") * 255,
+                                  np.trunc(out))

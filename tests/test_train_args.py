@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # each case starts a training process (torch, the data)
+
 
 def _train(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "mmif_bench", "train", "dmfnet", *args],
@@ -24,6 +26,7 @@ def _one_line(result: subprocess.CompletedProcess) -> str:
     return lines[-1]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("steps", ["0", "-5", "ten"])
 def test_steps_must_be_positive(tmp_path, steps) -> None:
     result = _train(["--stage", "1", "--data-root", str(tmp_path), f"--steps={steps}",

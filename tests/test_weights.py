@@ -8,7 +8,7 @@ import pytest
 
 from mmif_bench import Method, Option, WeightFile
 from mmif_bench.registry import declared_weights, specs
-from mmif_bench.weights import MissingWeightsError, find, hash_once, store_dir, store
+from mmif_bench.weights import MissingWeightsError, find, hash_once, store, store_dir
 from mmif_bench.weights.provenance import first_party_table, replace_block
 
 FILE = WeightFile("Toy/model.pth", repository="someone/toy", commit="0" * 40,
@@ -95,8 +95,8 @@ def test_every_first_party_file_is_declared_once_with_a_licence() -> None:
     ours = {name for name, spec in specs("methods").items() if spec.distribution == "mmif-bench"}
     files = [f for name in ours & set(declared) for top in declared[name].values()
              for f in top.with_companions()]
-    assert len(files) == len({f.name for f in files}) == 31  # 24 + gesenet, macan, mcafusion,
-    # prrgan + the dictionaries of csr (1) and csmca (2)
+    assert len(files) == len({f.name for f in files}) == 34  # 24 + gesenet, macan, mcafusion,
+    # prrgan + the dictionaries of csr (1) and csmca (2) + gifnet (1), murf (2)
     assert all(f.licence and f.repository and f.commit for f in files)
 
 

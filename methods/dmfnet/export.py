@@ -34,22 +34,25 @@ def loop_seconds(log: list[dict]) -> float:
 
 
 def plot_losses(logs: dict[int, list[dict]], path: Path) -> None:
-    """Stage I MSE and Stage II loss terms against the step, one panel per stage."""
+    """Stage I MSE and Stage II loss terms against the step, one panel per stage logged."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-    steps = [r["step"] for r in logs[1]]
-    axes[0].plot(steps, [r["total"] for r in logs[1]])
-    axes[0].set(title="Stage I: x0-prediction MSE", xlabel="step", ylabel="loss", yscale="log")
-    for key in ("total", "intensity", "gradient", "ssim") if 2 in logs else ():
-        axes[1].plot([r["step"] for r in logs[2]], [r[key] for r in logs[2]], label=key)
-    axes[1].set(title="Stage II: hybrid loss", xlabel="step", ylabel="loss")
-    if 2 in logs:
-        axes[1].legend()
-    for ax in axes:
+    stages = sorted(logs)
+    fig, axes = plt.subplots(1, len(stages), figsize=(5 * len(stages), 3.8), squeeze=False)
+    for ax, stage in zip(axes[0], stages):
+        steps = [r["step"] for r in logs[stage]]
+        if stage == 1:
+            ax.plot(steps, [r["total"] for r in logs[1]])
+            ax.set(title="Stage I: x0-prediction MSE", yscale="log")
+        else:
+            for key in ("total", "intensity", "gradient", "ssim"):
+                ax.plot(steps, [r[key] for r in logs[2]], label=key)
+            ax.set(title="Stage II: hybrid loss")
+            ax.legend()
+        ax.set(xlabel="step", ylabel="loss")
         ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -6,8 +6,9 @@ the five-scale decoder features into the fused image. No reverse sampling loop.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -20,12 +21,12 @@ from mmif_bench.weights.store import hash_once
 from .checkpoints import build_head, build_unet, read_authors_unet, read_state
 from .diffusion import Diffusion
 from .features import draw_noise, extract_features
-from .provenance import ModelSource, describe_authors, describe_ours
+from .model_source import ModelSource, describe_authors, describe_ours
 from .train import mixed_precision
 
 SHIPPED = Path(__file__).resolve().parent / "weights"
 """The models shipped in the package: ``dmfnet_NAME.pt``, chosen by ``weights=NAME``."""
-DEFAULT_MODEL = "cpu"
+DEFAULT_MODEL = "cpu32"
 DEFAULT_WEIGHTS = SHIPPED / f"dmfnet_{DEFAULT_MODEL}.pt"
 
 
@@ -55,9 +56,11 @@ class DMFNetFusion(Method):
     """
 
     name: ClassVar[str] = "dmfnet"
+    display_name: ClassVar[str] = "DM-FNet"
     bibtex: ClassVar[str] = """@article{he2025dmfnet,
   author  = {He, Dan and Li, Weisheng and Wang, Guofen and Huang, Yuping and Liu, Shiqiang},
-  title   = {{DM-FNet}: Unified multimodal medical image fusion via diffusion process-trained encoder-decoder},
+  title   = {{DM-FNet}: Unified multimodal medical image fusion via diffusion
+             process-trained encoder-decoder},
   journal = {IEEE Transactions on Multimedia},
   year    = {2025},
   eprint  = {2506.15218},

@@ -10,8 +10,9 @@ from __future__ import annotations
 import functools
 import io
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 import numpy as np
 from matplotlib import colormaps, rc_context
@@ -140,7 +141,8 @@ def comparison_grid(board: Leaderboard, path: Path) -> Path:
     for row, (pair, entry) in zip(grid, firsts.items()):
         first, _, second = pair.partition("-")
         path_a, path_b = results.source_paths(entry)
-        images = [(first, _pixels(path_a)), (second, _pixels(path_b))] + [(m, _pixels(results.fused_path(m, pair, entry["image"]))) for m in methods]
+        images = [(first, _pixels(path_a)), (second, _pixels(path_b))]
+        images += [(m, _pixels(results.fused_path(m, pair, entry["image"]))) for m in methods]
         for axes, (title, pixels) in zip(row, images):
             axes.set_axis_off()
             axes.set_title(title, fontsize=8)

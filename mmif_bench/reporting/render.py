@@ -18,9 +18,9 @@ import json
 import math
 import re
 import unicodedata
-from typing import Any
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
@@ -72,7 +72,7 @@ def number(value: float, digits: int = 2) -> str:
     return "–" if value is None or not math.isfinite(value) else f"{value:.{digits}f}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def environment(latex: bool = False) -> Environment:
     """The template environment; LaTeX uses ``\\VAR{}``/``\\BLOCK{}`` delimiters."""
     options: dict[str, Any] = dict(

@@ -9,17 +9,19 @@ import json
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
 
 from mmif_bench.fsutil import atomic_write_bytes
 from mmif_bench.metric import arrow
+from mmif_bench.provenance import legend, provenance_of
 from mmif_bench.run_record import RunRecord
 
 from .citations import Citations, collect_citations
-from .ranking import Ranking, overall_ranking
 from .loading import Results
+from .ranking import Ranking, overall_ranking
 from .stats import ALPHA, CONFIDENCE, RESAMPLES, SEED, mean_ranks, summarize
 
 
@@ -91,6 +93,28 @@ class Leaderboard:
     def record(self) -> RunRecord:
         return self.results.record
 
+    @cached_property
+    def provenance(self) -> dict[str, dict[str, str]]:
+        """Method -> how its rows were produced: kind, label, detail, marker."""
+        return {name: provenance_of(name, info) for name, info in self.record["methods"].items()}
+
+    def who(self, method: str) -> dict[str, str]:
+        """A row's label and provenance marker (:attr:`provenance`)."""
+        return self.provenance.get(method) or provenance_of(method, {})
+
+    @cached_property
+    def efficiency(self) -> list[dict[str, str]]:
+        """The efficiency table: per method run here, parameters (M), GFLOPs of one
+        256 x 256 pair and seconds per pair as measured in the run (``run.json``)."""
+        return [efficiency_row(name, info.get("efficiency") or {})
+                for name, info in self.record["methods"].items()
+                if info.get("efficiency")]
+
+    @property
+    def legend(self) -> list[dict[str, str]]:
+        """The provenance markers the report uses, with their meaning."""
+        return legend([p["kind"] for p in self.provenance.values()])
+
     @property
     def failure_groups(self) -> list[dict]:
         """Failures grouped by method and message: ``method, message, images`` (the
@@ -101,6 +125,21 @@ class Leaderboard:
             groups.setdefault(key, []).append(f"{failure['pair_type']}/{failure['image']}")
         return [{"method": m, "message": msg, "images": images}
                 for (m, msg), images in groups.items()]
+
+
+def efficiency_row(method: str, measured: dict) -> dict[str, str]:
+    """One row of the efficiency table, as text ("n/a" where not measurable)."""
+    params, flops, seconds = (measured.get(k) for k in ("parameters", "flops",
+                                                         "seconds_per_pair"))
+    return {"method": method,
+            "parameters": "n/a" if params is None else f"{params / 1e6:.3f}",
+            "gflops": "n/a" if flops is None else f"{flops / 1e9:.2f}",
+            "flops_note": str(measured.get("flops_note", "")),
+            "seconds_per_pair": "–" if seconds is None else f"{seconds:.3f}",
+            "seconds_total": f"{measured.get('seconds_total', 0.0):.1f}",
+            "pairs_timed": str(measured.get("pairs_timed", 0)),
+            "device": str(measured.get("device", "")), "threads": str(measured.get("threads", "")),
+            "batch": str(measured.get("batch", "")), "jobs": str(measured.get("jobs", ""))}
 
 
 def decimals(values: pd.Series) -> int:
@@ -178,6 +217,8 @@ def leaderboard_frame(board: Leaderboard) -> pd.DataFrame:
     methods = results.record["methods"]
     frame["fingerprint"] = frame["method"].map(
         lambda m: methods[m]["fingerprint"] if m in methods else "")
+    frame["label"] = frame["method"].map(lambda m: board.who(m)["label"])
+    frame["produced_by"] = frame["method"].map(lambda m: board.who(m)["kind"])
     dataset = results.dataset
     frame["dataset"] = dataset.get("name", "")
     frame["split"] = dataset.get("split", "")
@@ -203,7 +244,9 @@ def leaderboard_record(board: Leaderboard) -> dict:
     tables = {}
     for table in board.tables:
         tables[table.pair] = {"images": table.images, "rows": [{
-            "method": row.method, "mean_rank": _finite(row.mean_rank), "failures": row.failures,
+            "method": row.method, "label": board.who(row.method)["label"],
+            "produced_by": board.who(row.method)["kind"],
+            "mean_rank": _finite(row.mean_rank), "failures": row.failures,
             "not_applicable": row.not_applicable,
             "scores": {column.metric: None if cell is None else {
                 "n": cell.n, "mean": _finite(cell.mean), "std": _finite(cell.std),

@@ -11,7 +11,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..config import cache_root
-from ..download import file_sha256, git_blob_id
+from ..download import git_blob_id
+from ..fsutil import file_sha256
 from .declaration import WeightFile
 
 WEIGHTS_ENV = "MMIF_BENCH_WEIGHTS"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from mmif_bench.provenance import AUTHORS_WEIGHTS, TRAINED_HERE, USER_WEIGHTS
 from mmif_bench.weights.store import hash_once
 
 PAPER_UNET_PARAMETERS = 20.67e6
@@ -27,9 +28,10 @@ PAPER_STAGE2_STEPS = 221_400
 class ModelSource:
     """Where a DM-FNet model comes from.
 
-    ``kind`` is ``"trained here"`` (a model shipped with mmif-bench), ``"authors' weights"``
-    (the files He et al. released) or ``"user weights"`` (any other file); ``label`` is the
-    row's display name; ``detail`` says the sizes and training steps against the paper's.
+    ``kind`` is one of :data:`mmif_bench.provenance.KINDS`: trained here (a model shipped
+    with mmif-bench), the authors' weights (the files He et al. released) or user weights
+    (any other file); ``label`` is the row's display name; ``detail`` says the sizes and
+    training steps against the paper's.
     """
 
     kind: str
@@ -86,7 +88,7 @@ def describe_ours(weights: Path, config: dict, stage2_step: int, *, shipped: boo
     else:
         label = f"DM-FNet ({preset}, {weights.name})"
         where = f"user weights {weights.name} (preset {preset})"
-    return ModelSource("trained here" if shipped else "user weights", label,
+    return ModelSource(TRAINED_HERE if shipped else USER_WEIGHTS, label,
                        f"{where}: {_sizes(unet, head)}, {trained} ({_paper()})")
 
 
@@ -98,8 +100,8 @@ def describe_authors(files: dict[str, Path], released: bool, *, unet: torch.nn.M
     names = " + ".join(f"{path.name} (sha256 {hash_once(path)[:12]})"
                        for path in files.values())
     if released:
-        return ModelSource("authors' weights", "DM-FNet (authors' weights)",
+        return ModelSource(AUTHORS_WEIGHTS, "DM-FNet (authors' weights)",
                            f"the authors' released model, {names}: {_sizes(unet, head)}")
     label = " + ".join(path.name for path in files.values())
-    return ModelSource("user weights", f"DM-FNet ({label})",
+    return ModelSource(USER_WEIGHTS, f"DM-FNet ({label})",
                        f"user weights in the authors' format, {names}: {_sizes(unet, head)}")
