@@ -126,6 +126,8 @@ class Method:
             function = cls.__dict__.get(name)
             if inspect.isfunction(function) and not takes_modality(function):
                 setattr(cls, name, _ignoring_modality(function))
+        if inspect.isfunction(cls.__dict__.get("fuse")):
+            cls.fuse = _checking_sources(cls.__dict__["fuse"])  # type: ignore[method-assign]
 
     def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
         """The fused image of MRI ``a`` and the other image ``b`` (of ``modality``)."""
@@ -262,6 +264,37 @@ def _ignoring_modality(function: Callable[..., np.ndarray]) -> Callable[..., np.
              modality: str | None = None) -> np.ndarray:
         return function(self, a, b)
 
+    return fuse
+
+
+def check_sources(a: Any, b: Any) -> None:
+    """A one-line ValueError for sources no method is given: not float arrays (uint8 as
+    read from a file), an RGB first image, different sizes, NaN. ``b`` may be RGB (a
+    method that declares ``colour_input``); stacks (N x H x W) are checked alike."""
+    fix = ("pass float arrays in [0, 1] as the runner does: "
+           "mmif_bench.fusion.prepare(mri, other).a and .b")
+    for what, image in (("a", a), ("b", b)):
+        if not isinstance(image, np.ndarray) or not np.issubdtype(image.dtype, np.floating):
+            kind = image.dtype if isinstance(image, np.ndarray) else type(image).__name__
+            raise ValueError(f"fuse: {what} is {kind}, not a float array; {fix}")
+    if a.ndim == 3 and a.shape[-1] == 3 and b.ndim == 2:
+        raise ValueError(f"fuse: a is RGB {a.shape}, the MRI must be gray; {fix}")
+    if a.shape[:2] != b.shape[:2]:
+        raise ValueError(f"fuse: a is {a.shape} but b is {b.shape}; the sources must be "
+                         f"the same size (a registered pair)")
+    for what, image in (("a", a), ("b", b)):
+        if np.isnan(image).any():
+            raise ValueError(f"fuse: {what} holds NaN; {fix}")
+
+
+def _checking_sources(function: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+    """``fuse`` that first checks its sources (:func:`check_sources`)."""
+    @functools.wraps(function)
+    def fuse(self: Method, a: np.ndarray, b: np.ndarray, **keywords: Any) -> np.ndarray:
+        check_sources(a, b)
+        return function(self, a, b, **keywords)
+
+    del fuse.__wrapped__  # ``__wrapped__`` marks a fuse given the modality keyword
     return fuse
 
 

@@ -68,3 +68,19 @@ def test_a_plugin_that_is_not_a_method_is_refused_on_creation() -> None:
             create_method("lookalike")
     finally:
         unregister("methods", "lookalike")
+
+
+@pytest.mark.parametrize("a, b, message", [
+    (np.zeros((8, 8), np.uint8), np.zeros((8, 8), np.float32), "a is uint8, not a float array"),
+    (np.zeros((8, 8, 3), np.float32), np.zeros((8, 8), np.float32), "a is RGB"),
+    (np.zeros((8, 8), np.float32), np.zeros((8, 9), np.float32), "the same size"),
+    (np.zeros((8, 8), np.float32), np.full((8, 8), np.nan, np.float32), "b holds NaN"),
+    (np.zeros((8, 8), np.float32), [[0.0]], "b is list, not a float array"),
+])
+def test_fuse_names_what_is_wrong_with_its_sources(a, b, message) -> None:
+    method = mmif_bench.create_method("mean")
+    with pytest.raises(ValueError, match=message) as raised:
+        method.fuse(a, b)
+    assert "\n" not in str(raised.value)
+    fused = method.fuse(np.zeros((8, 8), np.float32), np.ones((8, 8), np.float32))
+    assert np.allclose(fused, 0.5)
