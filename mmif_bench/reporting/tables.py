@@ -18,6 +18,7 @@ import pandas as pd
 from mmif_bench.fsutil import atomic_write_bytes
 from mmif_bench.metric import arrow
 from mmif_bench.provenance import legend, provenance_of
+from mmif_bench.registry import UnknownPluginError, get_metric
 from mmif_bench.run_record import RunRecord
 
 from .citations import Citations, collect_citations
@@ -217,11 +218,22 @@ def display_marks(summary: pd.DataFrame, digits: dict[str, int],
     return marks.set_index(["pair", "method", "metric"])[["best", "second", "same_as_best"]]
 
 
+def display_name(results: Results, metric: str) -> str:
+    """The metric's display name as the run recorded it; for a run recorded before
+    display names, the installed metric's (its id when not installed)."""
+    recorded = results.metric_info(metric).get("display_name")
+    if recorded:
+        return str(recorded)
+    try:
+        return get_metric(metric).label
+    except (UnknownPluginError, ImportError):
+        return metric
+
+
 def metric_column(results: Results, metric: str) -> Column:
     info = results.metric_info(metric)
     return Column(metric, results.higher_is_better(metric), info.get("description", ""),
-                  info.get("reference", ""), info.get("unit", ""),
-                  str(info.get("display_name") or metric))
+                  info.get("reference", ""), info.get("unit", ""), display_name(results, metric))
 
 
 def _row_order(rows: list[Row], label: Callable[[str], str], order: str) -> list[Row]:
