@@ -109,7 +109,7 @@ def bar_chart(board: Leaderboard, metric: str, path: Path) -> Path:
     bottom = close_range_bottom(cells[["mean", "ci_low", "ci_high"]].to_numpy(float))
     if bottom is not None:
         axes.set_ylim(bottom=bottom)
-        axes.text(0.0, 0.0, f"axis starts at {bottom:.4g}, not 0", transform=axes.transAxes,
+        axes.text(0.02, 0.01, f"axis starts at {bottom:.4g}, not 0", transform=axes.transAxes,
                   fontsize=7, ha="left", va="bottom", color="0.3",
                   bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
         axes.plot([-0.012, 0.012], [0.015, 0.035], transform=axes.transAxes, color="black",
@@ -213,8 +213,8 @@ def cd_diagram(board: Leaderboard, path: Path) -> Path | None:
     nemenyi = friedman.nemenyi.rename(index=labels, columns=labels)
     critical_difference_diagram(friedman.ranks.rename(labels), nemenyi, alpha=friedman.alpha,
                                 ax=axes, label_props={"fontsize": 8})
-    figure.suptitle(f"Mean rank of the {methods} methods scored in every one of the "
-                    f"{friedman.blocks} (pair type, metric) blocks (not the Overall column); "
+    figure.suptitle(f"Mean rank of the {methods} methods scored in all {friedman.blocks} "
+                    "(pair type, metric) blocks: not the Overall column's ranking\n"
                     f"Friedman p = {friedman.p_value:.2g}; bars: Nemenyi p >= {friedman.alpha} "
                     f"(CD = {friedman.critical_difference:.2f})", fontsize=8)
     return _save(figure, path)
