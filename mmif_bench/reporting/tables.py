@@ -26,7 +26,6 @@ from .loading import Results
 from .ranking import Ranking, overall_ranking
 from .stats import ALPHA, CONFIDENCE, RESAMPLES, SEED, mean_ranks, summarize
 
-
 LATEX_COLUMNS = 7  # metric columns per LaTeX table: legible at 8 pt on a landscape page
 RANK_DIGITS = 2  # decimals of every mean rank shown
 ORDERS = ("rank", "name")
