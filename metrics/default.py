@@ -64,7 +64,7 @@ Qabf = Metric("Qabf", fusion_qabf, higher_is_better=True, needs_sources=True,
               reference="Xydeas, Petrovic, Electron. Lett. 2000",
               description="Sobel edge strength and orientation preservation, weighted by "
                           "source edges",
-              bibtex=BIBTEX["Qabf"])
+              bibtex=BIBTEX["Qabf"], display_name="QAB/F")
 SSIM = Metric("SSIM", fusion_ssim, higher_is_better=True, needs_sources=True,
               reference="Wang, Bovik, Sheikh, Simoncelli, TIP 2004",
               description="SSIM(F, A) + SSIM(F, B), scikit-image defaults, data_range 255",
@@ -72,9 +72,9 @@ SSIM = Metric("SSIM", fusion_ssim, higher_is_better=True, needs_sources=True,
 Nabf = Metric("Nabf", fusion_nabf, higher_is_better=False, needs_sources=True,
               reference="Shreyamsha Kumar, SIViP 2013; Petrovic, Xydeas, ICCV 2005",
               description="share of source edge information replaced by artefact edges in F",
-              bibtex=BIBTEX["Nabf"])
+              bibtex=BIBTEX["Nabf"], display_name="NAB/F")
 MS_SSIM = Metric("MS_SSIM", fusion_ms_ssim, higher_is_better=True, needs_sources=True,
                  reference="Wang, Simoncelli, Bovik, Asilomar 2003",
                  description="MS-SSIM(F, A) + MS-SSIM(F, B), five scales, 11x11 Gaussian",
                  min_size=MS_SSIM_MIN_SIZE,
-                 bibtex=BIBTEX["MS_SSIM"])
+                 bibtex=BIBTEX["MS_SSIM"], display_name="MS-SSIM")

@@ -50,4 +50,4 @@ def profile_metric(profile: str, name: str, fn: BatchFn, higher: bool, sources: 
     return Metric(name, checked(f"{profile}.{name}", min_size)(fn), higher_is_better=higher,
                   needs_sources=sources, reference=reference,
                   description=(fn.__doc__ or "").strip().splitlines()[0], unit=unit,
-                  profile=profile, min_size=min_size)
+                  profile=profile, min_size=min_size, display_name=name.replace("_", "-"))

@@ -117,7 +117,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         fused=parse_fused(args.fused), published=_csv(args.published))
     result = run(config)
     if not args.no_report:
-        write_report(result)
+        write_report(result, order=args.order)
     return result.exit_code
 
 
@@ -126,7 +126,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     extra = {} if args.html_images is None else {"images_per_pair": args.html_images}
     source_root = Path(args.data_root) if args.data_root else None
-    for path in write_report(Path(args.results), source_root=source_root, **extra):
+    for path in write_report(Path(args.results), source_root=source_root, order=args.order,
+                             **extra):
         print(path)
     return 0
 
@@ -238,6 +239,9 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     p.add_argument("--executor", default="local", choices=["local", "dask"])
     p.add_argument("--scheduler", help="dask scheduler address (default: a LocalCluster)")
     p.add_argument("--no-report", action="store_true", help="skip the leaderboard reports")
+    p.add_argument("--order", default="rank", choices=["rank", "name"],
+                   help="row order of the report's tables: by mean rank, best first "
+                        "(default), or by method name")
     p.add_argument("--fused", action="append", default=[], metavar="NAME=DIR",
                    help="score a folder of fused images (DIR/<pair>/<image>.png, as "
                         "OUT/fused/<method>/) as method NAME (repeatable)")
@@ -255,6 +259,9 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
                                        "registered dataset of that name, if found)")
     p.add_argument("--html-images", type=int, metavar="N",
                    help="images per pair type in the HTML comparison view (0: all; default 4)")
+    p.add_argument("--order", default="rank", choices=["rank", "name"],
+                   help="row order of the report's tables: by mean rank, best first "
+                        "(default), or by method name")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("check", help="fail (exit 1) when scores got worse than a baseline")

@@ -42,6 +42,9 @@ class Metric:
         The smallest image side the measure's windows allow.
     bibtex : str
         BibTeX of the defining paper(s); the run records it and the reports cite it.
+    display_name : str
+        The name reports print (``MS-SSIM``; "" for :attr:`name`); scores, CSV and JSON
+        keep :attr:`key`.
 
     References
     ----------
@@ -66,6 +69,12 @@ class Metric:
     """BibTeX entry (or entries) of the paper(s) defining the measure ("" for none); the
     reports cite it and write it to ``leaderboard.bib``."""
     extra: dict = field(default_factory=dict)
+    display_name: str = ""
+
+    @property
+    def label(self) -> str:
+        """What reports print: :attr:`display_name`, else :attr:`name`."""
+        return self.display_name or self.name
 
     @property
     def key(self) -> str:

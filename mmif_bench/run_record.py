@@ -63,6 +63,8 @@ class MetricRecord(TypedDict):
     description: str
     unit: str
     bibtex: str
+    display_name: str
+    """The name reports print (``MS-SSIM``); scores keep the metric's key."""
 
 
 class ImagePairRecord(TypedDict):
@@ -109,7 +111,7 @@ class RunRecord(TypedDict):
 
 _DEFAULTS: dict[type, dict[str, Any]] = {
     MethodRecord: {"weights": {}, "bibtex": "", "provenance": {}, "notes": [], "efficiency": {}},
-    MetricRecord: {"description": "", "unit": "", "bibtex": ""},
+    MetricRecord: {"description": "", "unit": "", "bibtex": "", "display_name": ""},
 }
 """Fields a record may leave out (schema 1 had no BibTeX; folders no weights; records
 written before efficiency was measured have none)."""

@@ -674,7 +674,7 @@ def _dataset_record(plan: Plan, inputs: Inputs) -> DatasetRecord:
 def _metric_record(metric: Metric) -> MetricRecord:
     return {"higher_is_better": metric.higher_is_better, "needs_sources": metric.needs_sources,
             "reference": metric.reference, "description": metric.description,
-            "unit": metric.unit, "bibtex": metric.bibtex}
+            "unit": metric.unit, "bibtex": metric.bibtex, "display_name": metric.label}
 
 
 def run_record(plan: Plan, inputs: Inputs, tally: Tally) -> RunRecord:

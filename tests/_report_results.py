@@ -109,7 +109,7 @@ def make_wide_results(out: Path, images: int = 4, seed: int = 7) -> Path:
         writer.writerows(rows)
     info = {name: {"higher_is_better": m.higher_is_better, "needs_sources": m.needs_sources,
                    "reference": m.reference, "description": m.description, "unit": m.unit,
-                   "bibtex": m.bibtex}
+                   "bibtex": m.bibtex, "display_name": m.label}
             for name, m in ((n, get_metric(n)) for n in metrics)}
     methods = specs("methods")
     run = {"schema_version": 2,

@@ -64,11 +64,12 @@ def test_page_sorts_and_shows_chosen_pair(browser, page: Path, repo_root: Path) 
 
     table = browser.find_element(By.CSS_SELECTOR, "table.sortable[data-pair='MRI-CT']")
     headers = table.find_elements(By.CSS_SELECTOR, "thead th")
-    assert [h.text.split("\n")[0] for h in headers][:4] == ["Method", "EN ↑", "SD ↑", "ERR ↓"]
-    assert "Shannon entropy" in headers[1].get_attribute("title")
-    headers[2].click()  # SD, higher is better: best (max fusion) first
+    assert [h.text.split("\n")[0] for h in headers] == ["Method", "Mean rank ↓", "Failures",
+                                                         "EN ↑", "SD ↑", "ERR ↓"]
+    assert "Shannon entropy" in headers[3].get_attribute("title")
+    headers[4].click()  # SD, higher is better: best (max fusion) first
     assert _methods(table) == ["max", "mean"]
-    headers[2].click()
+    headers[4].click()
     assert _methods(table) == ["mean", "max"]
 
     viewer = browser.find_element(By.ID, "viewer")
@@ -133,3 +134,41 @@ def test_wide_board_at_1280_px_has_ranking_first_and_a_sticky_method_column(
     artefacts = repo_root / "test-artifacts"
     artefacts.mkdir(exist_ok=True)
     browser.save_screenshot(str(artefacts / "leaderboard-wide-1280-scrolled.png"))
+
+
+def test_at_1280_px_mean_rank_sits_beside_the_method_and_charts_open_full_size(
+        browser, wide_report: Path, repo_root: Path) -> None:
+    """16 methods x 13 metrics: "Mean rank" and "Failures" are visible without scrolling
+    the table; the CD diagram opens full-size in a lightbox and closes on a click."""
+    browser.set_window_size(1280, 1000)
+    browser.get((wide_report / "leaderboard.html").as_uri())
+    width = browser.execute_script("return document.documentElement.clientWidth")
+    table = browser.find_element(By.CSS_SELECTOR, "table.sortable[data-pair='MRI-CT']")
+    headers = table.find_elements(By.CSS_SELECTOR, "thead th")
+    assert [h.text.split("\n")[0] for h in headers[:3]] == ["Method", "Mean rank ↓", "Failures"]
+    browser.execute_script("arguments[0].scrollIntoView()", table)
+    for header in headers[1:3]:
+        assert 0 <= header.rect["x"] and header.rect["x"] + header.rect["width"] <= width
+    ranks = [float(r.find_elements(By.TAG_NAME, "td")[1].text)
+             for r in table.find_elements(By.CSS_SELECTOR, "tbody tr")
+             if r.find_elements(By.TAG_NAME, "td")[1].text != "n/a"]
+    assert ranks == sorted(ranks)
+    caption = browser.find_element(By.CSS_SELECTOR, "#cd-diagram figcaption").text
+    assert "different ranking from the Overall column" in caption
+
+    artefacts = repo_root / "test-artifacts"
+    artefacts.mkdir(exist_ok=True)
+    browser.save_screenshot(str(artefacts / "leaderboard-wide-1280-mean-rank.png"))
+    thumbnail = browser.find_element(By.CSS_SELECTOR, "#cd-diagram img")
+    browser.execute_script("arguments[0].scrollIntoView()", thumbnail)
+    shown = thumbnail.rect["width"]
+    thumbnail.click()
+    lightbox = browser.find_element(By.ID, "lightbox")
+    assert browser.execute_script("return arguments[0].open", lightbox)
+    big = lightbox.find_element(By.TAG_NAME, "img")
+    natural = browser.execute_script("return arguments[0].naturalWidth", big)
+    assert big.rect["width"] == pytest.approx(natural, abs=1) and natural > 0
+    browser.save_screenshot(str(artefacts / "leaderboard-wide-1280-lightbox.png"))
+    big.click()
+    assert not browser.execute_script("return arguments[0].open", lightbox)
+    assert shown > 0

@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 
 def write_report(results: RunResult | str | Path, images_per_pair: int = IMAGES_PER_PAIR,
-                 source_root: Path | None = None) -> list[Path]:
+                 source_root: Path | None = None, order: str = "rank") -> list[Path]:
     """Write the leaderboard files of a run into its results folder.
 
     Parameters
@@ -32,6 +32,8 @@ def write_report(results: RunResult | str | Path, images_per_pair: int = IMAGES_
     source_root : Path, optional
         The dataset folder (default: the registered dataset of the run's name). Without
         fused or source images the image views are left out, with a note in the log.
+    order : {"rank", "name"}
+        Row order of every table: by mean rank, best first (default), or by name.
 
     Returns
     -------
@@ -39,7 +41,7 @@ def write_report(results: RunResult | str | Path, images_per_pair: int = IMAGES_
         The files written.
     """
     loaded = load_results(results, source_root)
-    board = build_leaderboard(loaded)
+    board = build_leaderboard(loaded, order)
     missing = loaded.image_views_missing()
     if missing:
         logger.info("note: image views left out of the report: %s", missing)

@@ -49,6 +49,31 @@ def figure_paths(folder: Path, metric: str) -> tuple[Path, Path]:
     return folder / f"bar_{safe_name(metric)}.png", folder / f"box_{safe_name(metric)}.png"
 
 
+def method_labels(board: Leaderboard, methods: list[str]) -> dict[str, str]:
+    """Method -> its display label, or its id where two methods share a label."""
+    labels = {m: board.who(m)["label"] for m in methods}
+    shared = {v for v in labels.values() if list(labels.values()).count(v) > 1}
+    return {m: m if v in shared else v for m, v in labels.items()}
+
+
+def board_label(board: Leaderboard, metric: str) -> str:
+    """A metric's display name in ``board``."""
+    return next((c.label for c in board.columns if c.metric == metric), metric)
+
+
+def close_range_bottom(values: np.ndarray, spread: float = 0.5) -> float | None:
+    """Where a bar chart's y-axis starts when its positive values lie close together
+    (range below ``spread`` of the largest): a little under the smallest, so the
+    differences show; None (start at 0) otherwise."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return None
+    low, high = float(finite.min()), float(finite.max())
+    if low <= 0 or high - low >= spread * high:
+        return None
+    return max(0.0, low - 0.15 * max(high - low, 1e-12 * high))
+
+
 def _colours(methods: list[str]) -> dict[str, tuple]:
     palette = colormaps["tab10" if len(methods) <= 10 else "tab20"]
     return {m: palette(i % palette.N) for i, m in enumerate(methods)}
@@ -67,6 +92,7 @@ def bar_chart(board: Leaderboard, metric: str, path: Path) -> Path:
     results, summary = board.results, board.summary
     methods, pairs = results.methods, results.pair_types
     colours = _colours(methods)
+    labels = method_labels(board, methods)
     figure = Figure(figsize=(max(5.0, 1.0 + 0.45 * len(methods) * len(pairs)), 3.4),
                     layout="constrained")
     axes = figure.add_subplot()
@@ -78,11 +104,20 @@ def bar_chart(board: Leaderboard, metric: str, path: Path) -> Path:
         errors = np.vstack([mean - rows["ci_low"].to_numpy(float),
                             rows["ci_high"].to_numpy(float) - mean])
         axes.bar(np.arange(len(pairs)) + (i - (len(methods) - 1) / 2) * width, mean, width,
-                 yerr=errors, capsize=2, label=method, color=colours[method],
+                 yerr=errors, capsize=2, label=labels[method], color=colours[method],
                  error_kw={"linewidth": 0.8})
+    bottom = close_range_bottom(cells[["mean", "ci_low", "ci_high"]].to_numpy(float))
+    if bottom is not None:
+        axes.set_ylim(bottom=bottom)
+        axes.text(0.02, 0.01, f"axis starts at {bottom:.4g}, not 0", transform=axes.transAxes,
+                  fontsize=7, ha="left", va="bottom", color="0.3",
+                  bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
+        axes.plot([-0.012, 0.012], [0.015, 0.035], transform=axes.transAxes, color="black",
+                  linewidth=0.8, clip_on=False)  # an axis-break mark on the y-axis
     higher = results.higher_is_better(metric)
     direction = f"{arrow(higher)} {'higher' if higher else 'lower'} is better"
-    axes.set_title(f"{metric} ({direction}); mean and 95% bootstrap CI", fontsize=10)
+    axes.set_title(f"{board_label(board, metric)} ({direction}); mean and 95% bootstrap CI",
+                   fontsize=10)
     axes.set_xticks(np.arange(len(pairs)), pairs)
     axes.grid(axis="y", alpha=0.3)
     axes.set_axisbelow(True)
@@ -98,6 +133,7 @@ def box_plot(board: Leaderboard, metric: str, path: Path) -> Path:
     methods, pairs = results.methods, results.pair_types
     colours = _colours(methods)
     scores = results.scores[results.scores["metric"] == metric]
+    labels = method_labels(board, methods)
     figure = Figure(figsize=(max(5.0, 0.5 + len(pairs) * (0.9 + 0.4 * len(methods))), 3.4),
                     layout="constrained")
     panels = figure.subplots(1, len(pairs), squeeze=False)[0]
@@ -108,11 +144,13 @@ def box_plot(board: Leaderboard, metric: str, path: Path) -> Path:
                              flierprops={"markersize": 3}, medianprops={"color": "black"})
         for patch, method in zip(boxes["boxes"], methods):
             patch.set_facecolor(colours[method])
-        axes.set_xticks(np.arange(1, len(methods) + 1), methods, rotation=45, ha="right",
+        axes.set_xticks(np.arange(1, len(methods) + 1), [labels[m] for m in methods],
+                        rotation=45, ha="right",
                         fontsize=8)
         axes.set_title(pair, fontsize=9)
         axes.grid(axis="y", alpha=0.3)
-    figure.suptitle(f"{metric} {arrow(results.higher_is_better(metric))} per image", fontsize=10)
+    figure.suptitle(f"{board_label(board, metric)} {arrow(results.higher_is_better(metric))} "
+                    "per image", fontsize=10)
     return _save(figure, path)
 
 
@@ -142,7 +180,8 @@ def comparison_grid(board: Leaderboard, path: Path) -> Path:
         first, _, second = pair.partition("-")
         path_a, path_b = results.source_paths(entry)
         images = [(first, _pixels(path_a)), (second, _pixels(path_b))]
-        images += [(m, _pixels(results.fused_path(m, pair, entry["image"]))) for m in methods]
+        images += [(board.who(m)["label"], _pixels(results.fused_path(m, pair, entry["image"])))
+                   for m in methods]
         for axes, (title, pixels) in zip(row, images):
             axes.set_axis_off()
             axes.set_title(title, fontsize=8)
@@ -170,11 +209,14 @@ def cd_diagram(board: Leaderboard, path: Path) -> Path | None:
     methods = len(friedman.methods)
     figure = Figure(figsize=(7.5, 1.2 + 0.22 * methods), layout="constrained")
     axes = figure.add_subplot()
-    critical_difference_diagram(friedman.ranks, friedman.nemenyi, alpha=friedman.alpha, ax=axes,
-                                label_props={"fontsize": 8})
-    figure.suptitle(f"Mean rank over {friedman.blocks} (pair type, metric) blocks; Friedman "
-                   f"p = {friedman.p_value:.2g}; bars: Nemenyi p >= {friedman.alpha} "
-                   f"(CD = {friedman.critical_difference:.2f})", fontsize=8)
+    labels = method_labels(board, friedman.methods)
+    nemenyi = friedman.nemenyi.rename(index=labels, columns=labels)
+    critical_difference_diagram(friedman.ranks.rename(labels), nemenyi, alpha=friedman.alpha,
+                                ax=axes, label_props={"fontsize": 8})
+    figure.suptitle(f"Mean rank of the {methods} methods scored in all {friedman.blocks} "
+                    "(pair type, metric) blocks: not the Overall column's ranking\n"
+                    f"Friedman p = {friedman.p_value:.2g}; bars: Nemenyi p >= {friedman.alpha} "
+                    f"(CD = {friedman.critical_difference:.2f})", fontsize=8)
     return _save(figure, path)
 
 

@@ -51,8 +51,9 @@ def write_html(board: Leaderboard, path: Path, figures: Path,
                images_per_pair: int = IMAGES_PER_PAIR, images_missing: str | None = None) -> Path:
     """Render ``leaderboard.html``; ``figures`` is the folder the charts were written to.
     With ``images_missing`` (the reason) the page says its image view is left out."""
-    charts = [{"metric": metric, "uris": [data_uri(p) for p in figure_paths(figures, metric)]}
-              for metric in board.results.metrics]
+    charts = [{"metric": c.metric, "label": c.label,
+               "uris": [data_uri(p) for p in figure_paths(figures, c.metric)]}
+              for c in board.columns]
     return render_to(path, "leaderboard.html.j2", board=board, charts=charts,
                      cd_diagram=data_uri(figures / CD_DIAGRAM),
                      images={} if images_missing else image_index(board, images_per_pair),

@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -17,12 +18,18 @@ import pandas as pd
 from mmif_bench.fsutil import atomic_write_bytes
 from mmif_bench.metric import arrow
 from mmif_bench.provenance import legend, provenance_of
+from mmif_bench.registry import UnknownPluginError, get_metric
 from mmif_bench.run_record import RunRecord
 
 from .citations import Citations, collect_citations
 from .loading import Results
 from .ranking import Ranking, overall_ranking
 from .stats import ALPHA, CONFIDENCE, RESAMPLES, SEED, mean_ranks, summarize
+
+LATEX_COLUMNS = 7  # metric columns per LaTeX table: legible at 8 pt on a landscape page
+RANK_DIGITS = 2  # decimals of every mean rank shown
+ORDERS = ("rank", "name")
+"""Row orders of every table: by mean rank (best first) or alphabetically by label."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,12 @@ class Column:
     description: str
     reference: str
     unit: str
+    label: str = ""
+    """The metric's display name (``MS-SSIM``); the id stays in CSV and JSON."""
+
+    def __post_init__(self) -> None:
+        if not self.label:
+            object.__setattr__(self, "label", self.metric)
 
     @property
     def arrow(self) -> str:
@@ -88,6 +101,17 @@ class Leaderboard:
     ranking: Ranking
     citations: Citations
     notes: dict = field(default_factory=dict)
+    overall_marks: dict[str, str] = field(default_factory=dict)
+    """Method -> ``best``, ``second`` or "" by overall mean rank as displayed (2 decimals)."""
+
+    def column_groups(self, most: int = LATEX_COLUMNS) -> list[list[tuple[int, Column]]]:
+        """The metric columns split into the fewest groups of at most ``most`` columns,
+        of balanced size (13 -> 7 + 6), each as ``(index, column)``: one LaTeX table per
+        group keeps a wide board legible on a page."""
+        indexed = list(enumerate(self.columns))
+        count = max(1, math.ceil(len(indexed) / most))
+        size = max(1, math.ceil(len(indexed) / count))
+        return [indexed[i:i + size] for i in range(0, len(indexed), size)] or [[]]
 
     @property
     def record(self) -> RunRecord:
@@ -109,6 +133,26 @@ class Leaderboard:
         return [efficiency_row(name, info.get("efficiency") or {})
                 for name, info in self.record["methods"].items()
                 if info.get("efficiency")]
+
+    @property
+    def cd_note(self) -> str:
+        """What the critical-difference diagram ranks, said so that no reader compares it
+        with the Overall column when the two differ ("" without a Friedman test)."""
+        friedman = self.ranking.friedman
+        if friedman is None:
+            return ""
+        overall = {row.method: row.overall for row in self.ranking.rows}
+        if not friedman.left_out and all(math.isclose(float(friedman.ranks[m]), overall[m])
+                                         for m in friedman.methods):
+            return (f"The critical-difference diagram places each of the "
+                    f"{len(friedman.methods)} methods at its Overall mean rank.")
+        left = ", ".join(self.who(m)["label"] for m in friedman.left_out)
+        return (f"The critical-difference diagram is a different ranking from the Overall "
+                f"column: it ranks only the {len(friedman.methods)} methods scored in every "
+                f"(pair type, metric) block" + (f" (leaving out {left})" if left else "")
+                + f", by mean rank over all {friedman.blocks} blocks, whereas Overall averages "
+                "each method's mean rank per pair type over the pair types it applies to. "
+                "Compare methods within one ranking, not across the two.")
 
     @property
     def legend(self) -> list[dict[str, str]]:
@@ -150,28 +194,79 @@ def decimals(values: pd.Series) -> int:
     return min(4, max(0, 3 - math.floor(math.log10(largest))))
 
 
+
+
 def _dense_flags(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     dense = values.rank(method="dense")
     return dense.eq(1), dense.eq(2)
 
 
-def build_leaderboard(results: Results) -> Leaderboard:
-    """Summarise ``results`` into per-pair tables with marks and mean ranks."""
+def display_marks(summary: pd.DataFrame, digits: dict[str, int],
+                  higher_is_better: dict[str, bool]) -> pd.DataFrame:
+    """``best``/``second``/``same_as_best`` of each (pair, method, metric) judged on the
+    means as displayed (rounded to the column's decimals): means that print alike are a
+    tie, both best (or both second), never one bold and one underlined."""
+    marks = summary[["pair", "method", "metric", "mean", "same_as_best"]].copy()
+    shown = [round(float(v), digits[m]) * (1 if higher_is_better[m] else -1)
+             for v, m in zip(marks["mean"], marks["metric"])]
+    marks["shown"] = shown
+    dense = marks.groupby(["pair", "metric"], sort=False)["shown"].rank(ascending=False,
+                                                                        method="dense")
+    marks["best"], marks["second"] = dense.eq(1), dense.eq(2)
+    marks["same_as_best"] = marks["same_as_best"] & ~marks["best"]
+    return marks.set_index(["pair", "method", "metric"])[["best", "second", "same_as_best"]]
+
+
+def display_name(results: Results, metric: str) -> str:
+    """The metric's display name as the run recorded it; for a run recorded before
+    display names, the installed metric's (its id when not installed)."""
+    recorded = results.metric_info(metric).get("display_name")
+    if recorded:
+        return str(recorded)
+    try:
+        return get_metric(metric).label
+    except (UnknownPluginError, ImportError):
+        return metric
+
+
+def metric_column(results: Results, metric: str) -> Column:
+    info = results.metric_info(metric)
+    return Column(metric, results.higher_is_better(metric), info.get("description", ""),
+                  info.get("reference", ""), info.get("unit", ""), display_name(results, metric))
+
+
+def _row_order(rows: list[Row], label: Callable[[str], str], order: str) -> list[Row]:
+    if order == "name":
+        return sorted(rows, key=lambda r: (r.not_applicable, label(r.method).casefold()))
+    return sorted(rows, key=lambda r: (r.not_applicable, math.isnan(r.mean_rank),
+                                       0.0 if math.isnan(r.mean_rank) else r.mean_rank,
+                                       label(r.method).casefold()))
+
+
+def build_leaderboard(results: Results, order: str = "rank") -> Leaderboard:
+    """Summarise ``results`` into per-pair tables with marks and mean ranks; ``order``
+    (:data:`ORDERS`) sorts every table's rows by mean rank or by name."""
+    if order not in ORDERS:
+        raise ValueError(f"unknown row order {order!r}; choose one of {', '.join(ORDERS)}")
     summary = summarize(results)
-    columns = [Column(m, results.higher_is_better(m), results.metric_info(m).get("description", ""),
-                      results.metric_info(m).get("reference", ""), results.metric_info(m).get("unit", ""))
-               for m in results.metrics]
+    columns = [metric_column(results, m) for m in results.metrics]
     digits = {m: decimals(summary.loc[summary["metric"] == m, "mean"]) for m in results.metrics}
+    marks = display_marks(summary, digits, {m: results.higher_is_better(m) for m in results.metrics})
     ranks = mean_ranks(summary)
     failures = results.failures().set_index(["method", "pair"])["failures"]
     cells = summary.set_index(["pair", "method", "metric"])
     images = Counter(entry["pair_type"] for entry in results.record["pairs"])
+    methods_run = results.record["methods"]
+
+    def label(method: str) -> str:
+        return provenance_of(method, methods_run.get(method, {}))["label"]
+
     tables = []
     for pair in results.pair_types:
         methods = [m for m in results.methods
                    if (pair, m) in ranks.index or failures.get((m, pair), 0)]
         pair_ranks = pd.Series([ranks.get((pair, m), math.nan) for m in methods], dtype=float)
-        rank_best, rank_second = _dense_flags(pair_ranks)
+        rank_best, rank_second = _dense_flags(pair_ranks.round(RANK_DIGITS))
         rows = []
         for i, method in enumerate(methods):
             row_cells: list[Cell | None] = []
@@ -180,23 +275,30 @@ def build_leaderboard(results: Results) -> Leaderboard:
                 if key not in cells.index:
                     row_cells.append(None)
                     continue
-                c, d = cells.loc[key], digits[column.metric]
+                c, d, mark = cells.loc[key], digits[column.metric], marks.loc[key]
                 row_cells.append(Cell(int(c["n"]), c["mean"], c["std"], c["ci_low"], c["ci_high"],
                                       c["p_holm"], f"{c['mean']:.{d}f}", f"{c['std']:.{d}f}",
-                                      bool(c["best"]), bool(c["second"]), bool(c["same_as_best"])))
+                                      bool(mark["best"]), bool(mark["second"]),
+                                      bool(mark["same_as_best"])))
             rows.append(Row(method, row_cells, float(pair_ranks[i]), bool(rank_best[i]),
                             bool(rank_second[i]), int(failures.get((method, pair), 0))))
         rows += [Row(m, [None] * len(columns), math.nan, False, False, 0, not_applicable=True)
                  for m in results.methods if pair in results.not_applicable.get(m, ())]
-        tables.append(PairTable(pair, images[pair], rows))
-    notes = {"confidence": CONFIDENCE, "bootstrap": "percentile", "resamples": RESAMPLES,
+        tables.append(PairTable(pair, images[pair], _row_order(rows, label, order)))
+    notes = {"order": order, "confidence": CONFIDENCE, "bootstrap": "percentile", "resamples": RESAMPLES,
              "seed": SEED, "test": "paired Wilcoxon signed-rank vs the best, two-sided, Holm",
              "alpha": ALPHA}
     ranking = overall_ranking(summary, results.pair_types,
                               {m: results.higher_is_better(m) for m in results.metrics})
+    if order == "name":
+        ranking = replace(ranking, rows=sorted(ranking.rows,
+                                               key=lambda r: label(r.method).casefold()))
+    overall = pd.Series({r.method: r.overall for r in ranking.rows}, dtype=float)
+    best, second = _dense_flags(overall.round(RANK_DIGITS))
+    overall_marks = {m: "best" if best[m] else "second" if second[m] else "" for m in overall.index}
     citations = collect_citations(results)
     return Leaderboard(results, summary, columns, tables, results.failures(), ranking, citations,
-                       notes)
+                       notes, overall_marks)
 
 
 def leaderboard_frame(board: Leaderboard) -> pd.DataFrame:
