@@ -462,8 +462,7 @@ def _log_plan(plan: Plan) -> None:
                 "in %s", len(names), ", ".join(names), len(plan.metrics), plan.profile,
                 plan.dataset.name, plan.out)
     for name, missing in plan.not_run.items():
-        logger.warning("not run: %s (weights missing: run '%s', or -o %s:KEY=FILE)", name,
-                       fetch_command(name), name)
+        logger.warning("not run: %s (weights missing: %s)", name, fetch_command(name))
         for line in missing:
             logger.debug("  %s", line)
 
