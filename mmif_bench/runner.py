@@ -331,8 +331,8 @@ def _plan_method(name: str, method_id: str, options: dict[str, Any],
         "efficiency": {}, "method": method_id}
     if name != method_id:
         provenance = record["provenance"]
-        shown = ", ".join(f"{key}={value}" for key, value in
-                          sorted(record["options"].items())) or "its default options"
+        shown = ", ".join(f"{key}={record['options'].get(key, options[key])}"
+                          for key in sorted(options)) or "its default options"
         record["provenance"] = {**provenance, "label": name, "detail": (
             f"{method_id} with {shown}; {provenance.get('detail', '')}".rstrip("; "))}
     return PlannedMethod(name, method_spec(method_id), options, method, fingerprint, record,

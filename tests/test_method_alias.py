@@ -21,7 +21,7 @@ def test_alias_runs_a_second_configuration_with_its_own_options(tmp_path) -> Non
     assert methods["dwt"]["options"]["wavelet"] != "db4"
     assert methods["dwt"]["fingerprint"] != methods["dwt-db4"]["fingerprint"]
     assert methods["dwt-db4"]["provenance"]["label"] == "dwt-db4"
-    assert "dwt with " in methods["dwt-db4"]["provenance"]["detail"]
+    assert methods["dwt-db4"]["provenance"]["detail"].startswith("dwt with wavelet=db4;")
     scores = read_scores(out / "scores.csv")
     assert {s.method for s in scores} == {"dwt", "dwt-db4"}
     assert (out / "fused" / "dwt-db4").is_dir()
