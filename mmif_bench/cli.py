@@ -19,6 +19,7 @@ logger = logging.getLogger(__name__)
 EXIT_USAGE = 2
 EXIT_FETCH = 5
 EXIT_IO = 6
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 
 
 def parse_method_options(items: list[str], aliases: dict[str, str] | None = None
@@ -273,6 +274,10 @@ def main(argv: list[str] | None = None) -> int:
               f"free space or choose another --out, then rerun (finished work is kept)",
               file=sys.stderr)
         return EXIT_IO
+    except KeyboardInterrupt as error:  # Ctrl-C: workers are gone, finished work is cached
+        print(f"mmif-bench: {error or 'interrupted'}; rerun the same command to resume",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

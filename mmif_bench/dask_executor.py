@@ -15,7 +15,7 @@ import dataclasses
 import json
 import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -111,7 +111,7 @@ class DaskExecutor:
         return client.submit(run_checked_task, portable(task), retries=self.retries,
                              key=f"fuse-{task.method}-{uuid.uuid4().hex}", resources=resources)
 
-    def run(self, tasks: list[FuseTask]) -> Iterator[list[PairOutcome]]:
+    def run(self, tasks: list[FuseTask]) -> Generator[list[PairOutcome], None, None]:
         if not tasks:
             return
         if any(task.timeout for task in tasks):

@@ -1,41 +1,26 @@
 """Executors run :class:`~mmif_bench.fusion.FuseTask` shards and yield their outcomes.
 
-``local`` runs in this process (``jobs == 1``) or in a process pool; other engines plug in
-through :func:`create_executor` (``dask``: :mod:`mmif_bench.dask_executor`).
+``local`` runs them on worker processes the runner owns (:mod:`mmif_bench.workers`, also
+for ``jobs == 1``); other engines plug in through :func:`create_executor` (``dask``:
+:mod:`mmif_bench.dask_executor`).
 """
 from __future__ import annotations
 
-import multiprocessing
-from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Generator, Iterable
 from typing import Protocol
 
-from .fusion import FuseTask, PairOutcome, run_fuse_task
+from .fusion import FuseTask, PairOutcome
+from .workers import WorkerPool
 
 
 class Executor(Protocol):
-    def run(self, tasks: list[FuseTask]) -> Iterator[list[PairOutcome]]:
-        """Yield each task's outcomes as it finishes (any order)."""
+    def run(self, tasks: list[FuseTask]) -> Generator[list[PairOutcome], None, None]:
+        """Yield each task's outcomes as it finishes (any order); closing the generator
+        stops the work."""
 
 
-class LocalExecutor:
-    """In-process for one job; a spawn-context process pool for several."""
-
-    def __init__(self, jobs: int = 1) -> None:
-        if jobs < 1:
-            raise ValueError("--jobs must be at least 1")
-        self.jobs = jobs
-
-    def run(self, tasks: list[FuseTask]) -> Iterator[list[PairOutcome]]:
-        if self.jobs == 1 or len(tasks) <= 1:
-            for task in tasks:
-                yield run_fuse_task(task)
-            return
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=self.jobs, mp_context=context) as pool:
-            futures = [pool.submit(run_fuse_task, task) for task in tasks]
-            for future in as_completed(futures):
-                yield future.result()
+class LocalExecutor(WorkerPool):
+    """``jobs`` isolated worker processes (:class:`~mmif_bench.workers.WorkerPool`)."""
 
 
 def create_executor(name: str = "local", jobs: int = 1, scheduler: str | None = None) -> Executor:

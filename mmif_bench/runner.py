@@ -17,7 +17,8 @@ import hashlib
 import itertools
 import logging
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -264,8 +265,9 @@ class Plan:
                 **{f.name: f.record for f in self.folders}}
 
     def fuses_here(self, task: FuseTask) -> bool:
-        """Whether a task runs in this process (with the planned instance)."""
-        return task.spec.in_process or (self.executor == "local" and self.jobs == 1)
+        """Whether a task runs in this process (with the planned instance): only methods
+        that no worker process can import (``__main__``, a notebook)."""
+        return task.spec.in_process
 
 
 @dataclass
@@ -442,14 +444,14 @@ def configure(config: RunConfig) -> Plan:
             plan.not_run[name] = missing
             continue
         plan.methods.append(_plan_method(name, chosen[name], options, name in refresh))
-    if config.jobs > 1 or config.executor != "local":
-        for method in plan.methods:
-            if method.spec.in_process:
-                logger.warning(
-                    "note: method %s is defined where worker processes cannot import it "
-                    "(__main__, a notebook); it runs in this process, and --jobs/--executor "
-                    "apply to the other methods. Define it in an importable module to run it "
-                    "in workers", method.name)
+    for method in plan.methods:
+        if method.spec.in_process:
+            logger.warning(
+                "note: method %s is defined where worker processes cannot import it "
+                "(__main__, a notebook); it runs in this process, without a worker's "
+                "isolation (a crash or a hang of it stops the run), and --jobs/--executor "
+                "apply to the other methods. Define it in an importable module to run it "
+                "in workers", method.name)
     _log_plan(plan)
     return plan
 
@@ -571,10 +573,13 @@ def fuse_all(plan: Plan, inputs: Inputs, cache: Cache, tally: Tally
     by_key = inputs.by_key()
     instances = {method.name: method.instance for method in plan.methods}
     executor = create_executor(plan.executor, plan.jobs, plan.scheduler)
+    remote = executor.run([task for task in tasks if not plan.fuses_here(task)])
     results = itertools.chain(
         (run_fuse_task(task, instances[task.method]) for task in tasks if plan.fuses_here(task)),
-        executor.run([task for task in tasks if not plan.fuses_here(task)]))
-    with logs.progress(sum(len(t.pairs) for t in tasks), "fusing") as progress:
+        remote)
+    total = sum(len(t.pairs) for t in tasks)
+    with logs.progress(total, "fusing") as progress, closing(remote), \
+            _interruptible(tally, total):
         for outcomes in results:
             for outcome in outcomes:
                 progress.update(1)
@@ -588,6 +593,21 @@ def fuse_all(plan: Plan, inputs: Inputs, cache: Cache, tally: Tally
                 if outcome.seconds is not None:
                     tally.seconds[outcome.method].append(outcome.seconds)
     return fused_png
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run: the message says how much was done (all of it is kept)."""
+
+
+@contextmanager
+def _interruptible(tally: Tally, total: int) -> Iterator[None]:
+    """Turn Ctrl-C while fusing into :class:`RunInterrupted` saying how much was done
+    (the executor's workers are gone by then: it is closed first)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise RunInterrupted(f"interrupted after fusing {tally.fused_now} of {total} image "
+                             f"pairs to fuse ({tally.fused_cached} were cached)") from None
 
 
 def measure_efficiency(plan: Plan, cache: Cache, tally: Tally) -> None:
