@@ -29,9 +29,11 @@ def test_alias_runs_a_second_configuration_with_its_own_options(tmp_path) -> Non
     assert "dwt-db4" in board and "wavelet=db4" in board
 
 
-def test_alias_in_the_python_api(tmp_path) -> None:
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_alias_in_the_python_api(tmp_path, jobs) -> None:
     result = run(RunConfig(dataset="phantom", methods=["mean", "avg=mean"], metrics=["EN"],
-                           out=tmp_path / "T", report=False))
+                           out=tmp_path / "T", report=False, jobs=jobs))
+    assert result.exit_code == EXIT_OK and result.fused_now == 12
     assert set(result.record["methods"]) == {"mean", "avg"}
     assert result.record["methods"]["avg"]["method"] == "mean"
     by_method = result.scores.groupby("method")["value"].sum()
