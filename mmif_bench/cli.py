@@ -25,16 +25,19 @@ EXIT_IO = 6
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 
 
-def parse_method_options(items: list[str]) -> dict[str, dict[str, Any]]:
+def parse_method_options(items: list[str], aliases: dict[str, str] | None = None
+                         ) -> dict[str, dict[str, Any]]:
     """``["dwt:wavelet=db4", ...]`` to ``{"dwt": {"wavelet": "db4"}}``, typed by the method's
-    declared options; errors name the method, the option, the value and the expected type."""
+    declared options (an alias's by its method's: ``aliases`` is ``{name: method}``);
+    errors name the method, the option, the value and the expected type."""
     parsed: dict[str, dict[str, Any]] = {}
     for item in items:
         method, sep, assignment = item.partition(":")
         key, eq, value = assignment.partition("=")
         if not (sep and eq and method and key):
             raise ValueError(f"option {item!r} must look like METHOD:KEY=VALUE")
-        declared = getattr(get("methods", method), "options", {}) or {}
+        target = (aliases or {}).get(method, method)
+        declared = getattr(get("methods", target), "options", {}) or {}
         if key not in declared:
             known = ", ".join(sorted(declared)) or "none"
             raise ValueError(f"method {method!r} has no option {key!r}; its options: {known}")
@@ -105,11 +108,12 @@ def _list_published() -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .reporting import write_report
-    from .runner import RunConfig, run
+    from .runner import RunConfig, method_aliases, run
 
+    methods = _csv(args.methods)
     config = RunConfig(
-        dataset=args.dataset, data_root=args.data_root, split=args.split,
-        methods=_csv(args.methods), method_options=parse_method_options(args.option),
+        dataset=args.dataset, data_root=args.data_root, split=args.split, methods=methods,
+        method_options=parse_method_options(args.option, method_aliases(methods or [])),
         metrics=_csv(args.metrics), profile=args.profile, out=Path(args.out), jobs=args.jobs,
         timeout=args.timeout, cache_dir=Path(args.cache_dir) if args.cache_dir else None,
         executor=args.executor, scheduler=args.scheduler, report=False,
@@ -226,7 +230,9 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     p.add_argument("--split", default="test", choices=["train", "test", "all"],
                    help="the image pairs to run: the dataset's test or train split, or all "
                         "(default test; a dataset without split files runs all its pairs)")
-    p.add_argument("--methods", help="comma-separated method names (default: all)")
+    p.add_argument("--methods", help="comma-separated method names (default: all); NAME=METHOD "
+                                     "adds a second configuration of METHOD named NAME, its "
+                                     "options set with -o NAME:KEY=VALUE")
     p.add_argument("--option", "-o", action="append", default=[], metavar="METHOD:KEY=VALUE",
                    help="set a method option, e.g. NAME:weights=FILE.pth (repeatable)")
     p.add_argument("--metrics", help="comma-separated metric names (default: the profile's set)")

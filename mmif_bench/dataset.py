@@ -6,6 +6,12 @@ Layout (that of the Harvard AANLIB collection)::
     ROOT/<A>-<B>/<B>/<name>.png           ROOT/MRI-CT/CT/2004.png
     ROOT/<A>-<B>/train.txt, test.txt      file names, one per line (optional)
 
+Pair types name the MRI first (``MRI-CT``, ``MRI-PET``, ``MRI-SPECT``); a folder named the
+other way round, as in the Harvard source repository's archive (``CT-MRI/{CT,MRI}``,
+``PET-MRI/``, ``SPECT-MRI/``), is read as the pair type with the MRI first, and a note says
+so. Without split files every pair of the folder is listed, and the listing says
+"all N pairs (no split files)" instead of the split asked for.
+
 A pair is the two files with the same name in the two modality folders. Problems found
 while listing (a missing partner, a split entry without files) are returned, not raised,
 so that good pairs still run; problems found when loading raise :class:`ImageError`.
@@ -88,6 +94,11 @@ class Listing:
     pairs: list[Pair] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    split: str = ""
+    """What was listed, as results name it: the split, or ``all N pairs (no split
+    files)`` when the folders have none (empty: the split asked for)."""
+    unsplit: list[str] = field(default_factory=list)
+    """Pair folders without split files, listed whole."""
 
 
 class Dataset:
@@ -107,7 +118,7 @@ def _split_names(pair_dir: Path, split: str, listing: Listing) -> set[str] | Non
     split_file = pair_dir / f"{split}.txt"
     if not split_file.is_file():
         if not any((pair_dir / f"{s}.txt").is_file() for s in ("train", "test")):
-            listing.notes.append(f"{pair_dir.name}: no train.txt/test.txt, using every pair")
+            listing.unsplit.append(pair_dir.name)
             return None
         listing.problems.append(
             Problem(str(split_file), "split file missing; add it or run with --split all")
@@ -137,6 +148,27 @@ def _regular_files(folder: Path, listing: Listing) -> set[str]:
         else:
             names.add(path.name)
     return names
+
+
+def _mri_first(pair_dir: Path, listing: Listing) -> tuple[str, str]:
+    """The pair folder's two modalities, MRI first: ``CT-MRI/`` (the Harvard source
+    repository's layout) is read as ``MRI-CT``, with a note."""
+    first, _, second = pair_dir.name.partition("-")
+    if second.upper() == "MRI" and first.upper() != "MRI":
+        listing.notes.append(f"{pair_dir.name}: read as pair type {second}-{first} (MRI "
+                             f"first, as mmif-bench names pair types)")
+        return second, first
+    return first, second
+
+
+def split_label(split: str, listing: Listing, folders: int) -> str:
+    """What a listing holds, for results and logs: ``split`` unless pair folders had no
+    split files (``all N pairs (no split files)`` when none had)."""
+    if not listing.unsplit:
+        return split
+    if len(listing.unsplit) == folders:
+        return f"all {len(listing.pairs)} pairs (no split files)"
+    return f"{split} (all pairs of {', '.join(listing.unsplit)}: no split files)"
 
 
 def _colliding(pair_dir: Path, names: set[str], listing: Listing) -> set[str]:
@@ -174,11 +206,20 @@ class FolderDataset(Dataset):
         if split not in SPLITS:
             raise ValueError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
         listing = Listing()
-        for pair_dir in self._pair_dirs():
+        pair_dirs = self._pair_dirs()
+        seen: dict[str, str] = {}
+        for pair_dir in pair_dirs:
             if not is_component(pair_dir.name):
                 listing.problems.append(Problem(str(pair_dir), _BAD_NAME))
                 continue
-            first, _, second = pair_dir.name.partition("-")
+            first, second = _mri_first(pair_dir, listing)
+            pair_type = f"{first}-{second}"
+            if pair_type in seen:
+                listing.problems.append(Problem(str(pair_dir), (
+                    f"holds {pair_type} pairs as {seen[pair_type]}/ does; not read: keep "
+                    f"one of the two folders")))
+                continue
+            seen[pair_type] = pair_dir.name
             dir_a, dir_b = pair_dir / first, pair_dir / second
             if not (dir_a.is_dir() and dir_b.is_dir()):
                 listing.problems.append(Problem(
@@ -207,10 +248,11 @@ class FolderDataset(Dataset):
                         str(dir_a / file_name), f"partner {dir_b / file_name} is missing; add it "
                                                 f"or remove the file"))
                 else:
-                    listing.pairs.append(Pair(self.name, pair_dir.name, Path(file_name).stem,
+                    listing.pairs.append(Pair(self.name, pair_type, Path(file_name).stem,
                                               dir_a / file_name, dir_b / file_name))
         if not listing.pairs and not listing.problems:
             listing.problems.append(Problem(
                 str(self.root), f"no image pairs found for split {split!r}; expected "
                                 f"<A>-<B>/<A>/*.png and <A>-<B>/<B>/*.png"))
+        listing.split = split_label(split, listing, len(pair_dirs))
         return listing

@@ -164,7 +164,7 @@ def read_fused_folder(folder: FusedFolder, pairs: list[Pair], shapes: dict[str, 
     lossiness = f"{lossy} lossy JPEG" if lossy else "lossless"
     folder.record = {
         "options": {}, "weights": {}, "fingerprint": digest, "deterministic": True,
-        "bibtex": folder.bibtex, "notes": notes, "efficiency": {}, "provenance": {
+        "bibtex": folder.bibtex, "notes": notes, "efficiency": {}, "method": "", "provenance": {
             "kind": FUSED_FOLDER, "label": folder.name,
             "detail": f"{len(images)} fused images made elsewhere ({lossiness}), folder "
                       f"{folder.root.resolve().name}",

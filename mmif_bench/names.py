@@ -26,6 +26,17 @@ def check_name(kind: str, name: str) -> str:
     return name
 
 
+def split_alias(entry: str) -> tuple[str, str]:
+    """``(name, method)`` of a ``--methods`` entry: ``METHOD`` is ``(METHOD, METHOD)``;
+    ``NAME=METHOD`` is an alias, a second configuration of ``METHOD`` with its own options
+    (``-o NAME:KEY=VALUE``) and its own row. ``name`` is checked (:func:`check_name`)."""
+    name, eq, method = (part.strip() for part in entry.partition("="))
+    if eq and not (name and method):
+        raise ValueError(f"method entry {entry!r} must look like NAME=METHOD, e.g. "
+                         f"dmfnet-mine=dmfnet")
+    return check_name("method", name), method or name
+
+
 def is_component(text: str) -> bool:
     """True when ``text`` is one plain path component: not empty, ``.`` or ``..``, without
     a separator or a control character."""

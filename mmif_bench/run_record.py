@@ -52,6 +52,9 @@ class MethodRecord(TypedDict):
     efficiency: dict[str, Any]
     """Parameters, FLOPs of one 256 x 256 pair and seconds per pair as measured in the run
     (:mod:`mmif_bench.efficiency`); empty for images made elsewhere."""
+    method: str
+    """The registered method that ran (differs from the record's name for an alias,
+    ``--methods NAME=METHOD``); empty for images made elsewhere."""
 
 
 class MetricRecord(TypedDict):
@@ -110,7 +113,8 @@ class RunRecord(TypedDict):
 
 
 _DEFAULTS: dict[type, dict[str, Any]] = {
-    MethodRecord: {"weights": {}, "bibtex": "", "provenance": {}, "notes": [], "efficiency": {}},
+    MethodRecord: {"weights": {}, "bibtex": "", "provenance": {}, "notes": [], "efficiency": {},
+                   "method": ""},
     MetricRecord: {"description": "", "unit": "", "bibtex": "", "display_name": ""},
 }
 """Fields a record may leave out (schema 1 had no BibTeX; folders no weights; records

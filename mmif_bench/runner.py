@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
-import sys
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from contextlib import closing, contextmanager
@@ -25,7 +24,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from tqdm import tqdm
 
 from . import logs
 from ._version import __version__
@@ -40,7 +38,7 @@ from .fusion import FuseTask, fused_key, run_fuse_task
 from .imageio import decode_png, gray_of
 from .method import Method, method_fingerprint
 from .metric import Metric
-from .names import check_name, strip_roots
+from .names import check_name, split_alias, strip_roots
 from .published import installed, installed_sets, published_set
 from .registry import (
     PluginSpec,
@@ -63,7 +61,7 @@ from .run_record import (
     write_run_record,
 )
 from .scores import Score, fused_image_path, scores_frame, sorted_scores, write_scores
-from .weights import MissingWeightsError
+from .weights import MissingWeightsError, fetch_command
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -87,9 +85,12 @@ class RunConfig:
     split : {"test", "train", "all"}
         Which image pairs of the dataset to run.
     methods : list of str, optional
-        Method names (default: every importable method whose weights are there).
+        Method names (default: every importable method whose weights are there); an entry
+        ``NAME=METHOD`` runs ``METHOD`` under the name ``NAME`` (an alias: a second
+        configuration of one method on the same board, e.g. ``"dmfnet-mine=dmfnet"``).
     method_options : dict
-        ``{method: {option: value}}``, as ``-o METHOD:KEY=VALUE``.
+        ``{method: {option: value}}``, as ``-o METHOD:KEY=VALUE`` (an alias's options under
+        its name).
     metrics : list of str, optional
         Metric names (default: every metric of ``profile``).
     profile : str
@@ -276,6 +277,8 @@ class Inputs:
     loaded: list[LoadedPair]
     skipped: list[Problem]
     notes: list[str]
+    split: str
+    """What was listed: the split, or ``all N pairs (no split files)``."""
 
     def by_key(self) -> dict[str, LoadedPair]:
         return {lp.pair.key: lp for lp in self.loaded}
@@ -311,11 +314,12 @@ def _check_output_location(out: Path, dataset: Dataset, option: str = "--out") -
         )
 
 
-def _plan_method(name: str, options: dict[str, Any], refresh: bool) -> PlannedMethod:
-    """Start a method once with its options (the instance that fuses in this process);
-    errors name the method."""
+def _plan_method(name: str, method_id: str, options: dict[str, Any],
+                 refresh: bool) -> PlannedMethod:
+    """Start method ``method_id`` once with its options (the instance that fuses in this
+    process) under the run's ``name`` for it (an alias when they differ); errors name it."""
     try:
-        method = create_method(name, **options)
+        method = create_method(method_id, **options)
     except MissingWeightsError:
         raise
     except Exception as error:
@@ -326,8 +330,30 @@ def _plan_method(name: str, options: dict[str, Any], refresh: bool) -> PlannedMe
         "options": method.resolved_options(), "weights": method.weights_record(),
         "fingerprint": fingerprint, "deterministic": bool(method.deterministic),
         "bibtex": method.bibtex, "provenance": method.provenance(), "notes": [],
-        "efficiency": {}}
-    return PlannedMethod(name, method_spec(name), options, method, fingerprint, record, refresh)
+        "efficiency": {}, "method": method_id}
+    if name != method_id:
+        provenance = record["provenance"]
+        shown = ", ".join(f"{key}={record['options'].get(key, options[key])}"
+                          for key in sorted(options)) or "its default options"
+        record["provenance"] = {**provenance, "label": name, "detail": (
+            f"{method_id} with {shown}; {provenance.get('detail', '')}".rstrip("; "))}
+    return PlannedMethod(name, method_spec(method_id), options, method, fingerprint, record,
+                         refresh)
+
+
+def method_aliases(entries: list[str]) -> dict[str, str]:
+    """``{name: method}`` of the ``--methods`` entries (``METHOD`` or ``NAME=METHOD``);
+    a ValueError on a bad or repeated name, a KeyError (with suggestions) on an unknown
+    method."""
+    chosen: dict[str, str] = {}
+    for entry in entries:
+        name, method_id = split_alias(entry)
+        if name in chosen:
+            raise ValueError(f"method {name!r} is named twice in --methods; give the second "
+                             f"configuration its own name: NAME={method_id}")
+        method_spec(method_id)  # unknown names fail here, with suggestions
+        chosen[name] = method_id
+    return chosen
 
 
 def _importable_methods() -> list[str]:
@@ -396,10 +422,8 @@ def configure(config: RunConfig) -> Plan:
     if config.cache_dir is not None:
         _check_output_location(Path(config.cache_dir), dataset, "--cache-dir")
     metrics = resolve_metrics(config.metrics, config.profile)
-    names = config.methods or _importable_methods()
-    for name in names:
-        check_name("method", name)
-        method_spec(name)  # unknown names fail here, with suggestions
+    chosen = method_aliases(config.methods or _importable_methods())
+    names = list(chosen)
     refresh = _refreshed(config, names)
     plan = Plan(dataset, out, config.split, config.profile, metrics, [],
                 Path(config.cache_dir or out / ".cache"), config.jobs, config.timeout,
@@ -413,14 +437,13 @@ def configure(config: RunConfig) -> Plan:
         plan.folders.append(published)
     for name in names:
         options = config.method_options.get(name, {})
-        missing = missing_weights(name, **options)
+        missing = missing_weights(chosen[name], **options)
         if missing and config.methods:  # asked for by name: a configuration error
             raise MissingWeightsError("; ".join(missing))
         if missing:
-            logger.warning("note: method %s not run: %s", name, "; ".join(missing))
             plan.not_run[name] = missing
             continue
-        plan.methods.append(_plan_method(name, options, name in refresh))
+        plan.methods.append(_plan_method(name, chosen[name], options, name in refresh))
     for method in plan.methods:
         if method.spec.in_process:
             logger.warning(
@@ -429,7 +452,21 @@ def configure(config: RunConfig) -> Plan:
                 "isolation (a crash or a hang of it stops the run), and --jobs/--executor "
                 "apply to the other methods. Define it in an importable module to run it "
                 "in workers", method.name)
+    _log_plan(plan)
     return plan
+
+
+def _log_plan(plan: Plan) -> None:
+    """The plan in one line, then one compact line per method left out (the full
+    messages are DEBUG, and in ``run.json``)."""
+    names = [m.name for m in plan.methods] + [f.name for f in plan.folders]
+    logger.info("plan: %d methods (%s) x %d metrics (profile %s) on dataset %s; results "
+                "in %s", len(names), ", ".join(names), len(plan.metrics), plan.profile,
+                plan.dataset.name, plan.out)
+    for name, missing in plan.not_run.items():
+        logger.warning("not run: %s (weights missing: %s)", name, fetch_command(name))
+        for line in missing:
+            logger.debug("  %s", line)
 
 
 def load_inputs(plan: Plan) -> Inputs:
@@ -437,9 +474,10 @@ def load_inputs(plan: Plan) -> Inputs:
     and image conversions (16-bit, alpha, ...) are noted."""
     dataset = plan.dataset
     listing = dataset.list_pairs(plan.split)
-    logger.info("dataset: %s (%s), split %s: %d pairs listed", dataset.name,
-                dataset.description, plan.split, len(listing.pairs))
-    inputs = Inputs([], list(listing.problems), list(listing.notes))
+    split = listing.split or plan.split
+    logger.info("dataset: %s (%s), %s: %d pairs listed", dataset.name, dataset.description,
+                split if listing.unsplit else f"split {split}", len(listing.pairs))
+    inputs = Inputs([], list(listing.problems), list(listing.notes), split)
     min_size = max((m.min_size for m in plan.metrics), default=1)
     needing = ", ".join(m.name for m in plan.metrics if m.min_size == min_size)
     for pair in listing.pairs:
@@ -540,8 +578,8 @@ def fuse_all(plan: Plan, inputs: Inputs, cache: Cache, tally: Tally
         (run_fuse_task(task, instances[task.method]) for task in tasks if plan.fuses_here(task)),
         remote)
     total = sum(len(t.pairs) for t in tasks)
-    with tqdm(total=total, desc="fusing", unit="pair", disable=None, file=sys.stderr) as progress, \
-            closing(remote), _interruptible(tally, total):
+    with logs.progress(total, "fusing") as progress, closing(remote), \
+            _interruptible(tally, total):
         for outcomes in results:
             for outcome in outcomes:
                 progress.update(1)
@@ -654,13 +692,16 @@ def score_all(plan: Plan, inputs: Inputs, fused_png: dict[tuple[str, str], bytes
     by_key = inputs.by_key()
     scores: list[Score] = []
     scored: list[PlannedMethod | FusedFolder] = [*plan.methods, *plan.folders]
-    for method in scored:
-        items = [(lp, fused_png[(method.name, lp.pair.key)]) for lp in inputs.loaded
-                 if (method.name, lp.pair.key) in fused_png]
-        for pair_key, values in _score_method(method, items, plan, cache, tally).items():
-            pair = by_key[pair_key].pair
-            scores.extend(Score(method.name, plan.dataset.name, pair.pair_type, pair.name,
-                                metric, value) for metric, value in values.items())
+    with logs.progress(len(fused_png), "scoring", "image") as progress:
+        for method in scored:
+            items = [(lp, fused_png[(method.name, lp.pair.key)]) for lp in inputs.loaded
+                     if (method.name, lp.pair.key) in fused_png]
+            progress.set_description(f"scoring {method.name}")
+            for pair_key, values in _score_method(method, items, plan, cache, tally).items():
+                pair = by_key[pair_key].pair
+                scores.extend(Score(method.name, plan.dataset.name, pair.pair_type, pair.name,
+                                    metric, value) for metric, value in values.items())
+            progress.update(len(items))
     return sorted_scores(scores, [m.name for m in plan.metrics])
 
 
@@ -668,7 +709,7 @@ def _dataset_record(plan: Plan, inputs: Inputs) -> DatasetRecord:
     """Name, split and content hash: a dataset is named, never located, in results."""
     digest = hashlib.sha256("".join(f"{lp.pair.key}:{lp.input_hash};"
                                     for lp in inputs.loaded).encode())
-    return {"name": plan.dataset.name, "split": plan.split, "hash": digest.hexdigest()}
+    return {"name": plan.dataset.name, "split": inputs.split, "hash": digest.hexdigest()}
 
 
 def _metric_record(metric: Metric) -> MetricRecord:

@@ -30,6 +30,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from mmif_bench import logs
 from mmif_bench.datasets.harvard import configured_root
@@ -304,37 +305,37 @@ class Trainer:
         until = min(until or self.steps, self.steps)
         snapshot_every = max(self.steps // self.cfg.snapshots, 1)
         images = 2 * self.cfg.batch_pairs * self.env.world
-        bar = tqdm(total=until, initial=self.step, disable=not self.env.main,
-                   desc=f"dmfnet stage {self.stage}", mininterval=5.0, file=sys.stdout)
-        window: dict[str, float] = {}
-        window_time, window_steps = 0.0, 0
-        last: dict[str, float] = {}
-        while self.step < until:
-            started = time.perf_counter()
-            terms = self.train_step()
-            window_time += time.perf_counter() - started
-            window_steps += 1
-            for key, value in terms.items():
-                window[key] = window.get(key, 0.0) + value
-            bar.update(1)
-            if self.step % self.cfg.log_every == 0 or self.step == until:
-                last = {k: v / window_steps for k, v in window.items()}
-                record = {"step": self.step, **last, "lr": terms["lr"],
-                          "step_time_s": window_time / window_steps,
-                          "images_per_s": images * window_steps / window_time}
-                self.history.append(record)
+        with logging_redirect_tqdm(loggers=[logging.getLogger(logs.LOGGER)]), tqdm(
+                total=until, initial=self.step, disable=not self.env.main,
+                desc=f"dmfnet stage {self.stage}", mininterval=5.0, file=sys.stdout) as bar:
+            window: dict[str, float] = {}
+            window_time, window_steps = 0.0, 0
+            last: dict[str, float] = {}
+            while self.step < until:
+                started = time.perf_counter()
+                terms = self.train_step()
+                window_time += time.perf_counter() - started
+                window_steps += 1
+                for key, value in terms.items():
+                    window[key] = window.get(key, 0.0) + value
+                bar.update(1)
+                if self.step % self.cfg.log_every == 0 or self.step == until:
+                    last = {k: v / window_steps for k, v in window.items()}
+                    record = {"step": self.step, **last, "lr": terms["lr"],
+                              "step_time_s": window_time / window_steps,
+                              "images_per_s": images * window_steps / window_time}
+                    self.history.append(record)
+                    if self.env.main:
+                        bar.set_postfix(loss=f"{last['total']:.4f}")
+                        logger.info(json.dumps(record))
+                        with open(self.dir / "log.jsonl", "a") as handle:
+                            handle.write(json.dumps(record) + "\n")
+                    window, window_time, window_steps = {}, 0.0, 0
                 if self.env.main:
-                    bar.set_postfix(loss=f"{last['total']:.4f}")
-                    logger.info(json.dumps(record))
-                    with open(self.dir / "log.jsonl", "a") as handle:
-                        handle.write(json.dumps(record) + "\n")
-                window, window_time, window_steps = {}, 0.0, 0
-            if self.env.main:
-                if self.step % snapshot_every == 0 or self.step == self.steps:
-                    _save(self.inference_state(), self.dir / f"step_{self.step:07d}.pt")
-                if self.step % self.cfg.save_every == 0 or self.step == until:
-                    self.save()
-        bar.close()
+                    if self.step % snapshot_every == 0 or self.step == self.steps:
+                        _save(self.inference_state(), self.dir / f"step_{self.step:07d}.pt")
+                    if self.step % self.cfg.save_every == 0 or self.step == until:
+                        self.save()
         if self.env.main and self.step == self.steps:
             _save(self.inference_state(), self.dir / FINAL)
         return last
