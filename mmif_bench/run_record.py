@@ -21,8 +21,9 @@ from typing import Any, TypedDict, Union, cast, get_args, get_origin, get_type_h
 
 from .fsutil import atomic_write_bytes
 
-SCHEMA_VERSION = 2
-"""The version of the schema below; bumped on any change to it."""
+SCHEMA_VERSION = 3
+"""The version of the schema below; bumped on any change to it (3: methods' efficiency and
+method id, metrics' display names; records of 1 and 2 read with those at their defaults)."""
 
 
 class Software(TypedDict):
@@ -130,7 +131,8 @@ _RENAMED_IN_2 = {"pair": "pair_type"}
 
 
 def _upgrade(document: dict[str, Any]) -> dict[str, Any]:
-    """A schema-1 document in the current schema (``pair`` -> ``pair_type``)."""
+    """An older document in the current schema (schema 1: ``pair`` -> ``pair_type``; the
+    fields added since take their defaults)."""
     document = {"not_run": {}, "not_applicable": {}, "notes": [], "skipped": [],
                 "failures": [], "plugin_errors": {}, **document,
                 "schema_version": SCHEMA_VERSION}

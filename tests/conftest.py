@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -11,6 +13,7 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 import pytest
@@ -251,3 +254,31 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     yield f"http://127.0.0.1:{server.server_port}", folder
     server.shutdown()
     server.server_close()
+
+
+MEASURED_TIMES = frozenset({"seconds_per_pair", "seconds_total", "pairs_timed"})
+"""Efficiency fields measured during a run: the only content two identical runs may differ in."""
+
+
+def _without_times(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_times(v) for k, v in value.items() if k not in MEASURED_TIMES}
+    if isinstance(value, list):
+        return [_without_times(v) for v in value]
+    return value
+
+
+def without_measured_times(path: Path) -> bytes:
+    """A results file's bytes with the run's measured seconds left out (the efficiency
+    section of a report, the timing fields of a JSON file); everything else as written."""
+    data = path.read_bytes()
+    if path.suffix == ".json":
+        return json.dumps(_without_times(json.loads(data)), sort_keys=True).encode()
+    text = data.decode("utf-8", errors="surrogateescape")
+    patterns = {".md": r"\n## Efficiency\n.*?(?=\n## |\Z)",
+                ".html": r'<h2 id="efficiency">.*?(?=<h2 )',
+                ".tex": r"\\begin\{table\}(?:(?!\\end\{table\}).)*tab:mmif-efficiency.*?\\end\{table\}"}
+    if path.suffix in patterns:
+        text, found = re.subn(patterns[path.suffix], "", text, flags=re.S)
+        assert found == 1, f"{path.name}: no efficiency section"
+    return text.encode("utf-8", errors="surrogateescape")
