@@ -7,7 +7,11 @@ import json
 
 from mmif_bench.cli import main
 
-TOLERANCE = 1e-6  # relative; the same code on the same data reproduces the means
+TOLERANCE = 1e-4
+"""Relative. The same code on the same data reproduces the classical methods' means
+exactly, but the networks' float32 convolutions round differently on another CPU (oneDNN
+picks AVX2 or AVX-512 kernels): on this machine matr and dmfnet moved by up to 4e-5 of a
+mean against the baseline written on an earlier one."""
 
 
 def test_reports_match_the_baseline(repo_root, harvard_root, weights_dir, tmp_path, monkeypatch) -> None:
