@@ -21,15 +21,18 @@ from mmif_bench.weights import MissingWeightsError
 
 PAIRS = ["MRI-CT_2004", "MRI-CT_2010", "MRI-PET_25015", "MRI-PET_25022",
          "MRI-SPECT_3015", "MRI-SPECT_4010"]
-FLOAT_TOLERANCE = 7e-4
+FLOAT_TOLERANCE = 3e-3
 """max |ours - ref| / max |ref| (measured: 2.0e-4 to 4.7e-4). The reference carries float32
 rounding of its own that no float32 port can repeat: the authors' own code rerun here
 (torch 2.13, CPU) is 3.1e-4 to 6.1e-4 away from it, the network in float64 3.2e-4 to
 3.8e-4 (two pairs checked); ours is within 7e-6 of float64. With ``F.normalize`` in the
-attention (float32 sequential norms) ours would be 1.3e-3 away."""
-PNG_DIFFERENT_AT_MOST = 0.015
+attention (float32 sequential norms) ours would be 1.3e-3 away. On an AVX-512 machine
+(oneDNN's other float32 kernels) the same code, before and after this project's changes,
+is 1.0e-3 to 2.5e-3 away: the bound covers both instruction sets."""
+PNG_DIFFERENT_AT_MOST = 0.05
 """Fraction of pixels allowed 1 grey level off, rounding-boundary flips (measured: 0.47 %
-to 1.11 %; the authors' code rerun here: 0.53 % to 1.52 %)."""
+to 1.11 %; the authors' code rerun here: 0.53 % to 1.52 %; on an AVX-512 machine 2.0 % to
+4.6 %, no pixel more than 1 level off)."""
 
 
 def released_layout(seed: int = 0) -> dict[str, OrderedDict]:
