@@ -143,8 +143,8 @@ def test_a_file_that_does_not_fit_names_the_first_mismatching_key(authors_ckpt, 
                                          r"\[30, 3, 3, 3\], expected torch\.float32 \[30, 1, 3, 3\]"):
         create_method("swinfusion", weights_ct=str(wrong), weights_pet=str(wrong))
     wrong.write_bytes(b"not a checkpoint")
-    with pytest.raises(ValueError, match=r"10000_E\.pth: not a readable torch file .*"
-                                         "mmif-bench fetch weights swinfusion"):
+    with pytest.raises(ValueError, match=r"10000_E\.pth is not a readable torch weight file .*"
+                                         "mmif-bench fetch weights"):
         create_method("swinfusion", weights_ct=str(wrong), weights_pet=str(wrong))
 
 

@@ -23,6 +23,10 @@ def load_torch_file(path: str | Path, allowed: tuple[type, ...] = ()) -> Any:
         with torch.serialization.safe_globals(list(allowed)):
             return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
+        if "Unsupported global" not in str(error):  # no refused object: bytes torch cannot read
+            raise ValueError(f"{path} is not a readable torch weight file (not a pickle "
+                             f"torch can read); replace it with the published file "
+                             f"('mmif-bench fetch weights NAME')") from None
         found = str(error).split("Unsupported global: GLOBAL ", 1)[-1].split(" ", 1)[0] \
             if "Unsupported global" in str(error) else ""
         raise UntrustedWeightsError(
