@@ -18,7 +18,6 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -76,7 +75,8 @@ def fuse_rates(weights: Path, size: int, batch: int, device: str, repeats: int) 
         for precision in PRECISIONS:
             method = DMFNetFusion(weights=str(weights), batch=n, device=device,
                                   precision=precision)
-            seconds = timed(lambda: method.fuse_batch(a[:n], b[:n]), repeats, method.device)
+            seconds = timed(lambda method=method, n=n: method.fuse_batch(a[:n], b[:n]), repeats,
+                            method.device)
             rates.setdefault(f"batch{n}", {})[precision] = n / seconds
     return rates
 

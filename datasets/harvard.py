@@ -1,7 +1,7 @@
 """The Harvard Whole Brain Atlas (AANLIB) pairs used by most medical fusion papers.
 
 810 registered 256x256 pairs (MRI-CT 184, MRI-PET 269, MRI-SPECT 357) with train/test
-splits of 24 test pairs per modality pair. The root comes from ``--data-root``,
+splits of 24 test pairs per pair type. The root comes from ``--data-root``,
 ``$MMIF_BENCH_DATA`` or the copy ``mmif-bench fetch harvard`` installed, in that order.
 
 :func:`fetch` installs the pairs from the public repository
@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import logging
+import os
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,17 +25,35 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from mmif_bench.config import DATA_ENV, data_root as configured_root, fetched_dataset
+from mmif_bench.config import fetched_dataset
 from mmif_bench.dataset import FolderDataset
 from mmif_bench.download import FetchError, disk_error, download, install, is_url, scratch_folder
+
+logger = logging.getLogger(__name__)
 
 REPOSITORY = "xianming-gu/Havard-Medical-Image-Fusion-Datasets"
 COMMIT = "984d169e8abd01baa130db3c5b9be3ba80191c1f"
 ARCHIVE_URL = f"https://github.com/{REPOSITORY}/archive/{COMMIT}.zip"
 
 
+DATA_ENV = "MMIF_BENCH_DATA"
+
+
+def configured_root(explicit: str | Path | None = None) -> Path | None:
+    """The Harvard data root, in order: ``--data-root``, ``$MMIF_BENCH_DATA``, the copy
+    ``mmif-bench fetch harvard`` installed; None when there is none."""
+    value = explicit or os.environ.get(DATA_ENV)
+    if value:
+        return Path(value).expanduser()
+    fetched = fetched_dataset("harvard")
+    return fetched if fetched.is_dir() else None
+
+
 def harvard(data_root: str | Path | None = None) -> FolderDataset:
-    """The Harvard AANLIB dataset at ``data_root`` (default: :func:`mmif_bench.config.data_root`)."""
+    """Harvard AANLIB registered brain pairs, MRI-CT/PET/SPECT (the default when found).
+
+    The root is ``data_root``, else :func:`configured_root`; FileNotFoundError naming how
+    to get the pairs when there is none."""
     root = configured_root(data_root)
     if root is None:
         raise FileNotFoundError(
@@ -145,8 +165,8 @@ def stage(read: Reader, images: list[Image], folder: Path, source: str) -> None:
         raise disk_error(error, folder) from None
 
 
-def fetch(source: str | None = None, force: bool = False, images: list[Image] | None = None,
-          log: Callable[[str], None] = print) -> Path:
+def fetch(source: str | None = None, force: bool = False,
+          images: list[Image] | None = None) -> Path:
     """Install the Harvard pairs into the user cache (:func:`mmif_bench.config.fetched_dataset`)
     from ``source`` (default: the repository's archive on GitHub); returns the folder.
 
@@ -155,7 +175,7 @@ def fetch(source: str | None = None, force: bool = False, images: list[Image] | 
     source must hold."""
     target = fetched_dataset("harvard")
     if target.is_dir() and not force:
-        log(f"harvard is already fetched: {target} (--force fetches it again)")
+        logger.info("harvard is already fetched: %s (--force fetches it again)", target)
         return target
     images = manifest() if images is None else images
     source = source or ARCHIVE_URL
@@ -164,9 +184,10 @@ def fetch(source: str | None = None, force: bool = False, images: list[Image] | 
         with open_source(source, scratch) as read:
             stage(read, images, staged, source)
         install(staged, target)
-    log(f"harvard: {len(images)} images ({sum(i.bytes for i in images) / 1e6:.1f} MB) verified "
-        f"and installed in {target}")
+    logger.info("harvard: %d images (%.1f MB) verified and installed in %s", len(images),
+                sum(i.bytes for i in images) / 1e6, target)
     return target
 
 
 harvard.fetch = fetch  # type: ignore[attr-defined]  # what 'mmif-bench fetch harvard' calls
+harvard.default = True  # type: ignore[attr-defined]  # what a run uses when its data is here

@@ -2,7 +2,8 @@
 
 MRI-, CT-, PET- and SPECT-like renderings of scikit-image's Shepp-Logan phantom: MRI shows
 soft-tissue contrast with texture, CT a bright skull and flat tissue, PET/SPECT smooth
-"uptake" blobs rendered through a pseudo-colour map. Images are 256x256 (large enough for every metric window), generated
+"uptake" blobs rendered through a pseudo-colour map. Images are 256x256 (large enough for
+every metric window), generated
 deterministically and written once to ``phantom-v2`` in the user cache
 (:func:`mmif_bench.config.cache_root`). Numbers on it say nothing about real fusion quality.
 """
@@ -75,9 +76,13 @@ def _write(root: Path) -> None:
 
 
 def phantom(data_root: str | Path | None = None) -> FolderDataset:
-    """The synthetic phantom dataset (``data_root`` is ignored: it is built in)."""
+    """Synthetic Shepp-Logan phantom pairs, built in (the fallback; ``data_root`` is
+    ignored)."""
     root = cache_root() / VERSION
     if not (root / "COMPLETE").is_file():
         _write(root)
     return FolderDataset(root, name="phantom",
                          description="synthetic Shepp-Logan phantom pairs (no real data)")
+
+
+phantom.fallback = True  # type: ignore[attr-defined]  # a run's dataset when the default has no data

@@ -26,9 +26,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from mmif_bench.method import Option
+from mmif_bench.methods.torchnet import DEVICE_OPTION, PublishedNetwork, first_mismatch, luma_uint8
 from mmif_bench.weights import WEIGHTS_ENV, WeightFile, load_torch_file
-from mmif_bench.methods.torchnet import (DEVICE_OPTION, PublishedNetwork, first_mismatch,
-                                         luma_uint8)
 
 WEIGHTS = WeightFile(
     "CDDFuse_MIF.pth", repository="Zhaozixiang1228/MMIF-CDDFuse",
@@ -394,8 +393,10 @@ class CDDFuseFusion(PublishedNetwork):
         "device": DEVICE_OPTION,
     }
     bibtex: ClassVar[str] = """@InProceedings{Zhao_2023_CVPR,
-    author    = {Zhao, Zixiang and Bai, Haowen and Zhang, Jiangshe and Zhang, Yulun and Xu, Shuang and Lin, Zudi and Timofte, Radu and Van Gool, Luc},
-    title     = {CDDFuse: Correlation-Driven Dual-Branch Feature Decomposition for Multi-Modality Image Fusion},
+    author    = {Zhao, Zixiang and Bai, Haowen and Zhang, Jiangshe and Zhang, Yulun and
+                 Xu, Shuang and Lin, Zudi and Timofte, Radu and Van Gool, Luc},
+    title     = {CDDFuse: Correlation-Driven Dual-Branch Feature Decomposition for
+                 Multi-Modality Image Fusion},
     booktitle = {Proceedings of the IEEE/CVF Conference on Computer Vision and Pattern Recognition (CVPR)},
     month     = {June},
     year      = {2023},

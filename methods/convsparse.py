@@ -42,7 +42,8 @@ def load_dictionary(path: Path, key: str) -> np.ndarray:
         filters = scipy.io.loadmat(str(path))[key]
     except (KeyError, ValueError, OSError, scipy.io.matlab.MatReadError) as error:
         raise ValueError(f"{path}: not a MATLAB file holding the dictionary {key!r} ({error}); "
-                         f"pass the authors' file, e.g. fetched by 'mmif-bench fetch weights'")
+                         f"pass the authors' file, e.g. fetched by 'mmif-bench fetch weights'"
+                         ) from None
     if filters.ndim != 3:
         raise ValueError(f"{path}: {key!r} has shape {filters.shape}, expected h x w x filters")
     return filters

@@ -9,11 +9,21 @@ import numpy as np
 from mmif_bench.method import Method, Option
 from mmif_bench.weights import WEIGHTS_ENV, WeightFile
 
-from .convsparse import (ADMMOptions, as_8bit, authors_order, choose_by_activity, conv_bpdn,
-                         filter_spectra, load_dictionary, synthesize, tikhonov_split)
+from .convsparse import (
+    ADMMOptions,
+    as_8bit,
+    authors_order,
+    choose_by_activity,
+    conv_bpdn,
+    filter_spectra,
+    load_dictionary,
+    synthesize,
+    tikhonov_split,
+)
 
 _REPOSITORY = {"repository": "yuliu316316/CSMCA-Fusion",
-               "commit": "6f6c3e79fb72a7ef6f7cd2336092bf985e6a08ad", "licence": "none stated: the README allows research use, cite the paper"}
+               "commit": "6f6c3e79fb72a7ef6f7cd2336092bf985e6a08ad",
+               "licence": "none stated: the README allows research use, cite the paper"}
 CARTOON_FILE = WeightFile(
     "CSMCA-Dc_8_8_32.mat", path="dictionary/Dc_8_8_32.mat", size=15918,
     sha256="7dda5cc96cb71041d24b0006c3d9eb2daea7403bea0ba8d2b30055dab52754c6",

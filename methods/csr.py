@@ -8,14 +8,24 @@ import numpy as np
 from mmif_bench.method import Method, Option
 from mmif_bench.weights import WEIGHTS_ENV, WeightFile
 
-from .convsparse import (ADMMOptions, as_8bit, authors_order, choose_by_activity, conv_bpdn,
-                         filter_spectra, load_dictionary, synthesize, tikhonov_split)
+from .convsparse import (
+    ADMMOptions,
+    as_8bit,
+    authors_order,
+    choose_by_activity,
+    conv_bpdn,
+    filter_spectra,
+    load_dictionary,
+    synthesize,
+    tikhonov_split,
+)
 
 DICTIONARY_FILE = WeightFile(
     "CSR-dict.mat", repository="yuliu316316/CSR-Fusion",
     commit="48aff426b684d50178ce75eec150f02b1b13bb68", path="dict.mat", size=7846,
     sha256="2cf35f24bc7270995db519f28a2ffdd310f9188e5efe7c7dc2f9f7107c3cdba7",
-    git_blob="f372496132c492bc2e449d33f34e999f94c421cc", licence="none stated: the README allows research use, cite the paper")
+    git_blob="f372496132c492bc2e449d33f34e999f94c421cc",
+    licence="none stated: the README allows research use, cite the paper")
 
 
 class CSRFusion(Method):

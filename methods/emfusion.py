@@ -95,7 +95,8 @@ class EMFusion(PublishedNetwork):
     fetches too); given as ``weights_pet`` / ``weights_spect`` (their
     ``3200.ckpt.index``) or found like ``weights``, those pair types apply too and
     ``fuse(..., modality="PET")`` uses them, on the luma of the functional image, if they
-    hold the same ``fnet/fuse`` variables (refused, naming the file, otherwise). Those models and their test scripts were not available to check.
+    hold the same ``fnet/fuse`` variables (refused, naming the file, otherwise). Those models
+    and their test scripts were not available to check.
 
     Parameters
     ----------

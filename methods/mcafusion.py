@@ -12,8 +12,7 @@ from mmif_bench.method import Option
 from mmif_bench.weights import WEIGHTS_ENV, WeightFile
 
 from .fusion_blocks import AttentionResidualBlock, DCTChannelAttention, EdgeDenseBlock
-from .torchnet import (DEVICE_OPTION, PublishedNetwork, luma_uint8, save_as_uint8,
-                       studio_luma_uint8)
+from .torchnet import DEVICE_OPTION, PublishedNetwork, luma_uint8, save_as_uint8, studio_luma_uint8
 
 WEIGHTS = WeightFile(
     "MCAFusion-model_25.pth", repository="JasonWong30/MCAFusion",

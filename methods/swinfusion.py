@@ -51,11 +51,13 @@ COMMIT = "ceeec3fe935630b4d1f2f545984a7a6cb5133f62"
 CT_FILE = WeightFile(
     "SwinFusion-CT-MRI/10000_E.pth", repository="Linfeng-Tang/SwinFusion", commit=COMMIT,
     path="Model/Medical_Fusion-CT-MRI/Medical_Fusion/models/10000_E.pth",
-    git_blob="aebccd35a8728387fd957120d65bbfa15608455f", licence="none stated (the README asks to follow SwinIR's Apache-2.0)")
+    git_blob="aebccd35a8728387fd957120d65bbfa15608455f",
+    licence="none stated (the README asks to follow SwinIR's Apache-2.0)")
 PET_FILE = WeightFile(
     "SwinFusion-PET-MRI/10000_E.pth", repository="Linfeng-Tang/SwinFusion", commit=COMMIT,
     path="Model/Medical_Fusion-PET-MRI/Medical_Fusion/models/10000_E.pth",
-    git_blob="ffc2bfaeb99eb26df517d50d27fcc7400108c7a3", licence="none stated (the README asks to follow SwinIR's Apache-2.0)")
+    git_blob="ffc2bfaeb99eb26df517d50d27fcc7400108c7a3",
+    licence="none stated (the README asks to follow SwinIR's Apache-2.0)")
 # second-image modality -> weight option; no SPECT model was published, the PET-MRI model
 # is used for SPECT (as comparisons do); without a modality the CT-MRI model is used
 MODEL_OF_MODALITY = {"CT": "weights_ct", "PET": "weights_pet", "SPECT": "weights_pet",

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mmif_bench.tf_checkpoint import load_checkpoint
+from .tf_checkpoint import load_checkpoint
 
 LRELU_SLOPE = 0.2  # the authors' lrelu: tf.maximum(x, 0.2 * x)
 

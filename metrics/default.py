@@ -10,8 +10,14 @@ from mmif_bench.metric import Metric
 from .bibliography import BIBTEX
 from .edges import fusion_nabf, fusion_qabf
 from .information import fused_entropy, fusion_mutual_information
-from .intensity import (average_gradient, correlation_coefficient, peak_signal_to_noise_ratio,
-                        spatial_frequency, standard_deviation, sum_correlation_differences)
+from .intensity import (
+                        average_gradient,
+                        correlation_coefficient,
+                        peak_signal_to_noise_ratio,
+                        spatial_frequency,
+                        standard_deviation,
+                        sum_correlation_differences,
+)
 from .structural import MS_SSIM_MIN_SIZE, SSIM_WINDOW, fusion_ms_ssim, fusion_ssim
 from .vif import MIN_SIZE as VIF_MIN_SIZE
 from .vif import fusion_vif

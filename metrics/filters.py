@@ -12,8 +12,8 @@ Public, stable names: :func:`filter3x3`, :func:`sobel`, :func:`gaussian_taps`,
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import cv2
 import numpy as np
@@ -104,8 +104,8 @@ def _vertical(image: np.ndarray, row: int, taps: np.ndarray, out: np.ndarray) ->
         for c in range(width):
             out[c] += t0 * r0[c] + t1 * r1[c] + t2 * r2[c] + t3 * r3[c]
         j += 4
-    for j in range(j, n):
-        r0, t0 = image[row + j], taps[j]
+    for k in range(j, n):
+        r0, t0 = image[row + k], taps[k]
         for c in range(width):
             out[c] += t0 * r0[c]
 
@@ -128,8 +128,8 @@ def _vertical_pair(image: np.ndarray, row: int, taps: np.ndarray, out0: np.ndarr
             out0[c] += t0 * r0[c] + t1 * a1 + t2 * a2 + t3 * a3
             out1[c] += t0 * a1 + t1 * a2 + t2 * a3 + t3 * r4[c]
         j += 4
-    for j in range(j, n):
-        r0, r1, t0 = image[row + j], image[row + j + 1], taps[j]
+    for k in range(j, n):
+        r0, r1, t0 = image[row + k], image[row + k + 1], taps[k]
         for c in range(width):
             out0[c] += t0 * r0[c]
             out1[c] += t0 * r1[c]
@@ -147,10 +147,10 @@ def _horizontal(line: np.ndarray, taps: np.ndarray, out: np.ndarray) -> None:
             out[c] += t0 * line[c + j] + t1 * line[c + j + 1] + t2 * line[c + j + 2] \
                 + t3 * line[c + j + 3]
         j += 4
-    for j in range(j, n):
-        t0 = taps[j]
+    for k in range(j, n):
+        t0 = taps[k]
         for c in range(len(out)):
-            out[c] += t0 * line[c + j]
+            out[c] += t0 * line[c + k]
 
 
 @fma_kernel

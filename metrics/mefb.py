@@ -15,8 +15,7 @@ from __future__ import annotations
 
 from mmif_bench.metric import BatchFn, Metric
 
-from . import (fmi, information_based, local_similarity, perceptual, phase_congruency, piella,
-               vif, vifb)
+from . import fmi, information_based, local_similarity, perceptual, phase_congruency, piella, vif, vifb
 from .liu import on_uint8
 from .validation import profile_metric
 

@@ -314,32 +314,16 @@ def _correlation_sum(mask: np.ndarray, moments: np.ndarray) -> float:
     return total
 
 
-@kernel
-def _correlation_planes(maps: np.ndarray, f: np.ndarray, masks: np.ndarray,
-                        planes: np.ndarray) -> None:
-    """The planes whose window means Zhao's correlations need: F, F^2, then per map k
-    (zeroed outside mask k) X_k, X_k^2, X_k F."""
-    rows, cols = f.shape
-    for r in range(rows):
-        for c in range(cols):
-            y = f[r, c]
-            planes[0, r, c], planes[1, r, c] = y, y * y
-            for k in range(3):
-                x = maps[k, r, c] if masks[k, r, c] else 0.0
-                planes[2 + 3 * k, r, c] = x
-                planes[3 + 3 * k, r, c] = x * x
-                planes[4 + 3 * k, r, c] = x * y
-
-
-def _correlation_share(maps: np.ndarray, f: np.ndarray, masks: np.ndarray,
-                       taps: np.ndarray) -> float:
+def _correlation_share(maps: tuple, f: np.ndarray, masks: np.ndarray, taps: np.ndarray) -> float:
     """Zhao's P_Y of one image: the local correlations of the masked maps Y_A, Y_B, Y_max
-    (``maps``, zero outside their masks) with Y_F (not masked), 11 x 11 Gaussian window,
+    (zero outside their masks) with Y_F (not masked), 11 x 11 Gaussian window,
     ``filter2 'same'`` (zero padding), E[xy] - E[x]E[y] moments; summed over pixels
     and divided by the number of mask_max pixels (NaN for none, 0/0 as the reference)."""
-    planes = np.empty((11,) + f.shape)
-    _correlation_planes(maps, f, masks, planes)
-    moments = filter2_same(planes, taps)
+    planes = [f, f * f]
+    for x, mask in zip(maps, masks):
+        x = np.where(mask, x, 0.0)
+        planes += [x, x * x, x * f]
+    moments = filter2_same(np.stack(planes), taps)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.float64(_correlation_sum(masks, moments)) / np.count_nonzero(masks[2])
 
@@ -383,6 +367,6 @@ def zhao_phase_congruency(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.nda
                           np.where(first[i], pa.pc[i], pb.pc[i]) > FEATURE_THRESHOLD])
         for field in ("pc", "M", "m"):
             ya, yb, yf = (getattr(p, field)[i] for p in (pa, pb, pf))
-            maps = np.stack((ya, yb, np.where(first[i], ya, yb)))
+            maps = (ya, yb, np.where(first[i], ya, yb))
             result[i] *= _correlation_share(maps, yf, masks, taps)
     return result

@@ -5,12 +5,19 @@ other profiles), :func:`fusion_ssim`, :func:`fusion_ms_ssim`.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-from .filters import (STREAM_BLOCK_ROWS, gaussian_taps, halve, moment_block, moment_means,
-                      moment_scratch, window_means)
+from .filters import (
+    STREAM_BLOCK_ROWS,
+    gaussian_taps,
+    halve,
+    moment_block,
+    moment_means,
+    moment_scratch,
+    window_means,
+)
 from .jit import kernel
 from .validation import checked
 

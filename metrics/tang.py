@@ -26,11 +26,16 @@ from . import fmi, mef_ssim
 from .edges import fusion_nabf, fusion_qabf
 from .histograms import mutual_information
 from .information import fused_entropy
-from .intensity import (correlation_coefficient, spatial_frequency, standard_deviation,
-                        sum_correlation_differences)
+from .intensity import (
+    correlation_coefficient,
+    spatial_frequency,
+    standard_deviation,
+    sum_correlation_differences,
+)
 from .matlab import to_uint8_values
 from .validation import profile_metric
-from .vif import MIN_SIZE as VIF_MIN_SIZE, fusion_vif
+from .vif import MIN_SIZE as VIF_MIN_SIZE
+from .vif import fusion_vif
 from .vifb import average_gradient
 
 _REF = "Tang, Evaluation-for-Image-Fusion, analysis_Reference.m"

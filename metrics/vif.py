@@ -1,12 +1,18 @@
 """VIF of the default profile: pixel-domain VIF (VIFp) summed over the two sources."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-from .filters import (STREAM_BLOCK_ROWS, filter_valid, gaussian_taps, moment_block, moment_means,
-                      moment_scratch)
+from .filters import (
+    STREAM_BLOCK_ROWS,
+    filter_valid,
+    gaussian_taps,
+    moment_block,
+    moment_means,
+    moment_scratch,
+)
 from .jit import kernel, log10_product, times
 from .validation import checked
 

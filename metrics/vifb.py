@@ -22,9 +22,11 @@ from mmif_bench.metric import Metric
 from . import matlab
 from .edges import fusion_qabf
 from .filters import gaussian_taps, sobel
-from .histograms import gray_histograms, mutual_information as value_mutual_information
+from .histograms import gray_histograms
+from .histograms import mutual_information as value_mutual_information
 from .information import fused_entropy
-from .intensity import average_gradient as mean_gradient, standard_deviation
+from .intensity import average_gradient as mean_gradient
+from .intensity import standard_deviation
 from .structural import ssim_maps
 from .validation import profile_metric
 

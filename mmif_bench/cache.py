@@ -19,8 +19,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from .imageio import atomic_write_bytes
-
+from .fsutil import atomic_write_bytes
 
 _UNHASHABLE_CODE = uuid.uuid4().hex  # this process only: code without source is never reused
 
@@ -93,7 +92,7 @@ def _source_file(name: str) -> Path | None:
 def _imports(path: str, mtime_ns: int, package: str) -> tuple[str, ...]:
     """Absolute names of the modules a source file imports (``from m import x``: ``m``
     and, where ``m.x`` is a module, ``m.x``)."""
-    names = []
+    names: list[str] = []
     for node in ast.walk(ast.parse(Path(path).read_bytes(), filename=path)):
         if isinstance(node, ast.Import):
             names.extend(alias.name for alias in node.names)

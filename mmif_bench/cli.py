@@ -2,15 +2,19 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import logs
+from ._version import __version__
+from .commands import add_plugin_commands
 from .fused_folder import parse_fused
-from .registry import (declared_weights, get, list_profiles, load_all, load_errors,
-                       missing_weights, specs)
+from .registry import declared_weights, get, list_profiles, load_all, load_errors, missing_weights, specs
 from .weights import fetch_command
+
+logger = logging.getLogger(__name__)
 
 EXIT_USAGE = 2
 EXIT_FETCH = 5
@@ -62,6 +66,10 @@ def cmd_list(args: argparse.Namespace) -> int:
                 extra = f" {obj.arrow} [{obj.profile}]"
             if kind == "methods" and missing_weights(name):
                 extra = f" [weights missing: run '{fetch_command(name)}']"
+            if kind == "datasets":
+                roles = [role for role in ("default", "fallback") if getattr(obj, role, False)]
+                roles += [f"mmif-bench fetch {name}"] if hasattr(obj, "fetch") else []
+                extra = f" [{', '.join(roles)}]" if roles else ""
             origin = f" (from {spec.distribution})" if spec.distribution not in ("", "mmif-bench") else ""
             print(f"  {name}{extra}{origin}: {doc[0] if doc else ''}")
         for name, error in load_errors(kind).items():
@@ -70,6 +78,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from .reporting import write_report
     from .runner import RunConfig, run
 
     config = RunConfig(
@@ -77,10 +86,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         methods=_csv(args.methods), method_options=parse_method_options(args.option),
         metrics=_csv(args.metrics), profile=args.profile, out=Path(args.out), jobs=args.jobs,
         timeout=args.timeout, cache_dir=Path(args.cache_dir) if args.cache_dir else None,
-        executor=args.executor, scheduler=args.scheduler, report=not args.no_report,
+        executor=args.executor, scheduler=args.scheduler, report=False,
         refresh=True if args.refresh == "" else (_csv(args.refresh) or False),
         fused=parse_fused(args.fused))
-    return run(config).exit_code
+    result = run(config)
+    if not args.no_report:
+        write_report(result)
+    return result.exit_code
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -116,34 +128,22 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     if fetcher is None:
         raise ValueError(f"dataset {args.what!r} cannot be fetched (it is built in or local)")
     try:
-        fetcher(args.source, force=args.force, log=lambda m: print(m, file=sys.stderr))
+        fetcher(args.source, force=args.force)
     except FetchError as error:
-        print(f"mmif-bench: fetch failed: {error}", file=sys.stderr)
+        logger.error("mmif-bench: fetch failed: %s", error)
         return EXIT_FETCH
     return 0
 
 
-def cmd_train(args: argparse.Namespace, rest: list[str]) -> int:
-    if args.method is None:
-        trainable = [name for name, obj in load_all("methods").items()
-                     if getattr(obj, "train_main", None) is not None]
-        asked = bool({"-h", "--help"} & set(rest))
-        print(f"usage: mmif-bench train METHOD [options]\n\nmethods that train: "
-              f"{', '.join(trainable) or 'none'}; their options: mmif-bench train METHOD --help",
-              file=sys.stdout if asked else sys.stderr)
-        return 0 if asked else EXIT_USAGE
-    method = get("methods", args.method)
-    trainer = getattr(method, "train_main", None)
-    if trainer is None:
-        print(f"method {args.method!r} has no training entry point", file=sys.stderr)
-        return EXIT_USAGE
-    return int(trainer(rest) or 0)
-
-
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str]) -> argparse.ArgumentParser:
+    """The ``mmif-bench`` parser; ``argv`` says which plugin command (if any) to load."""
     parser = argparse.ArgumentParser(prog="mmif-bench", description=(
         "Benchmark multimodal medical image fusion methods under one set of metric conventions."))
     parser.add_argument("--version", action="version", version=f"mmif-bench {__version__}")
+    loudness = parser.add_mutually_exclusive_group()
+    loudness.add_argument("-v", "--verbose", action="store_true", help="log details too")
+    loudness.add_argument("-q", "--quiet", action="store_true",
+                          help="log only what went wrong or was left out")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("list", help="list registered methods, metrics or datasets")
@@ -151,13 +151,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("run", help="fuse and score; writes scores.csv, run.json and the leaderboard")
-    p.add_argument("--dataset", help="dataset name or folder (default: harvard when "
-                                     "MMIF_BENCH_DATA/--data-root is set, else phantom)")
-    p.add_argument("--data-root", help="folder of the harvard data (default $MMIF_BENCH_DATA)")
+    p.add_argument("--dataset", help="dataset name or folder (default: the dataset plugin "
+                                     "declared the default when its data is there, else the "
+                                     "fallback; see `mmif-bench list datasets`)")
+    p.add_argument("--data-root", help="the dataset's folder, for datasets that take one")
     p.add_argument("--split", default="test", choices=["train", "test", "all"])
     p.add_argument("--methods", help="comma-separated method names (default: all)")
     p.add_argument("--option", "-o", action="append", default=[], metavar="METHOD:KEY=VALUE",
-                   help="set a method option, e.g. ifcnn:weights=IFCNN-MAX.pth (repeatable)")
+                   help="set a method option, e.g. NAME:weights=FILE.pth (repeatable)")
     p.add_argument("--metrics", help="comma-separated metric names (default: the profile's set)")
     p.add_argument("--profile", default="default", choices=list_profiles(),
                    help="metric convention profile (those the registered metrics declare)")
@@ -181,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-root", help="folder of the run's source images (default: the "
                                        "registered dataset of that name, if found)")
     p.add_argument("--html-images", type=int, metavar="N",
-                   help="images per modality pair in the HTML comparison view (0: all; default 4)")
+                   help="images per pair type in the HTML comparison view (0: all; default 4)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("check", help="fail (exit 1) when scores got worse than a baseline")
@@ -192,33 +193,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--methods", help="only these methods (comma-separated)")
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("fetch", help="download and verify a dataset (harvard) or published weights",
-                       description="mmif-bench fetch harvard | mmif-bench fetch weights [NAME ...|all]")
-    p.add_argument("what", help="'harvard', or 'weights' followed by method names (default all)")
+    p = sub.add_parser("fetch", help="download and verify a dataset or published weights",
+                       description="mmif-bench fetch DATASET | mmif-bench fetch weights "
+                                   "[NAME ...|all] (`mmif-bench list datasets` marks the "
+                                   "datasets that can be fetched)")
+    p.add_argument("what", help="a dataset that can be fetched, or 'weights' followed by "
+                                "method names (default all)")
     p.add_argument("names", nargs="*", help="methods whose weights to fetch (weights only)")
     p.add_argument("--from", dest="source", metavar="URL|PATH",
                    help="a mirror: URL or folder (weights: files under their store or published "
-                        "names; harvard: the archive or a folder of it)")
+                        "names; a dataset: its archive or a folder of it)")
     p.add_argument("--force", action="store_true", help="fetch a dataset again even if present")
     p.set_defaults(func=cmd_fetch)
 
-    p = sub.add_parser("train", help="train a method that supports it (e.g. dmfnet)",
-                       add_help=False)
-    p.add_argument("method", nargs="?")
-    p.set_defaults(func=cmd_train)
+    add_plugin_commands(sub, argv)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
-    args, rest = parser.parse_known_args(argv)
-    if args.command != "train" and rest:
-        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    command = [a for a in argv if a not in ("-v", "--verbose", "-q", "--quiet")]
     try:
-        if args.command == "train":
-            return cmd_train(args, rest)
-        return args.func(args)
+        args = build_parser(command).parse_args(argv)
+        logs.configure(int(args.verbose) - int(args.quiet))
+        return int(args.func(args))
     except (ValueError, KeyError, FileNotFoundError, ImportError, RuntimeError) as error:
         print(f"mmif-bench: error: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -5,19 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-DATA_ENV = "MMIF_BENCH_DATA"
-
-
-def data_root(explicit: str | Path | None = None) -> Path | None:
-    """The Harvard data root, in order: ``--data-root``, ``$MMIF_BENCH_DATA``, the copy
-    ``mmif-bench fetch harvard`` installed; None when there is none."""
-    value = explicit or os.environ.get(DATA_ENV)
-    if value:
-        return Path(value).expanduser()
-    fetched = fetched_dataset("harvard")
-    return fetched if fetched.is_dir() else None
-
-
 CACHE_ENV = "MMIF_BENCH_CACHE"
 
 

@@ -15,9 +15,10 @@ import dataclasses
 import json
 import uuid
 import warnings
+from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from distributed import Client, Future, LocalCluster, as_completed
 

@@ -110,7 +110,7 @@ def _split_names(pair_dir: Path, split: str, listing: Listing) -> set[str] | Non
             listing.notes.append(f"{pair_dir.name}: no train.txt/test.txt, using every pair")
             return None
         listing.problems.append(
-            Problem(str(split_file), f"split file missing; add it or run with --split all")
+            Problem(str(split_file), "split file missing; add it or run with --split all")
         )
         return set()
     return {line.strip() for line in split_file.read_text().splitlines() if line.strip()}

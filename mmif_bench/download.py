@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import logging
 import os
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from .config import CACHE_ENV, cache_root
+
+logger = logging.getLogger(__name__)
 
 
 class FetchError(RuntimeError):
@@ -33,15 +35,6 @@ class RemoteFileMissing(FetchError):
 
 def is_url(source: str) -> bool:
     return source.startswith(("http://", "https://", "ftp://"))
-
-
-def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(chunk), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def git_blob_id(path: Path) -> str:
@@ -103,7 +96,7 @@ def download(url: str, folder: Path, name: str, known_hash: str | None = None,
     import requests
 
     pooch.get_logger().setLevel("WARNING")  # our own lines say what is fetched
-    print(f"downloading {url}", file=sys.stderr)
+    logger.info("downloading %s", url)
     capped = ({"downloader": _capped_downloader(max_bytes)}
               if max_bytes is not None and url.startswith(("http://", "https://")) else {})
     try:
@@ -115,9 +108,10 @@ def download(url: str, folder: Path, name: str, known_hash: str | None = None,
                          f"check the network, or fetch from a mirror, archive or folder with "
                          f"--from") from None
     except requests.HTTPError as error:
-        if error.response.status_code == 404:
+        status = None if error.response is None else error.response.status_code
+        if status == 404:
             raise RemoteFileMissing(f"{url}: not found (HTTP 404)") from None
-        raise FetchError(f"cannot download {url}: HTTP {error.response.status_code}; check the "
+        raise FetchError(f"cannot download {url}: HTTP {status}; check the "
                          f"address, or fetch from another mirror with --from") from None
     except requests.RequestException as error:
         raise FetchError(f"the download of {url} was interrupted ({_reason(error)}); nothing "

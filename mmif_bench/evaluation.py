@@ -9,7 +9,7 @@ themselves, on images or N x H x W stacks already on the 0..255 scale.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -25,19 +25,48 @@ def resolve_metrics(names: Iterable[str] | None, profile: str = "default") -> li
     """Metric objects for ``names`` (every metric of ``profile`` when None); names of a
     non-default profile may omit the ``profile.`` prefix."""
     keys = list_metrics(profile) if names is None else list(names)
-    return get_metrics([key if profile == "default" or "." in key else f"{profile}.{key}"
-                        for key in keys])
+    chosen = get_metrics([key if profile == "default" or "." in key else f"{profile}.{key}"
+                          for key in keys])
+    by_name: dict[str, str] = {}
+    for metric in chosen:  # results are keyed by name: two metrics may not share one
+        if by_name.setdefault(metric.name, metric.key) != metric.key:
+            raise ValueError(f"{by_name[metric.name]} and {metric.key} are both named "
+                             f"{metric.name!r} in results; score them in separate runs")
+    return chosen
 
 
 def score_255_batch(fused: np.ndarray, a: np.ndarray, b: np.ndarray,
                     metrics: Iterable[str] | None = None,
                     profile: str = "default") -> dict[str, np.ndarray]:
-    """Score N x H x W stacks on the 0..255 scale; returns ``{metric name: N values}``.
+    """Score N x H x W stacks on the 0..255 scale: the metric functions themselves.
 
     Inputs are checked once (same shapes, finite values; ValueError otherwise) and
     before any computation every requested metric's ``min_size`` is compared with the
     image size, so a too small image fails with the names of the metrics it is too
     small for.
+
+    Parameters
+    ----------
+    fused, a, b : ndarray
+        N x H x W (or H x W) stacks of the fused images and the two sources, gray values
+        on the 0..255 scale.
+    metrics : list of str, optional
+        Metric names (default: every metric of ``profile``); names of a non-default
+        profile may omit its ``profile.`` prefix.
+    profile : str
+        A metric convention the registered metrics declare (``default``, ``vifb``,
+        ``tang``, ...).
+
+    Returns
+    -------
+    dict of str to ndarray
+        ``{metric name: N values}`` (float64), in the order of ``metrics``.
+
+    References
+    ----------
+    .. [1] Z. Liu et al., "Objective assessment of multiresolution image fusion algorithms
+       for context enhancement in night vision: a comparative study", IEEE TPAMI 34(1),
+       94-109, 2012.
     """
     keep_freed_memory()  # once per process: metrics reuse freed memory
     F, A, B = as_stacks(fused, a, b)
@@ -107,7 +136,19 @@ def evaluate(fused: np.ndarray, a: np.ndarray, b: np.ndarray,
     metrics : list of str, optional
         Metric names (default: every metric of ``profile``).
     profile : str
-        Metric convention: ``default``, ``vifb`` or ``tang``.
+        Metric convention: ``default``, ``vifb``, ``tang`` or another the registered
+        metrics declare.
+
+    Returns
+    -------
+    dict of str to float
+        ``{metric name: value}``, equal to what ``mmif-bench run`` records for the image.
+
+    References
+    ----------
+    .. [1] Z. Liu et al., "Objective assessment of multiresolution image fusion algorithms
+       for context enhancement in night vision: a comparative study", IEEE TPAMI 34(1),
+       94-109, 2012.
     """
     a8, b8 = as_uint8_image(a, "a"), as_uint8_image(b, "b")
     if a8.shape[:2] != b8.shape[:2]:

@@ -6,8 +6,9 @@ through :func:`create_executor` (``dask``: :mod:`mmif_bench.dask_executor`).
 from __future__ import annotations
 
 import multiprocessing
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from typing import Iterable, Iterator, Protocol
+from typing import Protocol
 
 from .fusion import FuseTask, PairOutcome, run_fuse_task
 

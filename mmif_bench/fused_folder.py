@@ -14,14 +14,15 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from .dataset import IMAGE_SUFFIXES, Pair
-from .imageio import ImageError, atomic_write_bytes, encode_png, not_regular, read_image
+from .fsutil import atomic_write_bytes
+from .imageio import ImageError, encode_png, not_regular, read_image
 from .names import check_name
-from .results import fused_image_path
+from .run_record import MethodRecord, empty_method_record
+from .scores import fused_image_path
 
 LOSSY_SUFFIXES = {".jpg", ".jpeg"}
 SHOWN_EXTRAS = 5  # extra files named in the log; run.json lists them all
@@ -34,7 +35,8 @@ class FusedFolder:
     name: str
     root: Path
     refresh: bool = False
-    info: dict[str, Any] = field(default_factory=dict)
+    record: MethodRecord = field(default_factory=lambda: empty_method_record())
+    """Its entry in ``run.json``'s methods, once read (:func:`read_fused_folder`)."""
 
     def files(self) -> list[Path]:
         """Every file under the folder (hidden ones left out), relative to it, sorted."""
@@ -120,14 +122,15 @@ def read_fused_folder(folder: FusedFolder, pairs: list[Pair], shapes: dict[str, 
                       out: Path) -> tuple[dict[str, bytes], dict[str, str]]:
     """The folder's images as saved-PNG bytes per pair key, and failures per pair key.
 
-    Each image is also written to ``OUT/fused/<name>/`` (for the reports); ``folder.info``
+    Each image is also written to ``OUT/fused/<name>/`` (for the reports); ``folder.record``
     gets the provenance (file count, content hash, lossy inputs, extra files) and notes.
     """
     files = folder.files()
     by_pair: dict[str, list[Path]] = {}
     for relative in files:
-        if _pair_key(relative):
-            by_pair.setdefault(_pair_key(relative), []).append(relative)
+        key = _pair_key(relative)
+        if key:
+            by_pair.setdefault(key, []).append(relative)
     wanted = {pair.key for pair in pairs}
     images: dict[str, bytes] = {}
     failures: dict[str, str] = {}
@@ -153,9 +156,10 @@ def read_fused_folder(folder: FusedFolder, pairs: list[Pair], shapes: dict[str, 
         notes.insert(0, f"{lossy} of {len(images)} images are lossy JPEG: their scores include "
                         f"its compression artefacts")
     digest = _content_hash(folder.root, files)
-    folder.info = {
-        "options": {}, "fingerprint": digest, "deterministic": True, "notes": notes,
-        "provenance": {"kind": "fused folder", "folder": folder.root.resolve().name,
-                       "files": len(files), "content_sha256": digest, "lossy_jpeg": lossy,
-                       "extra_files": [str(r) for r in files if _pair_key(r) not in wanted]}}
+    folder.record = {
+        "options": {}, "weights": {}, "fingerprint": digest, "deterministic": True,
+        "bibtex": "", "notes": notes, "provenance": {
+            "kind": "fused folder", "folder": folder.root.resolve().name,
+            "files": len(files), "content_sha256": digest, "lossy_jpeg": lossy,
+            "extra_files": [str(r) for r in files if _pair_key(r) not in wanted]}}
     return images, failures

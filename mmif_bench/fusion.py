@@ -11,9 +11,10 @@ import contextlib
 import json
 import signal
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -21,10 +22,11 @@ from .allocator import keep_freed_memory
 from .cache import Cache, make_key
 from .colour import merge_fused, split_source
 from .dataset import Pair, content_hash
-from .imageio import encode_png, atomic_write_bytes
+from .fsutil import atomic_write_bytes
+from .imageio import encode_png
 from .method import Method, as_method
 from .registry import PluginSpec
-from .results import fused_image_path
+from .scores import fused_image_path
 
 RANGE_TOLERANCE = 1e-4  # float rounding slack on the [0, 1] output range
 
@@ -75,8 +77,9 @@ class PreparedPair:
     def inputs(self, method: Method) -> tuple[np.ndarray, np.ndarray]:
         """The images ``method`` fuses: the lumas, or the colour second image as it is for
         a method that declares ``colour_input``."""
-        colour = method.colour_input and self.b_colour is not None
-        return self.a, self.b_colour if colour else self.b
+        if getattr(method, "colour_input", False) and self.b_colour is not None:
+            return self.a, self.b_colour
+        return self.a, self.b
 
 
 def prepare(a_pixels: np.ndarray, b_pixels: np.ndarray,
@@ -183,8 +186,10 @@ def _fuse_many(method: Method, prepared: list[PreparedPair], timeout: float | No
     return results
 
 
-def run_fuse_task(task: FuseTask) -> list[PairOutcome]:
-    """Fuse a shard, writing each result to the cache and ``OUT/fused`` atomically."""
+def run_fuse_task(task: FuseTask, method: Method | None = None) -> list[PairOutcome]:
+    """Fuse a shard, writing each result to the cache and ``OUT/fused`` atomically;
+    ``method`` is the task's method instance when the caller holds it (in the process
+    that planned the run), else it is created here once per process."""
     cache = Cache(task.cache_dir)
     outcomes: dict[int, PairOutcome] = {}
     prepared: dict[int, PreparedPair] = {}
@@ -199,7 +204,7 @@ def run_fuse_task(task: FuseTask) -> list[PairOutcome]:
         except Exception as error:
             outcomes[index].error = f"could not load the pair: {error}"
     try:
-        method = load_method(task)
+        method = load_method(task) if method is None else method
     except Exception as error:
         for outcome in outcomes.values():
             outcome.error = outcome.error or f"method failed to start: {type(error).__name__}: {error}"

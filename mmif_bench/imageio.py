@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
+
+from .fsutil import atomic_write_bytes
 
 
 class ImageError(ValueError):
@@ -164,22 +165,6 @@ def rgb_to_gray(rgb: np.ndarray) -> np.ndarray:
 def gray_of(pixels: np.ndarray) -> np.ndarray:
     """uint8 gray of a gray or RGB uint8 image (metrics score the luma)."""
     return rgb_to_gray(pixels) if pixels.ndim == 3 else pixels
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file and an atomic rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def encode_png(pixels: np.ndarray) -> bytes:

@@ -16,9 +16,10 @@ import functools
 import hashlib
 import inspect
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -57,8 +58,33 @@ class Method:
     """Base class for fusion methods with declared options.
 
     Subclasses set ``name``, ``options`` (a dict of :class:`Option`) and implement
-    :meth:`fuse`. Option values are available as ``self.config[key]``. ``version`` is
-    part of the cache key: bump it when the algorithm changes.
+    :meth:`fuse` (and, for a faster stack, :meth:`fuse_batch`). Option values are
+    available as ``self.config[key]``. ``version`` is part of the cache key: bump it when
+    the algorithm changes.
+
+    Parameters
+    ----------
+    **config
+        Values of the declared ``options``; the others keep their defaults. An undeclared
+        name raises ValueError listing the declared ones.
+
+    Attributes
+    ----------
+    name : str
+        The registry name (``mmif-bench run --methods NAME``).
+    options : dict of str to Option
+        The settable options, ``-o NAME:KEY=VALUE`` on the command line.
+    bibtex : str
+        BibTeX of the paper the method implements; the reports cite it.
+    modalities : tuple of str or None
+        Second-image modalities the method has a model for (None: any).
+    weight_files : dict of str to WeightFile
+        Each ``path`` option's published default file.
+
+    References
+    ----------
+    .. [1] S. Li et al., "Pixel-level image fusion: a survey of the state of the art",
+       Information Fusion 33, 100-112, 2017 (the pixel-level setting methods follow).
     """
 
     name: ClassVar[str] = ""

@@ -2,8 +2,8 @@
 input checks every metric path shares."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -20,11 +20,36 @@ class Metric:
     """A fusion quality measure, built with keyword arguments after name and function:
     ``Metric("EN", fn, higher_is_better=True, needs_sources=False, reference=...)``.
 
-    ``compute(F, A, B)`` takes N x H x W float64 stacks on the 0..255 scale (fused, first
-    source, second source) and returns N values. ``higher_is_better`` gives the direction
-    used for ranking and arrows; ``needs_sources`` is False for no-reference measures
-    (EN, SD, SF, AG). ``profile`` names the evaluator convention the value follows
-    (``default``, ``vifb``, ``tang``).
+    Parameters
+    ----------
+    name : str
+        The name its scores carry (``EN``); the registry key is :attr:`key`.
+    compute : callable
+        ``compute(F, A, B)`` takes N x H x W float64 stacks on the 0..255 scale (fused,
+        first source, second source) and returns N values.
+    higher_is_better : bool
+        The direction used for ranking and arrows.
+    needs_sources : bool
+        False for no-reference measures (EN, SD, SF, AG).
+    reference : str
+        The paper defining the measure, in short (shown in the reports).
+    description, unit : str
+        One line on what it measures, and its unit ("" for none).
+    profile : str
+        The evaluator convention the value follows (``default``, ``vifb``, ``tang``, or a
+        plugin's own); ``mmif-bench run --profile`` offers every declared one.
+    min_size : int
+        The smallest image side the measure's windows allow.
+    bibtex : str
+        BibTeX of the defining paper(s); the run records it and the reports cite it.
+
+    References
+    ----------
+    .. [1] Z. Liu et al., "Objective assessment of multiresolution image fusion algorithms
+       for context enhancement in night vision: a comparative study", IEEE TPAMI 34(1),
+       94-109, 2012.
+    .. [2] C. Chen, J. Mo, "IQA-PyTorch: PyTorch toolbox for image quality assessment"
+       (pyiqa: metrics created by name with their metadata), 2022.
     """
 
     name: str

@@ -1,6 +1,7 @@
 """Plugin registry on Python entry points (``importlib.metadata``).
 
-Groups: ``mmif_bench.methods``, ``mmif_bench.metrics``, ``mmif_bench.datasets``.
+Groups: ``mmif_bench.methods``, ``mmif_bench.metrics``, ``mmif_bench.datasets`` and
+``mmif_bench.commands`` (:mod:`mmif_bench.commands`).
 First-party plugins register through the same groups as third-party packages. A plugin
 that fails to import is reported with its error and skipped; it never breaks the others.
 Objects can also be registered at run time with :func:`register_method`,
@@ -9,27 +10,33 @@ process cannot import run in this process.
 """
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import importlib
 import inspect
+import logging
 import os
 import sys
 import traceback
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .dataset import Dataset, FolderDataset
 from .method import Method, as_method, method_from_function
 from .metric import Metric
 from .weights import WeightFile
 
+logger = logging.getLogger(__name__)
+
 GROUPS = {
     "methods": "mmif_bench.methods",
     "metrics": "mmif_bench.metrics",
     "datasets": "mmif_bench.datasets",
+    "commands": "mmif_bench.commands",
 }
 
 
@@ -94,12 +101,18 @@ def register(kind: str, obj: Any = None, *, name: str | None = None) -> Any:
     ``fuse(a, b) -> fused`` (named after the function unless ``name`` is given); a metric
     is a :class:`~mmif_bench.metric.Metric`. Objects that another process cannot import
     (defined in ``__main__`` or a notebook) are kept in this process, where their
-    methods then run.
+    methods then run. A string ``"module:attribute"`` (with ``name``) registers what an
+    entry point would: imported when first used.
     """
     if kind not in GROUPS:
         raise ValueError(f"unknown plugin kind {kind!r}; use one of {', '.join(GROUPS)}")
     if obj is None:
         return functools.partial(register, kind, name=name)
+    if isinstance(obj, str):
+        if not name:
+            raise ValueError(f"register({kind!r}, {obj!r}) needs name=")
+        _RUNTIME[kind][name] = PluginSpec(kind, name, obj, "runtime")
+        return obj
     if kind == "metrics" and not isinstance(obj, Metric):
         raise TypeError(f"register_metric takes an mmif_bench.Metric, got {type(obj).__name__}")
     fuse_function = kind == "methods" and inspect.isfunction(obj)
@@ -128,10 +141,28 @@ def unregister(kind: str, name: str) -> None:
     _RUNTIME[kind].pop(name, None)
 
 
+@contextlib.contextmanager
+def isolated_registrations() -> Iterator[None]:
+    """Undo, on leaving, every run-time registration made inside (tests, notebooks)::
+
+        with isolated_registrations():
+            register_method(Mine)
+            run(methods=["mine"])
+        # "mine" is unknown again
+    """
+    saved = {kind: dict(table) for kind, table in _RUNTIME.items()}
+    try:
+        yield
+    finally:
+        for kind, table in saved.items():
+            _RUNTIME[kind].clear()
+            _RUNTIME[kind].update(table)
+
+
 def _path_state() -> tuple[tuple[str, int | None], ...]:
     """``sys.path`` with each folder's modification time: (un)installing a distribution
     changes the folder that holds its metadata."""
-    state = []
+    state: list[tuple[str, int | None]] = []
     for entry in sys.path:
         try:
             state.append((entry, os.stat(entry or ".").st_mtime_ns))
@@ -234,7 +265,27 @@ def list_metrics(profile: str | None = "default") -> list[str]:
 
 
 def create_method(name: str, **options: Any) -> Method:
-    """Instantiate a fusion method plugin with options (``create_method("dwt", wavelet="db2")``)."""
+    """Instantiate a registered fusion method with options, as timm's ``create_model``.
+
+    Parameters
+    ----------
+    name : str
+        A method's registry name (``mmif-bench list methods``); an unknown one raises
+        KeyError with close names.
+    **options
+        Values of the method's declared options, e.g. ``create_method("dwt",
+        wavelet="db2")``.
+
+    Returns
+    -------
+    Method
+        The started method (its weights found and loaded); ``fuse(a, b, modality=...)``
+        fuses two float32 images in [0, 1].
+
+    References
+    ----------
+    .. [1] R. Wightman, "PyTorch Image Models" (timm), ``timm.create_model``, 2019.
+    """
     return as_method(get("methods", name), **options)
 
 
@@ -286,6 +337,26 @@ def get_metrics(names: Iterable[str]) -> list[Metric]:
             raise TypeError(f"metric plugin {name!r} is not an mmif_bench.metric.Metric")
         found.append(obj)
     return found
+
+
+def default_dataset(data_root: str | Path | None = None) -> Dataset:
+    """The dataset of a run that names none: the plugin that declares ``default = True``
+    when its data is there (creating it raises no FileNotFoundError), else the one that
+    declares ``fallback = True`` (with a note saying why)."""
+    loaded = load_all("datasets")
+    reason = "no dataset plugin declares itself the default"
+    for name in [n for n, obj in loaded.items() if getattr(obj, "default", False)]:
+        try:
+            return create_dataset(name, data_root)
+        except FileNotFoundError as error:
+            reason = str(error)
+    for name in [n for n, obj in loaded.items() if getattr(obj, "fallback", False)]:
+        dataset = create_dataset(name, data_root)
+        logger.warning("note: %s; so this runs on the fallback dataset %s (%s)", reason, name,
+                       dataset.description)
+        return dataset
+    raise FileNotFoundError(f"{reason}, and none declares itself the fallback: name a dataset "
+                            f"with --dataset (see `mmif-bench list datasets`)")
 
 
 def create_dataset(name_or_path: str, data_root: str | Path | None = None) -> Dataset:

@@ -1,57 +1,122 @@
-"""The benchmark runner: methods x dataset pairs x metrics, cached and resumable.
+"""The benchmark runner: methods x dataset image pairs x metrics, cached and resumable.
 
-A run (1) checks its configuration (dataset, metrics, methods and their options: errors
-here stop the run before any work), (2) lists and loads the dataset's pairs, (3) fuses
-every (method, pair) that the cache does not already hold, in shards handed to an
+A run (1) checks its configuration into a :class:`Plan` (dataset, metrics, methods and
+their options: errors here stop the run before any work; the plan is the only carrier of
+the run's settings from then on), (2) lists and loads the dataset's image pairs, (3) fuses
+every (method, image pair) that the cache does not already hold, in shards handed to an
 executor, (4) scores the saved 8-bit fused images (their luma) against the gray sources
-with the batched metric path, and (5) writes ``scores.csv``, ``run.json`` and the
-leaderboard reports.
+with the batched metric path, and (5) writes ``scores.csv`` and ``run.json`` and returns
+them as a :class:`RunResult`.
 
-Exit codes: 0 everything ran; 3 some pairs were skipped or some (method, pair) failed
-(all that succeeded is still written); 4 nothing could be scored.
+Exit codes: 0 everything ran; 3 some image pairs were skipped or some (method, image
+pair) failed (all that succeeded is still written); 4 nothing could be scored.
 """
 from __future__ import annotations
 
 import hashlib
 import itertools
+import logging
 import sys
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from tqdm import tqdm
 
-from . import __version__
+from . import logs
+from ._version import __version__
 from .cache import Cache, code_digest, make_key
-from .config import data_root as configured_data_root
 from .dataset import Dataset, Pair, Problem, content_hash
 from .evaluation import resolve_metrics, score_255_batch
 from .executors import create_executor, shard
+from .fsutil import atomic_write_bytes
 from .fused_folder import SHOWN_EXTRAS, FusedFolder, check_fused_folder, read_fused_folder
 from .fusion import FuseTask, fused_key, run_fuse_task
-from .imageio import atomic_write_bytes, decode_png, gray_of
+from .imageio import decode_png, gray_of
+from .method import Method, method_fingerprint
 from .metric import Metric
 from .names import check_name, strip_roots
-from .method import method_fingerprint
-from .registry import (PluginSpec, create_dataset, create_method, list_methods, load_all,
-                       load_errors, method_spec, missing_weights)
-from .results import Score, fused_image_path, write_run_info, write_scores
+from .registry import (
+    PluginSpec,
+    create_dataset,
+    create_method,
+    default_dataset,
+    list_methods,
+    load_all,
+    load_errors,
+    method_spec,
+    missing_weights,
+)
+from .run_record import (
+    SCHEMA_VERSION,
+    DatasetRecord,
+    FailureRecord,
+    MethodRecord,
+    MetricRecord,
+    RunRecord,
+    write_run_record,
+)
+from .scores import Score, fused_image_path, scores_frame, sorted_scores, write_scores
 from .weights import MissingWeightsError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 EXIT_OK, EXIT_PARTIAL, EXIT_NOTHING = 0, 3, 4
 
-Log = Callable[[str], None]
-
-
-def _stderr(message: str) -> None:
-    print(message, file=sys.stderr)
+logger = logging.getLogger(__name__)
 
 
 @dataclass
 class RunConfig:
-    """Everything a run depends on (the CLI's ``run`` options)."""
+    """Everything a run depends on (the command line's ``run`` options).
+
+    Parameters
+    ----------
+    dataset : str, optional
+        A dataset plugin's name or a folder in the shared layout (default: the dataset
+        plugin that declares itself the default when its data is there, else the fallback).
+    data_root : str or Path, optional
+        The dataset's folder, for plugins that take one (``harvard``).
+    split : {"test", "train", "all"}
+        Which image pairs of the dataset to run.
+    methods : list of str, optional
+        Method names (default: every importable method whose weights are there).
+    method_options : dict
+        ``{method: {option: value}}``, as ``-o METHOD:KEY=VALUE``.
+    metrics : list of str, optional
+        Metric names (default: every metric of ``profile``).
+    profile : str
+        The metric convention, one of the profiles the registered metrics declare.
+    out : Path
+        The output folder (never inside the dataset's folder).
+    jobs : int
+        Worker processes for fusing (1: in this process).
+    timeout : float, optional
+        Per-image-pair time limit of a method, in seconds.
+    cache_dir : Path, optional
+        The result cache (default ``OUT/.cache``).
+    executor : {"local", "dask"}
+        What runs the fusing shards.
+    scheduler : str, optional
+        A Dask scheduler address (default: a LocalCluster).
+    shard_size : int
+        Image pairs per fusing task.
+    report : bool
+        Write the leaderboard reports into ``out`` after the run.
+    refresh : bool or list of str
+        Recompute regardless of the cache: True for every method, or these methods.
+    fused : dict
+        Folders of fused images made elsewhere, scored as methods: ``{name: folder}``.
+
+    References
+    ----------
+    .. [1] S. Li et al., "Pixel-level image fusion: a survey of the state of the art",
+       Information Fusion 33, 100-112, 2017 (the MRI-CT/PET/SPECT setting the run follows).
+    """
 
     dataset: str | None = None
     data_root: str | Path | None = None
@@ -69,30 +134,70 @@ class RunConfig:
     shard_size: int = 8
     report: bool = True
     refresh: bool | list[str] = False
-    """Recompute regardless of the cache: True for every method, or these methods."""
-    fused: dict[str, str | Path] = field(default_factory=dict)
-    """Folders of fused images made elsewhere, scored as methods: ``{name: folder}``."""
+    fused: Mapping[str, str | Path] = field(default_factory=dict)
 
 
 @dataclass
-class RunSummary:
-    """What a run did; ``exit_code`` follows the module's table."""
+class RunResult:
+    """What a run returns: its scores and its record, as written to ``OUT``.
+
+    Attributes
+    ----------
+    out : Path
+        The output folder (``scores.csv``, ``run.json``, ``fused/``).
+    exit_code : int
+        0 everything ran, 3 partial, 4 nothing scored (see :mod:`mmif_bench.runner`).
+    scores : pandas.DataFrame
+        ``scores.csv`` in its long form: columns ``method, dataset, pair, image, metric,
+        value`` (``pair`` holds the pair type).
+    record : RunRecord
+        ``run.json``: dataset, methods, metrics (with BibTeX), image pairs, failures.
+    fused_now, fused_cached, scored_now, scored_cached : int
+        Fused images and score sets computed in this run or taken from the cache.
+    """
 
     out: Path
     exit_code: int
-    dataset: str
-    pairs: int
+    scores: pd.DataFrame
+    record: RunRecord
     fused_now: int = 0
     fused_cached: int = 0
     scored_now: int = 0
     scored_cached: int = 0
-    skipped: list[Problem] = field(default_factory=list)
-    failures: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def pairs(self) -> int:
+        """The number of image pairs the run loaded."""
+        return len(self.record["pairs"])
+
+    @property
+    def failures(self) -> list[FailureRecord]:
+        return self.record["failures"]
+
+    @property
+    def skipped(self) -> list[Problem]:
+        """The image pairs left out while loading, with the reason."""
+        return [Problem(s["where"], s["message"]) for s in self.record["skipped"]]
+
+    @property
+    def not_applicable(self) -> dict[str, list[str]]:
+        """Method -> pair types it has no model for: neither fused nor failed."""
+        return self.record["not_applicable"]
+
+
+@dataclass
+class Tally:
+    """What the run has done so far: counters, failures, pair types not applicable."""
+
+    fused_now: int = 0
+    fused_cached: int = 0
+    scored_now: int = 0
+    scored_cached: int = 0
+    failures: list[FailureRecord] = field(default_factory=list)
     not_applicable: dict[str, list[str]] = field(default_factory=dict)
-    """Method -> pair types it has no model for: neither fused nor failed."""
 
     def fail(self, method: str, pair: Pair, message: str) -> None:
-        self.failures.append({"method": method, "pair": pair.pair_type, "image": pair.name,
+        self.failures.append({"method": method, "pair_type": pair.pair_type, "image": pair.name,
                               "message": message})
 
 
@@ -106,39 +211,57 @@ class LoadedPair:
 
 @dataclass
 class PlannedMethod:
-    """A method of the run, started once in this process to check its options."""
+    """A method of the run, started once in this process: the instance that fuses here."""
 
     name: str
     spec: PluginSpec
     options: dict[str, Any]
+    instance: Method
     fingerprint: str
-    info: dict[str, Any]
+    record: MethodRecord
     refresh: bool = False
-    applies_to: Callable[[str], bool] = lambda modality: True  # its model's pair types
+
+    def applies_to(self, modality: str) -> bool:
+        """Whether its model covers pairs whose second image is ``modality``."""
+        return self.instance.applies_to(modality)
 
 
 @dataclass
 class Plan:
-    """A checked configuration: what the run will do, before any work."""
+    """A checked configuration: everything the run does, before any work."""
 
     dataset: Dataset
     out: Path
+    split: str
+    profile: str
     metrics: list[Metric]
     methods: list[PlannedMethod]
+    cache_dir: Path
+    jobs: int = 1
+    timeout: float | None = None
+    executor: str = "local"
+    scheduler: str | None = None
+    shard_size: int = 8
+    report: bool = True
     folders: list[FusedFolder] = field(default_factory=list)
     not_run: dict[str, list[str]] = field(default_factory=dict)
     """Methods a default run leaves out: one line per missing weight file, naming its fetch
     command (no machine paths: they go into run.json)."""
 
-    def info(self) -> dict[str, dict[str, Any]]:
+    def method_records(self) -> dict[str, MethodRecord]:
         """``run.json``'s methods: each method's options and fingerprint, each folder's
         provenance."""
-        return {**{m.name: m.info for m in self.methods}, **{f.name: f.info for f in self.folders}}
+        return {**{m.name: m.record for m in self.methods},
+                **{f.name: f.record for f in self.folders}}
+
+    def fuses_here(self, task: FuseTask) -> bool:
+        """Whether a task runs in this process (with the planned instance)."""
+        return task.spec.in_process or (self.executor == "local" and self.jobs == 1)
 
 
 @dataclass
 class Inputs:
-    """The dataset split as loaded: usable pairs, skipped ones and notes."""
+    """The dataset split as loaded: usable image pairs, skipped ones and notes."""
 
     loaded: list[LoadedPair]
     skipped: list[Problem]
@@ -146,12 +269,6 @@ class Inputs:
 
     def by_key(self) -> dict[str, LoadedPair]:
         return {lp.pair.key: lp for lp in self.loaded}
-
-
-def default_dataset_name(data_root: str | Path | None = None) -> str:
-    """``harvard`` when its data is configured (``--data-root``, the environment) or
-    fetched, else the built-in ``phantom``."""
-    return "harvard" if configured_data_root(data_root) is not None else "phantom"
 
 
 def metric_signatures(metrics: list[Metric], profile: str) -> dict[str, str]:
@@ -185,7 +302,8 @@ def _check_output_location(out: Path, dataset: Dataset, option: str = "--out") -
 
 
 def _plan_method(name: str, options: dict[str, Any], refresh: bool) -> PlannedMethod:
-    """Start a method once with its options; errors name the method."""
+    """Start a method once with its options (the instance that fuses in this process);
+    errors name the method."""
     try:
         method = create_method(name, **options)
     except MissingWeightsError:
@@ -194,48 +312,37 @@ def _plan_method(name: str, options: dict[str, Any], refresh: bool) -> PlannedMe
         raise ValueError(f"method {name!r} cannot start with options {options}: "
                          f"{type(error).__name__}: {error}") from None
     fingerprint = method_fingerprint(method)
-    info = {"options": method.resolved_options(), "weights": method.weights_record(),
-            "fingerprint": fingerprint, "deterministic": bool(method.deterministic)}
-    return PlannedMethod(name, method_spec(name), options, fingerprint, info, refresh,
-                         method.applies_to)
+    record: MethodRecord = {
+        "options": method.resolved_options(), "weights": method.weights_record(),
+        "fingerprint": fingerprint, "deterministic": bool(method.deterministic),
+        "bibtex": method.bibtex, "provenance": {}, "notes": []}
+    return PlannedMethod(name, method_spec(name), options, method, fingerprint, record, refresh)
 
 
-def _importable_methods(log: Log) -> list[str]:
+def _importable_methods() -> list[str]:
     """Every registered method for a default run; plugins that fail to import are left
     out with a note (and listed in ``run.json``'s plugin errors), never breaking the run."""
     loaded = load_all("methods")
     for name in sorted(set(list_methods()) - set(loaded)):
-        log(f"note: method {name} left out: {load_errors('methods')[f'methods:{name}']}")
+        logger.warning("note: method %s left out: %s", name, load_errors("methods")[f"methods:{name}"])
     usable = []
     for name in (name for name in list_methods() if name in loaded):
         try:
             usable.append(check_name("method", name))
         except ValueError as error:
-            log(f"note: method left out: {error}")
+            logger.warning("note: method left out: %s", error)
     return usable
 
 
-def configure(config: RunConfig, log: Log = _stderr) -> Plan:
-    """Check everything a run depends on; raises ValueError/KeyError/FileNotFoundError
-    naming what is wrong, before any pair is read."""
+def _check_limits(config: RunConfig) -> None:
     if config.jobs < 1:
         raise ValueError(f"--jobs must be at least 1, got {config.jobs}")
     if config.timeout is not None and not config.timeout > 0:
         raise ValueError(f"--timeout must be a positive number of seconds, got {config.timeout}")
-    dataset = create_dataset(config.dataset or default_dataset_name(config.data_root),
-                             config.data_root)
-    if config.dataset is None and dataset.name == "phantom":
-        log("note: no Harvard data configured, so this runs on the synthetic phantom; get the "
-            "Harvard pairs with 'mmif-bench fetch harvard' (or set MMIF_BENCH_DATA)")
-    out = Path(config.out)
-    _check_output_location(out, dataset)
-    if config.cache_dir is not None:
-        _check_output_location(Path(config.cache_dir), dataset, "--cache-dir")
-    metrics = resolve_metrics(config.metrics, config.profile)
-    names = config.methods or _importable_methods(log)
-    for name in names:
-        check_name("method", name)
-        method_spec(name)  # unknown names fail here, with suggestions
+
+
+def _refreshed(config: RunConfig, names: list[str]) -> set[str]:
+    """The methods and folders to recompute regardless of the cache (checked names)."""
     unused = sorted(set(config.method_options) - set(names))
     if unused:
         raise ValueError(f"options are set for {', '.join(unused)}, which the run does not "
@@ -245,7 +352,28 @@ def configure(config: RunConfig, log: Log = _stderr) -> Plan:
     if refresh - set(scored):
         raise ValueError(f"--refresh names {', '.join(sorted(refresh - set(scored)))}, which "
                          f"the run does not include (its methods: {', '.join(scored)})")
-    plan = Plan(dataset, out, metrics, [])
+    return refresh
+
+
+def configure(config: RunConfig) -> Plan:
+    """Check everything a run depends on; raises ValueError/KeyError/FileNotFoundError
+    naming what is wrong, before any image pair is read."""
+    _check_limits(config)
+    dataset = default_dataset(config.data_root) if config.dataset is None else \
+        create_dataset(config.dataset, config.data_root)
+    out = Path(config.out)
+    _check_output_location(out, dataset)
+    if config.cache_dir is not None:
+        _check_output_location(Path(config.cache_dir), dataset, "--cache-dir")
+    metrics = resolve_metrics(config.metrics, config.profile)
+    names = config.methods or _importable_methods()
+    for name in names:
+        check_name("method", name)
+        method_spec(name)  # unknown names fail here, with suggestions
+    refresh = _refreshed(config, names)
+    plan = Plan(dataset, out, config.split, config.profile, metrics, [],
+                Path(config.cache_dir or out / ".cache"), config.jobs, config.timeout,
+                config.executor, config.scheduler, config.shard_size, config.report)
     for name, folder in config.fused.items():
         check_fused_folder(name, Path(folder), out, names)
         plan.folders.append(FusedFolder(name, Path(folder), name in refresh))
@@ -255,29 +383,31 @@ def configure(config: RunConfig, log: Log = _stderr) -> Plan:
         if missing and config.methods:  # asked for by name: a configuration error
             raise MissingWeightsError("; ".join(missing))
         if missing:
-            log(f"note: method {name} not run: {'; '.join(missing)}")
+            logger.warning("note: method %s not run: %s", name, "; ".join(missing))
             plan.not_run[name] = missing
             continue
         plan.methods.append(_plan_method(name, options, name in refresh))
     if config.jobs > 1 or config.executor != "local":
         for method in plan.methods:
             if method.spec.in_process:
-                log(f"note: method {method.name} is defined where worker processes cannot "
-                    f"import it (__main__, a notebook); it runs in this process, and --jobs/"
-                    f"--executor apply to the other methods. Define it in an importable module "
-                    f"to run it in workers")
+                logger.warning(
+                    "note: method %s is defined where worker processes cannot import it "
+                    "(__main__, a notebook); it runs in this process, and --jobs/--executor "
+                    "apply to the other methods. Define it in an importable module to run it "
+                    "in workers", method.name)
     return plan
 
 
-def load_inputs(dataset: Dataset, split: str, metrics: list[Metric], log: Log) -> Inputs:
-    """List the split's pairs and read them; unusable pairs are skipped with a reason and
-    image conversions (16-bit, alpha, ...) are noted."""
-    listing = dataset.list_pairs(split)
-    log(f"dataset: {dataset.name} ({dataset.description}), split {split}: "
-        f"{len(listing.pairs)} pairs listed")
+def load_inputs(plan: Plan) -> Inputs:
+    """List the split's image pairs and read them; unusable ones are skipped with a reason
+    and image conversions (16-bit, alpha, ...) are noted."""
+    dataset = plan.dataset
+    listing = dataset.list_pairs(plan.split)
+    logger.info("dataset: %s (%s), split %s: %d pairs listed", dataset.name,
+                dataset.description, plan.split, len(listing.pairs))
     inputs = Inputs([], list(listing.problems), list(listing.notes))
-    min_size = max((m.min_size for m in metrics), default=1)
-    needing = ", ".join(m.name for m in metrics if m.min_size == min_size)
+    min_size = max((m.min_size for m in plan.metrics), default=1)
+    needing = ", ".join(m.name for m in plan.metrics if m.min_size == min_size)
     for pair in listing.pairs:
         try:
             a, b = pair.load()
@@ -294,26 +424,26 @@ def load_inputs(dataset: Dataset, split: str, metrics: list[Metric], log: Log) -
         inputs.loaded.append(LoadedPair(pair, content_hash(a.pixels, b.pixels),
                                         gray_of(a.pixels), gray_of(b.pixels)))
     for note in inputs.notes:
-        log(f"note: {note}")
+        logger.info("note: %s", note)
     for problem in inputs.skipped:
-        log(f"skipped: {problem}")
+        logger.warning("skipped: %s", problem)
     return inputs
 
 
-def _applicable(method: PlannedMethod, inputs: Inputs, summary: RunSummary) -> list[LoadedPair]:
-    """The pairs the method has a model for (``Method.applies_to`` the second modality);
-    the pair types of the others are recorded as "not applicable" in ``summary``."""
+def _applicable(method: PlannedMethod, inputs: Inputs, tally: Tally) -> list[LoadedPair]:
+    """The image pairs the method has a model for (``Method.applies_to`` the second
+    modality); the other pair types are recorded as "not applicable" in ``tally``."""
     targets = [lp for lp in inputs.loaded if method.applies_to(lp.pair.modalities[1])]
     left_out = {lp.pair.pair_type for lp in inputs.loaded} - {lp.pair.pair_type for lp in targets}
     if left_out:
-        summary.not_applicable[method.name] = sorted(left_out)
+        tally.not_applicable[method.name] = sorted(left_out)
     return targets
 
 
 def _reuse_cached(method: PlannedMethod, pairs: list[LoadedPair], cache: Cache, out: Path,
-                  fused_png: dict[tuple[str, str], bytes], summary: RunSummary) -> list[LoadedPair]:
+                  fused_png: dict[tuple[str, str], bytes], tally: Tally) -> list[LoadedPair]:
     """Take the method's cached fused images of ``pairs`` (rewriting ``OUT/fused`` where it
-    differs, as with a shared ``--cache-dir``); returns the pairs still to fuse."""
+    differs, as with a shared ``--cache-dir``); returns the image pairs still to fuse."""
     if method.refresh:
         return list(pairs)
     pending = []
@@ -326,12 +456,12 @@ def _reuse_cached(method: PlannedMethod, pairs: list[LoadedPair], cache: Cache, 
         target = fused_image_path(out, method.name, lp.pair.pair_type, lp.pair.name)
         if not target.is_file() or target.read_bytes() != png:
             atomic_write_bytes(target, png)
-        summary.fused_cached += 1
+        tally.fused_cached += 1
     return pending
 
 
 def _read_folders(plan: Plan, inputs: Inputs, fused_png: dict[tuple[str, str], bytes],
-                  summary: RunSummary, log: Log) -> None:
+                  tally: Tally) -> None:
     """Take the images of every ``--fused`` folder; missing or unusable ones are failures."""
     by_key = inputs.by_key()
     shapes = {lp.pair.key: lp.gray_a.shape for lp in inputs.loaded}
@@ -340,36 +470,40 @@ def _read_folders(plan: Plan, inputs: Inputs, fused_png: dict[tuple[str, str], b
                                              plan.out)
         fused_png.update({(folder.name, key): png for key, png in images.items()})
         for key, message in failures.items():
-            summary.fail(folder.name, by_key[key].pair, message)
-        provenance = folder.info["provenance"]
-        log(f"fused folder {folder.name}: {len(images)} of {len(inputs.loaded)} pairs from "
-            f"{provenance['files']} files (content sha256 {provenance['content_sha256'][:16]})")
-        for note in folder.info["notes"]:
-            log(f"note: {folder.name}: {note}")
+            tally.fail(folder.name, by_key[key].pair, message)
+        provenance = folder.record["provenance"]
+        logger.info("fused folder %s: %d of %d pairs from %s files (content sha256 %s)",
+                    folder.name, len(images), len(inputs.loaded), provenance["files"],
+                    provenance["content_sha256"][:16])
+        for note in folder.record["notes"]:
+            logger.info("note: %s: %s", folder.name, note)
         extras = provenance["extra_files"]
         if extras:
             more = ", ..." if len(extras) > SHOWN_EXTRAS else ""
-            log(f"note: {folder.name}: {len(extras)} files match no pair of the run and were "
-                f"left out: {', '.join(extras[:SHOWN_EXTRAS])}{more}")
+            logger.warning("note: %s: %d files match no pair of the run and were left out: "
+                           "%s%s", folder.name, len(extras), ", ".join(extras[:SHOWN_EXTRAS]),
+                           more)
 
 
-def fuse_all(plan: Plan, inputs: Inputs, config: RunConfig, cache: Cache,
-             summary: RunSummary, log: Log) -> dict[tuple[str, str], bytes]:
-    """PNG bytes of every fused image, keyed by (method, pair key): the ``--fused`` folders',
-    cached ones, then the rest fused by the executor; failures are recorded in ``summary``."""
+def fuse_all(plan: Plan, inputs: Inputs, cache: Cache, tally: Tally
+             ) -> dict[tuple[str, str], bytes]:
+    """PNG bytes of every fused image, keyed by (method, image pair key): the ``--fused``
+    folders', cached ones, then the rest fused (in this process by the planned instances,
+    or by the executor's workers); failures are recorded in ``tally``."""
     fused_png: dict[tuple[str, str], bytes] = {}
-    _read_folders(plan, inputs, fused_png, summary, log)
+    _read_folders(plan, inputs, fused_png, tally)
     tasks = [FuseTask(method.name, method.spec, method.options, method.fingerprint,
                       tuple(lp.pair for lp in chunk), tuple(lp.input_hash for lp in chunk),
-                      str(plan.out), str(cache.root), config.timeout)
+                      str(plan.out), str(cache.root), plan.timeout)
              for method in plan.methods
-             for chunk in shard(_reuse_cached(method, _applicable(method, inputs, summary), cache,
-                                              plan.out, fused_png, summary), config.shard_size)]
+             for chunk in shard(_reuse_cached(method, _applicable(method, inputs, tally), cache,
+                                              plan.out, fused_png, tally), plan.shard_size)]
     by_key = inputs.by_key()
-    executor = create_executor(config.executor, config.jobs, config.scheduler)
-    here = [task for task in tasks if task.spec.in_process]
-    results = itertools.chain((run_fuse_task(task) for task in here),
-                              executor.run([task for task in tasks if not task.spec.in_process]))
+    instances = {method.name: method.instance for method in plan.methods}
+    executor = create_executor(plan.executor, plan.jobs, plan.scheduler)
+    results = itertools.chain(
+        (run_fuse_task(task, instances[task.method]) for task in tasks if plan.fuses_here(task)),
+        executor.run([task for task in tasks if not plan.fuses_here(task)]))
     with tqdm(total=sum(len(t.pairs) for t in tasks), desc="fusing", unit="pair",
               disable=None, file=sys.stderr) as progress:
         for outcomes in results:
@@ -377,21 +511,21 @@ def fuse_all(plan: Plan, inputs: Inputs, config: RunConfig, cache: Cache,
                 progress.update(1)
                 png = None if outcome.error else cache.get(outcome.fused_key, "fused")
                 if png is None:
-                    summary.fail(outcome.method, by_key[outcome.pair_key].pair,
-                                 outcome.error or "fused image missing from the cache after fusing")
+                    tally.fail(outcome.method, by_key[outcome.pair_key].pair,
+                               outcome.error or "fused image missing from the cache after fusing")
                     continue
                 fused_png[(outcome.method, outcome.pair_key)] = png
-                summary.fused_now += 1
+                tally.fused_now += 1
     return fused_png
 
 
 def _score_group(group: list[tuple[str, LoadedPair, np.ndarray]], names: list[str],
                  profile: str) -> list[dict[str, Any]]:
-    """Scores of same-shape images in one batch; on an error, pair by pair so that the
-    failure is pinned to its pair (``{"__error__": message}``)."""
-    stacks = [np.stack(x) for x in zip(*[(f, lp.gray_a, lp.gray_b) for _, lp, f in group])]
+    """Scores of same-shape images in one batch; on an error, image pair by image pair so
+    that the failure is pinned to its pair (``{"__error__": message}``)."""
+    fused, a, b = (np.stack(x) for x in zip(*[(f, lp.gray_a, lp.gray_b) for _, lp, f in group]))
     try:
-        values = score_255_batch(*stacks, metrics=names, profile=profile)
+        values = score_255_batch(fused, a, b, metrics=names, profile=profile)
         return [{name: float(v[i]) for name, v in values.items()} for i in range(len(group))]
     except Exception:
         pass
@@ -407,15 +541,14 @@ def _score_group(group: list[tuple[str, LoadedPair, np.ndarray]], names: list[st
 
 
 def _score_method(method: PlannedMethod | FusedFolder, items: list[tuple[LoadedPair, bytes]],
-                  metrics: list[Metric], profile: str, cache: Cache,
-                  summary: RunSummary) -> dict[str, dict[str, float]]:
-    """Scores per pair key: each metric's value from the pair's cache entry where it was
-    computed by the same metric code (unless refreshed), the others computed in batches.
+                  plan: Plan, cache: Cache, tally: Tally) -> dict[str, dict[str, float]]:
+    """Scores per image pair key: each metric's value from the pair's cache entry where it
+    was computed by the same metric code (unless refreshed), the others computed in batches.
 
     A pair's entry holds ``{metric: [signature, value]}``, so a run with other metrics or
     an edited metric adds to it rather than recomputing the rest."""
-    signatures = metric_signatures(metrics, profile)
-    keys = {m.name: m.key for m in metrics}
+    signatures = metric_signatures(plan.metrics, plan.profile)
+    keys = {m.name: m.key for m in plan.metrics}
     scores: dict[str, dict[str, float]] = {}
     todo: dict[tuple, list[tuple[str, LoadedPair, np.ndarray]]] = defaultdict(list)
     entries: dict[str, dict[str, Any]] = {}
@@ -428,107 +561,149 @@ def _score_method(method: PlannedMethod | FusedFolder, items: list[tuple[LoadedP
         missing = tuple(name for name in signatures if name not in cached)
         scores[loaded.pair.key] = {name: cached[name] for name in signatures if name in cached}
         if not missing:
-            summary.scored_cached += 1
+            tally.scored_cached += 1
             continue
         fused = gray_of(decode_png(png))
         todo[(fused.shape, missing)].append((key, loaded, fused))
     for (_, missing), group in todo.items():
         names = [keys[name] for name in missing]
-        for (key, loaded, _), result in zip(group, _score_group(group, names, profile)):
+        for (key, loaded, _), result in zip(group, _score_group(group, names, plan.profile)):
             if "__error__" in result:
-                summary.fail(method.name, loaded.pair, result["__error__"])
+                tally.fail(method.name, loaded.pair, result["__error__"])
                 scores.pop(loaded.pair.key)
                 continue
             entry = {**entries[key], **{name: [signatures[name], value]
                                         for name, value in result.items()}}
             cache.put_json(key, entry, "scores")
             scores[loaded.pair.key] = {name: entry[name][1] for name in signatures}
-            summary.scored_now += 1
+            tally.scored_now += 1
     return scores
 
 
 def score_all(plan: Plan, inputs: Inputs, fused_png: dict[tuple[str, str], bytes],
-              profile: str, cache: Cache, summary: RunSummary) -> list[Score]:
-    """Every score of the run (from the cache or computed), one per number."""
+              cache: Cache, tally: Tally) -> list[Score]:
+    """Every score of the run (from the cache or computed), one per number, in
+    ``scores.csv``'s order."""
     by_key = inputs.by_key()
     scores: list[Score] = []
-    for method in [*plan.methods, *plan.folders]:
+    scored: list[PlannedMethod | FusedFolder] = [*plan.methods, *plan.folders]
+    for method in scored:
         items = [(lp, fused_png[(method.name, lp.pair.key)]) for lp in inputs.loaded
                  if (method.name, lp.pair.key) in fused_png]
-        for pair_key, values in _score_method(method, items, plan.metrics, profile, cache,
-                                              summary).items():
+        for pair_key, values in _score_method(method, items, plan, cache, tally).items():
             pair = by_key[pair_key].pair
             scores.extend(Score(method.name, plan.dataset.name, pair.pair_type, pair.name,
                                 metric, value) for metric, value in values.items())
-    return scores
+    return sorted_scores(scores, [m.name for m in plan.metrics])
 
 
-def _dataset_record(dataset: Dataset, split: str, inputs: Inputs) -> dict[str, str]:
+def _dataset_record(plan: Plan, inputs: Inputs) -> DatasetRecord:
     """Name, split and content hash: a dataset is named, never located, in results."""
     digest = hashlib.sha256("".join(f"{lp.pair.key}:{lp.input_hash};"
                                     for lp in inputs.loaded).encode())
-    return {"name": dataset.name, "split": split, "hash": digest.hexdigest()}
+    return {"name": plan.dataset.name, "split": plan.split, "hash": digest.hexdigest()}
 
 
-def write_results(plan: Plan, inputs: Inputs, scores: list[Score], config: RunConfig,
-                  summary: RunSummary) -> None:
-    """``scores.csv`` and ``run.json`` (then the reports when ``config.report``)."""
-    out, root = plan.out, getattr(plan.dataset, "root", None)
-    roots = [r for r in (root, *(f.root for f in plan.folders), out, config.cache_dir) if r]
-    for failure in summary.failures:
-        failure["message"] = strip_roots(failure["message"], roots)
-    summary.failures.sort(key=lambda f: (f["method"], f["pair"], f["image"]))
-    write_scores(out / "scores.csv", scores, [m.name for m in plan.metrics])
-    write_run_info(out / "run.json", {
+def _metric_record(metric: Metric) -> MetricRecord:
+    return {"higher_is_better": metric.higher_is_better, "needs_sources": metric.needs_sources,
+            "reference": metric.reference, "description": metric.description,
+            "unit": metric.unit, "bibtex": metric.bibtex}
+
+
+def run_record(plan: Plan, inputs: Inputs, tally: Tally) -> RunRecord:
+    """The run's ``run.json``: what ran with what, named, never located on this machine
+    (the run's folders are cut out of messages)."""
+    root = getattr(plan.dataset, "root", None)
+    roots = [r for r in (root, *(f.root for f in plan.folders), plan.out, plan.cache_dir) if r]
+    failures: list[FailureRecord] = [{**f, "message": strip_roots(f["message"], roots)}
+                                     for f in tally.failures]
+    return {
+        "schema_version": SCHEMA_VERSION,
         "software": {"name": "mmif-bench", "version": __version__},
-        "profile": config.profile,
-        "dataset": _dataset_record(plan.dataset, config.split, inputs),
-        "methods": plan.info(),
+        "profile": plan.profile,
+        "dataset": _dataset_record(plan, inputs),
+        "methods": plan.method_records(),
         "not_run": plan.not_run,
-        "not_applicable": summary.not_applicable,
-        "metrics": {m.name: {"higher_is_better": m.higher_is_better, "needs_sources": m.needs_sources,
-                             "reference": m.reference, "description": m.description, "unit": m.unit}
-                    for m in plan.metrics},
-        "pairs": [{"pair": lp.pair.pair_type, "image": lp.pair.name,
+        "not_applicable": tally.not_applicable,
+        "metrics": {m.name: _metric_record(m) for m in plan.metrics},
+        "pairs": [{"pair_type": lp.pair.pair_type, "image": lp.pair.name,
                    "file_a": _within(lp.pair.path_a, root), "file_b": _within(lp.pair.path_b, root),
                    "hash": lp.input_hash} for lp in inputs.loaded],
         "notes": inputs.notes,
         "skipped": [{"where": _within(p.where, root), "message": strip_roots(p.message, roots)}
                     for p in inputs.skipped],
-        "failures": summary.failures,
+        "failures": sorted(failures, key=lambda f: (f["method"], f["pair_type"], f["image"])),
         "plugin_errors": load_errors(),
-    })
-    if config.report:
-        from .reporting import write_report
-
-        write_report(out, source_root=root)
+    }
 
 
-def run(config: RunConfig | None = None, log: Log = _stderr, **options: Any) -> RunSummary:
-    """Run the benchmark described by ``config`` (or by :class:`RunConfig`'s fields given
-    as keyword arguments: ``run(methods=["mean"], out="results")``); see the module
-    docstring."""
+def _exit_code(scores: list[Score], record: RunRecord) -> int:
+    if not scores:
+        return EXIT_NOTHING
+    return EXIT_PARTIAL if record["failures"] or record["skipped"] else EXIT_OK
+
+
+def execute(plan: Plan) -> RunResult:
+    """Run a checked plan: fuse, score, write ``scores.csv`` and ``run.json``."""
+    inputs = load_inputs(plan)
+    tally = Tally()
+    cache = Cache(plan.cache_dir)
+    fused_png = fuse_all(plan, inputs, cache, tally)
+    scores = score_all(plan, inputs, fused_png, cache, tally)
+    record = run_record(plan, inputs, tally)
+    write_scores(plan.out / "scores.csv", scores)
+    write_run_record(plan.out / "run.json", record)
+    if cache.corrupt:
+        logger.warning("recomputed %d corrupt or unreadable cache entries", len(cache.corrupt))
+    result = RunResult(plan.out, _exit_code(scores, record), scores_frame(scores), record,
+                       tally.fused_now, tally.fused_cached, tally.scored_now, tally.scored_cached)
+    logger.info("%s: %d pairs x %d methods; fused %d (cached %d), scored %d (cached %d); "
+                "%d failures, %d skipped; results in %s", plan.dataset.name, result.pairs,
+                len(plan.methods) + len(plan.folders), result.fused_now, result.fused_cached,
+                result.scored_now, result.scored_cached, len(record["failures"]),
+                len(record["skipped"]), plan.out)
+    return result
+
+
+def run(config: RunConfig | None = None, **options: Any) -> RunResult:
+    """Run the benchmark: fuse every image pair with every method, score, record.
+
+    Parameters
+    ----------
+    config : RunConfig, optional
+        The run's settings; or give :class:`RunConfig`'s fields as keyword arguments:
+        ``run(methods=["mean"], out="results")``.
+    **options
+        :class:`RunConfig` fields, when ``config`` is not given.
+
+    Returns
+    -------
+    RunResult
+        The scores (``scores.csv``'s long form) and the run record (``run.json``), both
+        also written to ``config.out``, with the leaderboard reports when
+        ``config.report``.
+
+    Raises
+    ------
+    ValueError, KeyError, FileNotFoundError
+        A configuration error (unknown name, bad option, missing data or weights),
+        raised before any work.
+
+    References
+    ----------
+    .. [1] L. Gao et al., "A framework for few-shot language model evaluation"
+       (lm-evaluation-harness: ``simple_evaluate`` returns typed results, its command
+       line writes them), Zenodo, 2021.
+    """
     if config is None:
         config = RunConfig(**options)
     elif options:
         raise TypeError("give either a RunConfig or its fields as keyword arguments, not both")
-    plan = configure(config, log)
-    inputs = load_inputs(plan.dataset, config.split, plan.metrics, log)
-    summary = RunSummary(plan.out, EXIT_OK, plan.dataset.name, len(inputs.loaded),
-                         skipped=inputs.skipped)
-    cache = Cache(config.cache_dir or plan.out / ".cache")
-    fused_png = fuse_all(plan, inputs, config, cache, summary, log)
-    scores = score_all(plan, inputs, fused_png, config.profile, cache, summary)
-    write_results(plan, inputs, scores, config, summary)
-    if cache.corrupt:
-        log(f"recomputed {len(cache.corrupt)} corrupt or unreadable cache entries")
-    if not scores:
-        summary.exit_code = EXIT_NOTHING
-    elif summary.failures or inputs.skipped:
-        summary.exit_code = EXIT_PARTIAL
-    log(f"{plan.dataset.name}: {len(inputs.loaded)} pairs x "
-        f"{len(plan.methods) + len(plan.folders)} methods; fused "
-        f"{summary.fused_now} (cached {summary.fused_cached}), scored {summary.scored_now} "
-        f"(cached {summary.scored_cached}); {len(summary.failures)} failures, "
-        f"{len(inputs.skipped)} skipped; results in {plan.out}")
-    return summary
+    logs.configure_unless_configured()
+    plan = configure(config)
+    result = execute(plan)
+    if plan.report:
+        from .reporting import write_report
+
+        write_report(result)
+    return result

@@ -14,8 +14,8 @@ import numpy as np
 
 from mmif_bench.colour import merge_fused, split_source
 from mmif_bench.dataset import FolderDataset
-from mmif_bench.imageio import gray_of, write_png
 from mmif_bench.evaluation import score_255
+from mmif_bench.imageio import gray_of, write_png
 
 FUSERS = {"mean": lambda a, b: (a + b) / 2, "max": np.maximum}
 METRICS = {
@@ -84,7 +84,7 @@ def make_wide_results(out: Path, images: int = 4, seed: int = 7) -> Path:
     default metrics on 3 pair types: synthetic scores where method i is better the
     smaller i, plus noise; ``ct-only`` has scores for MRI-CT only (not applicable
     elsewhere)."""
-    from mmif_bench.registry import get_metric, list_metrics
+    from mmif_bench.registry import get, get_metric, list_metrics, specs
 
     rng = np.random.default_rng(seed)
     metrics = list_metrics("default")
@@ -92,29 +92,35 @@ def make_wide_results(out: Path, images: int = 4, seed: int = 7) -> Path:
     rows, pairs = [], []
     for pair in pair_types:
         for k in range(images):
-            pairs.append({"pair": pair, "image": f"{k}.png", "file_a": f"{pair}/MRI/{k}.png",
+            pairs.append({"pair_type": pair, "image": f"{k}.png", "file_a": f"{pair}/MRI/{k}.png",
                           "file_b": f"{pair}/{pair[4:]}/{k}.png", "hash": f"h-{pair}-{k}"})
     for i, method in enumerate(WIDE_METHODS):
         for entry in pairs:
-            if method == "ct-only" and entry["pair"] != "MRI-CT":
+            if method == "ct-only" and entry["pair_type"] != "MRI-CT":
                 continue
             for metric in metrics:
                 sign = 1.0 if get_metric(metric).higher_is_better else -1.0
                 value = sign * (len(WIDE_METHODS) - i) + rng.normal(0.0, 2.0)
-                rows.append((method, "synthetic", entry["pair"], entry["image"], metric, repr(value)))
+                rows.append((method, "synthetic", entry["pair_type"], entry["image"], metric, repr(value)))
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "scores.csv", "w", newline="") as stream:
         writer = csv.writer(stream, lineterminator="\n")
         writer.writerow(["method", "dataset", "pair", "image", "metric", "value"])
         writer.writerows(rows)
     info = {name: {"higher_is_better": m.higher_is_better, "needs_sources": m.needs_sources,
-                   "reference": m.reference, "description": m.description, "unit": m.unit}
+                   "reference": m.reference, "description": m.description, "unit": m.unit,
+                   "bibtex": m.bibtex}
             for name, m in ((n, get_metric(n)) for n in metrics)}
-    run = {"software": {"name": "mmif-bench", "version": "0.1.0"}, "profile": "default",
+    methods = specs("methods")
+    run = {"schema_version": 2,
+           "software": {"name": "mmif-bench", "version": "0.1.0"}, "profile": "default",
            "dataset": {"name": "synthetic", "split": "test", "hash": "s" * 64},
            "methods": {m: {"options": {}, "weights": {}, "fingerprint": f"fp-{m}",
-                           "deterministic": True} for m in WIDE_METHODS},
+                           "deterministic": True,
+                           "bibtex": get("methods", m).bibtex if m in methods else ""}
+                       for m in WIDE_METHODS},
            "not_applicable": {"ct-only": ["MRI-PET", "MRI-SPECT"]},
-           "metrics": info, "pairs": pairs, "skipped": [], "failures": [], "plugin_errors": {}}
+           "not_run": {}, "metrics": info, "pairs": pairs, "notes": [], "skipped": [],
+           "failures": [], "plugin_errors": {}}
     (out / "run.json").write_text(json.dumps(run, indent=2) + "\n")
     return out

@@ -33,15 +33,22 @@ def build_bad_dataset(harvard_root: Path, root: Path) -> dict[str, str]:
         if b is not None:
             _save(ct / "CT" / f"{stem}.png", b)
 
-    pair("size_mismatch", gray, gray[:32]); cases["size"] = "size_mismatch"
-    pair("no_partner", gray, None); cases["partner"] = "no_partner"
-    pair("zero_byte", None, gray); (ct / "MRI" / "zero_byte.png").write_bytes(b""); cases["zero"] = "zero_byte"
+    pair("size_mismatch", gray, gray[:32])
+    cases["size"] = "size_mismatch"
+    pair("no_partner", gray, None)
+    cases["partner"] = "no_partner"
+    pair("zero_byte", None, gray)
+    (ct / "MRI" / "zero_byte.png").write_bytes(b"")
+    cases["zero"] = "zero_byte"
     data = (ct / "MRI" / f"{GOOD[0]}.png").read_bytes()
-    pair("truncated", None, gray); (ct / "MRI" / "truncated.png").write_bytes(data[: len(data) // 3])
+    pair("truncated", None, gray)
+    (ct / "MRI" / "truncated.png").write_bytes(data[: len(data) // 3])
     cases["truncated"] = "truncated"
-    pair("not_image", None, gray); (ct / "MRI" / "not_image.png").write_text("hello, I am text\n")
+    pair("not_image", None, gray)
+    (ct / "MRI" / "not_image.png").write_text("hello, I am text\n")
     cases["not_image"] = "not_image"
-    pair("tiny", gray[:4, :4], gray[:4, :4]); cases["tiny"] = "tiny"
+    pair("tiny", gray[:4, :4], gray[:4, :4])
+    cases["tiny"] = "tiny"
     # convertible inputs: they run, with a stated conversion rule
     sixteen = (gray.astype(np.uint16) * 257)
     _save(ct / "MRI" / "sixteen_bit.png", sixteen)

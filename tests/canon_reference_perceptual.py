@@ -19,12 +19,11 @@ import math
 
 import numpy as np
 import pywt
+from metrics_reference import fspecial_gaussian
 from numpy.lib.stride_tricks import sliding_window_view
+from profiles_reference import vifb_cross_entropy, vifb_edge_intensity, vifb_qcb, vifb_qcv
 from scipy.fft import dctn
 from scipy.signal import correlate2d
-
-from metrics_reference import fspecial_gaussian
-from profiles_reference import vifb_cross_entropy, vifb_edge_intensity, vifb_qcb, vifb_qcv
 
 # ----------------------------------------------------------------------- FMI (§1)
 
@@ -80,10 +79,8 @@ def _normalise(sub: np.ndarray) -> np.ndarray:
 def _pass_fmi(x_sub: np.ndarray, f_sub: np.ndarray) -> np.ndarray:
     """One pass of the reference's window loop (X = A or B) on normalised windows."""
     # sum(sum(xSub)): the three column sums, then their sum
-    x_total = (x_sub[:, 0] + x_sub[:, 1] + x_sub[:, 2]) + (x_sub[:, 3] + x_sub[:, 4] + x_sub[:, 5]) \
-        + (x_sub[:, 6] + x_sub[:, 7] + x_sub[:, 8])
-    f_total = (f_sub[:, 0] + f_sub[:, 1] + f_sub[:, 2]) + (f_sub[:, 3] + f_sub[:, 4] + f_sub[:, 5]) \
-        + (f_sub[:, 6] + f_sub[:, 7] + f_sub[:, 8])
+    x_total, f_total = ((sub[:, 0] + sub[:, 1] + sub[:, 2]) + (sub[:, 3] + sub[:, 4] + sub[:, 5])
+                        + (sub[:, 6] + sub[:, 7] + sub[:, 8]) for sub in (x_sub, f_sub))
     x_pdf, f_pdf = x_sub / x_total[:, None], f_sub / f_total[:, None]
     x_cdf, f_cdf = x_pdf.copy(), f_pdf.copy()
     for i in range(1, 9):
@@ -281,7 +278,8 @@ def ssim_yang(img1: np.ndarray, img2: np.ndarray):
     s1 = correlate2d(img1 * img1, window, "valid") - mu1 * mu1
     s2 = correlate2d(img2 * img2, window, "valid") - mu2 * mu2
     s12 = correlate2d(img1 * img2, window, "valid") - mu1 * mu2
-    ssim_map = ((2 * (mu1 * mu2) + c) * (2 * s12 + c)) / ((mu1 * mu1 + mu2 * mu2 + c) * (s1 + s2 + c))
+    ssim_map = (((2 * (mu1 * mu2) + c) * (2 * s12 + c))
+                / ((mu1 * mu1 + mu2 * mu2 + c) * (s1 + s2 + c)))
     return ssim_map, s1, s2, s12
 
 

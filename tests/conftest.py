@@ -19,6 +19,21 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared"
 
 
+SLOW_FIXTURES = {"harvard_root", "small_harvard", "weights_dir", "reference_outputs",
+                 "fixtures_dir", "authors_ckpt", "benchmark"}
+"""A test that needs the Harvard data, the published weights, the authors' fixtures or
+times code (pytest-benchmark) is in the slow tier."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tiers: ``pytest`` runs everything; ``pytest -m "not slow"`` is the development tier,
+    without the tests that use :data:`SLOW_FIXTURES`, benchmarks, and those marked slow."""
+    for item in items:
+        uses = set(getattr(item, "fixturenames", ()))
+        if uses & SLOW_FIXTURES or item.get_closest_marker("benchmark"):
+            item.add_marker(pytest.mark.slow)
+
+
 def _locate(env: str, default: Path) -> Path:
     value = os.environ.get(env)
     return Path(value) if value else default
@@ -180,11 +195,12 @@ def wide_report(tmp_path_factory) -> Path:
     """The Markdown, LaTeX, BibTeX and HTML reports and the CD diagram (not the 26 metric
     charts: seconds each) of 16 methods x 13 metrics on synthetic scores (no data needed)."""
     from _report_results import make_wide_results
+
     from mmif_bench.reporting.citations import write_bib
     from mmif_bench.reporting.figures import CD_DIAGRAM, cd_diagram
     from mmif_bench.reporting.html import write_html
+    from mmif_bench.reporting.loading import load_results
     from mmif_bench.reporting.render import render_to
-    from mmif_bench.reporting.results import load_results
     from mmif_bench.reporting.tables import build_leaderboard
 
     out = make_wide_results(tmp_path_factory.mktemp("wide") / "run")
@@ -200,13 +216,10 @@ def wide_report(tmp_path_factory) -> Path:
 @pytest.fixture(autouse=True)
 def _runtime_registrations_undone():
     """Every test leaves the run-time plugin registry as it found it."""
-    from mmif_bench import registry
+    from mmif_bench.registry import isolated_registrations
 
-    saved = {kind: dict(table) for kind, table in registry._RUNTIME.items()}
-    yield
-    for kind, table in saved.items():
-        registry._RUNTIME[kind].clear()
-        registry._RUNTIME[kind].update(table)
+    with isolated_registrations():
+        yield
 
 
 class Handler(SimpleHTTPRequestHandler):

@@ -9,8 +9,8 @@ share :func:`harvard_triples` (real source pairs with simple fusions).
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from scipy.signal import convolve2d, correlate2d

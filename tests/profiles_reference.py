@@ -11,9 +11,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.signal import convolve2d, correlate2d
-
 from metrics_reference import fspecial_gaussian
+from scipy.signal import convolve2d, correlate2d
 
 
 def u8(x: np.ndarray) -> np.ndarray:
@@ -360,8 +359,10 @@ def tang_nabf(a, b, f) -> float:
     for i in range(f.shape[0]):
         for j in range(f.shape[1]):
             aF = angle(gvF[i, j], ghF[i, j])
-            qa_ = q(rel(gA[i, j], gF[i, j]), abs(abs(angle(gvA[i, j], ghA[i, j]) - aF) - math.pi / 2) * 2 / math.pi)
-            qb_ = q(rel(gB[i, j], gF[i, j]), abs(abs(angle(gvB[i, j], ghB[i, j]) - aF) - math.pi / 2) * 2 / math.pi)
+            qa_ = q(rel(gA[i, j], gF[i, j]),
+                    abs(abs(angle(gvA[i, j], ghA[i, j]) - aF) - math.pi / 2) * 2 / math.pi)
+            qb_ = q(rel(gB[i, j], gF[i, j]),
+                    abs(abs(angle(gvB[i, j], ghB[i, j]) - aF) - math.pi / 2) * 2 / math.pi)
             wa = gA[i, j] ** 1.5 if gA[i, j] >= 2 else 0.001
             wb = gB[i, j] ** 1.5 if gB[i, j] >= 2 else 0.001
             wsum += wa + wb

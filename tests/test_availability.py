@@ -10,15 +10,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from partial_methods import CTOnly, NeedsWeights
 
 import mmif_bench
 from mmif_bench.cli import main
-from mmif_bench.registry import _RUNTIME
-from mmif_bench.results import read_scores
+from mmif_bench.registry import unregister
 from mmif_bench.runner import EXIT_OK, RunConfig, configure, run
+from mmif_bench.scores import read_scores
 from mmif_bench.weights import MissingWeightsError
-
-from partial_methods import CTOnly, NeedsWeights
 
 
 @pytest.fixture
@@ -37,12 +36,12 @@ def registered() -> Iterator[None]:
         mmif_bench.register("methods", method)
     yield
     for method in (NeedsWeights, CTOnly):
-        _RUNTIME["methods"].pop(method.name)
+        unregister("methods", method.name)
 
 
+@pytest.mark.slow
 def test_a_default_run_leaves_out_methods_without_weights(no_weights, registered) -> None:
-    quiet = {"log": lambda message: None}
-    plan = configure(RunConfig(dataset="phantom"), **quiet)
+    plan = configure(RunConfig(dataset="phantom"))
     names = [method.name for method in plan.methods]
     assert {"ifcnn", "needs_weights"} <= set(plan.not_run) and not set(plan.not_run) & set(names)
     assert {"mean", "ct_only"} <= set(names)
@@ -50,10 +49,11 @@ def test_a_default_run_leaves_out_methods_without_weights(no_weights, registered
     assert "IFCNN-MAX.pth" in message and "run 'mmif-bench fetch weights ifcnn'" in message
     assert os.environ["MMIF_BENCH_CACHE"] not in message  # it goes into run.json
     given = configure(RunConfig(dataset="phantom", methods=["needs_weights"],
-                                method_options={"needs_weights": {"weights": __file__}}), **quiet)
+                                method_options={"needs_weights": {"weights": __file__}}))
     assert [method.name for method in given.methods] == ["needs_weights"]  # a given file counts
 
 
+@pytest.mark.slow
 def test_naming_a_method_without_weights_is_a_configuration_error(no_weights, tmp_path) -> None:
     with pytest.raises(MissingWeightsError, match="mmif-bench fetch weights ifcnn"):
         configure(RunConfig(dataset="phantom", methods=["mean", "ifcnn"]))
@@ -72,10 +72,11 @@ def test_list_marks_methods_whose_weights_are_missing(no_weights, capsys) -> Non
     assert "weights missing" not in lines["mean"]
 
 
+@pytest.mark.slow
 def test_pairs_without_a_model_are_not_applicable_not_failures(registered, tmp_path) -> None:
     out = tmp_path / "T"
     summary = run(RunConfig(dataset="phantom", methods=["ct_only", "mean"], metrics=["EN"],
-                            out=out), log=lambda message: None)
+                            out=out))
     assert summary.exit_code == EXIT_OK and not summary.failures
     record = json.loads((out / "run.json").read_text())
     assert record["not_applicable"] == {"ct_only": ["MRI-PET", "MRI-SPECT"]}

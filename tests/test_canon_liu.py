@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from canon_reference import LIU, MEFB
 from metrics_reference import harvard_triples
+
 from mmif_bench.evaluation import score_255
 from mmif_bench.registry import get_metric, list_metrics
 
@@ -58,6 +58,7 @@ def test_profiles_register_the_canon_metrics():
         assert metric.reference and metric.description
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed, crop", [(0, (64, 48)), (1, (64, 48)), (2, (63, 45))])
 def test_fast_path_equals_plain_on_synthetic_images(seed, crop):
     """Flat non-zero windows in one and in both sources (the saliency cases of Piella);
@@ -101,6 +102,7 @@ def test_piella_edge_dependent_quality_is_qw_times_mefb_qw(metric_canon_cases):
         assert score_255(f, a, b, ["liu.QE"])["QE"] == pytest.approx(expected, rel=WORKED_RTOL)
 
 
+@pytest.mark.slow
 def test_batch_equals_single_images():
     triples = [_synthetic_triple(seed) for seed in range(3)]
     F, A, B = (np.stack(x) for x in zip(*triples))
@@ -128,6 +130,7 @@ def test_inputs_are_read_as_uint8_values():
     assert shifted == _scores(f, a, b, PLAIN)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("profile", ["liu", "mefb"])
 def test_cli_run_scores_the_profile(profile, tmp_path):
     """``mmif-bench run --profile liu|mefb`` scores every metric of the profile (on the

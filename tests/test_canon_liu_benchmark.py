@@ -22,9 +22,9 @@ import numpy as np
 import pytest
 from canon_reference import LIU, MEFB
 from metrics_reference import harvard_triples
-from mmif_bench.allocator import keep_freed_memory
 from pytest_benchmark.fixture import BenchmarkFixture
 
+from mmif_bench.allocator import keep_freed_memory
 from mmif_bench.registry import get_metric
 
 PLAIN = {**{f"liu.{name}": fn for name, fn in LIU.items()},

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import math
 
+import canon_reference_perceptual as plain
 import numpy as np
 import pytest
 
-import canon_reference_perceptual as plain
 from mmif_bench.evaluation import score_255, score_255_batch
-from mmif_bench.metrics import (fmi, local_similarity, mef_ssim, perceptual,
-                                phase_congruency)
+from mmif_bench.metrics import fmi, local_similarity, mef_ssim, perceptual, phase_congruency
 from mmif_bench.registry import get_metric
 
 # worked-value rows (reference, metric as the CSV names it) -> registry key
@@ -127,7 +126,8 @@ def test_cvejic_equals_plain_where_conditioned(triples):
         dither = [x + rng.uniform(0, 0.5, x.shape) for x in (f, a, b)]
         fd, ad, bd = dither
         for omit_nan in (True, False):
-            fast = local_similarity.cvejic_quality(fd[None], ad[None], bd[None], omit_nan=omit_nan)[0]
+            fast = local_similarity.cvejic_quality(fd[None], ad[None], bd[None],
+                                                   omit_nan=omit_nan)[0]
             assert fast == pytest.approx(plain.cvejic_qc(ad, bd, fd, omit_nan), rel=EXACT)
 
 
@@ -167,6 +167,7 @@ def test_edge_map_matches_plain(triples):
             assert np.array_equal(fmi.sobel_edge_map(x[None])[0], plain.matlab_edge(x))
 
 
+@pytest.mark.slow
 def test_phase_congruency_on_odd_sizes():
     """Odd sizes use the (n-1)-normalised frequency grid and lowpassfilter's own grid."""
     rng = np.random.default_rng(3)
@@ -211,3 +212,12 @@ def test_degenerate_images():
         assert math.isnan(black[key]), key
     assert _value("mefb.QC", flat, flat, flat) == 1.0
     assert _value("tang.FMI_pixel", flat, zeros, flat) == 1.0
+
+
+def test_same_name_across_profiles_is_refused():
+    """Results are keyed by metric name: liu.QC and mefb.QC in one call would collide."""
+    a = np.zeros((32, 32))
+    with pytest.raises(ValueError, match="liu.QC and mefb.QC are both named 'QC'"):
+        score_255(a, a, a, metrics=["liu.QC", "mefb.QC"])
+    assert set(score_255(a, a, a, metrics=["liu.QC", "mefb.FMI", "tang.FMI_dct"])) == \
+        {"QC", "FMI", "FMI_dct"}

@@ -12,13 +12,12 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from test_dmfnet import one_thread  # noqa: F401 (autouse fixture)
+from test_dmfnet_authors import read_pair
 
 from mmif_bench import create_method
 from mmif_bench.methods.cddfuse import GROUPS, CDDFuseFusion, CDDFuseMIF, imageio_uint8
 from mmif_bench.weights import MissingWeightsError
-
-from test_dmfnet import one_thread  # noqa: F401 (autouse fixture)
-from test_dmfnet_authors import read_pair
 
 PAIRS = ["MRI-CT_2004", "MRI-CT_2010", "MRI-PET_25015", "MRI-PET_25022",
          "MRI-SPECT_3015", "MRI-SPECT_4010"]

@@ -9,11 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
-from mmif_bench import create_method
-
 from test_cddfuse import released_layout
 from test_dmfnet import one_thread  # noqa: F401 (autouse fixture)
+
+from mmif_bench import create_method
 
 pytestmark = pytest.mark.benchmark
 

@@ -34,6 +34,7 @@ def test_run_harvard_writes_results(harvard_root, tmp_path) -> None:
     assert len((tmp_path / "T" / "scores.csv").read_text().splitlines()) == 1 + 72 * 2 * 2
 
 
+@pytest.mark.slow
 def test_run_without_data_uses_phantom_and_says_so(tmp_path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "MMIF_BENCH_DATA"}
     result = subprocess.run([sys.executable, "-m", "mmif_bench", "run", "--methods", "mean",
@@ -51,6 +52,7 @@ def test_run_without_data_uses_phantom_and_says_so(tmp_path) -> None:
     (["run", "-o", "mean"], "METHOD:KEY=VALUE"),
     (["run", "--dataset", "harvard", "--data-root", "no/such/dir"], "does not exist"),
 ])
+@pytest.mark.slow
 def test_usage_errors_exit_2_with_a_hint(args, message, tmp_path) -> None:
     result = _run(args, tmp_path)
     assert result.returncode == 2
@@ -76,6 +78,7 @@ def test_method_options_are_typed() -> None:
     (["--jobs", "0"], "--jobs must be at least 1, got 0"),
     (["--timeout", "-1"], "--timeout must be a positive number of seconds, got -1.0"),
 ])
+@pytest.mark.slow
 def test_configuration_errors_exit_2_before_any_work(args, message, tmp_path) -> None:
     result = _run(["run", "--dataset", "phantom", "--methods", "dwt", "--out", "o", *args],
                   tmp_path)
@@ -92,6 +95,7 @@ def test_data_root_alone_selects_harvard(small_harvard, tmp_path) -> None:
     assert "dataset: harvard" in result.stderr and "6 pairs listed" in result.stderr
 
 
+@pytest.mark.slow
 def test_train_help_lists_the_methods_that_train(tmp_path) -> None:
     result = _run(["train", "--help"], tmp_path)
     assert result.returncode == 0, result.stderr
@@ -121,6 +125,7 @@ def test_ci_runs_exactly_the_readme_test_command(repo_root) -> None:
     assert ci_command in ci.splitlines()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("profile", ["vifb", "tang", "liu", "mefb"])
 def test_run_with_a_profile_scores_its_metric_set(profile, tmp_path) -> None:
     import json

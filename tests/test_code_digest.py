@@ -109,6 +109,7 @@ def test_first_party_methods_and_metrics_hash_their_own_modules() -> None:
     assert "mmif_bench.metrics.bibliography" not in entropy  # editing references rescores nothing
 
 
+@pytest.mark.slow
 def test_editing_one_module_recomputes_only_what_uses_it(package, tmp_path) -> None:
     root, calls, One, Two, first, second = package
     for method in (One, Two):

@@ -7,6 +7,7 @@ import pytest
 from mmif_bench.colour import merge_fused, rgb_to_ycbcr, split_source, ycbcr_to_rgb
 from mmif_bench.fusion import prepare
 from mmif_bench.imageio import read_image
+from mmif_bench.method import Method
 
 
 def test_ycbcr_matches_opencv() -> None:
@@ -58,7 +59,7 @@ def test_method_gets_luma_of_harvard_pet(harvard_root) -> None:
 
 
 def test_a_colour_input_method_gets_the_colour_image_others_its_luma() -> None:
-    class ColourMethod:
+    class ColourMethod(Method):
         colour_input = True
 
     mri = np.full((4, 6), 80, np.uint8)
@@ -68,6 +69,6 @@ def test_a_colour_input_method_gets_the_colour_image_others_its_luma() -> None:
     np.testing.assert_array_equal(a, prepared.a)
     assert b.dtype == np.float32 and b.shape == (4, 6, 3)
     np.testing.assert_array_equal(np.rint(b * 255), pet)
-    assert prepared.inputs(object())[1] is prepared.b  # the luma for everyone else
+    assert prepared.inputs(Method())[1] is prepared.b  # the luma for everyone else
     gray = prepare(mri, mri, "CT")
     assert gray.inputs(ColourMethod())[1] is gray.b  # a gray image is its own luma

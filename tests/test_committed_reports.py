@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from mmif_bench.cli import main
 
 TOLERANCE = 1e-6  # relative; the same code on the same data reproduces the means

@@ -6,8 +6,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mmif_bench.methods.convsparse import (ADMMOptions, as_8bit, choose_by_activity, conv_bpdn,
-                                           filter_spectra, synthesize, tikhonov_split)
+from mmif_bench.methods.convsparse import (
+    ADMMOptions,
+    as_8bit,
+    choose_by_activity,
+    conv_bpdn,
+    filter_spectra,
+    synthesize,
+    tikhonov_split,
+)
 from mmif_bench.methods.csmca import mca_lambda
 
 cbpdn = pytest.importorskip("sporco.admm.cbpdn", reason="sporco (test extra) not installed")
@@ -54,6 +61,7 @@ def test_tikhonov_split_is_sporcos_lowpass() -> None:
     assert tikhonov_split(image.astype(np.float32), 60.0)[0].dtype == np.float32
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lmbda, rho, rel_tol", [(0.01, 1.5, 0.0), (0.05, 3.5, 1e-3)])
 def test_conv_bpdn_computes_what_sporco_computes(lmbda, rho, rel_tol) -> None:
     """Same ADMM iterates (float32, same automatic rho) to single-precision rounding: a

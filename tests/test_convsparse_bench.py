@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_convsparse import detail_layer, random_dictionary, sporco_bpdn
 
 from mmif_bench.methods.convsparse import ADMMOptions, conv_bpdn, filter_spectra
-
-from test_convsparse import detail_layer, random_dictionary, sporco_bpdn
 
 pytestmark = pytest.mark.benchmark
 SHAPE = (128, 128)

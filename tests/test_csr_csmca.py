@@ -8,13 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_reference_outputs import fused_levels
 
 from mmif_bench import create_method
 from mmif_bench.fusion import prepare
 from mmif_bench.imageio import read_image
 from mmif_bench.weights import MissingWeightsError
-
-from test_reference_outputs import fused_levels
 
 pytestmark = pytest.mark.slow  # 10-20 s of one core per pair
 

@@ -17,8 +17,8 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pytest
@@ -109,7 +109,8 @@ class DaskCluster:
             except (OSError, ValueError):  # not written yet
                 time.sleep(0.1)
 
-    def _spawn(self, name: str, module: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    def _spawn(self, name: str, module: str, *args: str,
+               env: dict[str, str] | None = None) -> subprocess.Popen:
         cwd = self.root / name
         cwd.mkdir()
         with open(self.root / f"{name}.log", "wb") as log:
@@ -184,8 +185,7 @@ def subset(harvard_root: Path, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def test_methods(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Register this module's methods for the test only."""
-    monkeypatch.setitem(registry._RUNTIME, "methods", dict(registry._RUNTIME["methods"]))
+    """Register this module's methods for the test only (conftest undoes it)."""
     registry.register("methods", StallMean)
     registry.register("methods", GpuMean)
 
@@ -203,15 +203,11 @@ def _same_scores(tmp_path: Path) -> bool:
     return (tmp_path / "out-dask/scores.csv").read_bytes() == (tmp_path / "out-local/scores.csv").read_bytes()
 
 
-def _quiet(message: str) -> None:
-    pass
-
-
 def test_scheduler_and_two_workers_match_local(subset: Path, tmp_path: Path,
                                                shared_cluster: DaskCluster) -> None:
     methods = ["mean", "max", "dwt", "gff"]
     fused = len(methods) * 3 * PAIRS_PER_TYPE
-    run(_config(subset, methods, out=tmp_path / "out-local"), log=_quiet)
+    run(_config(subset, methods, out=tmp_path / "out-local"))
     cli = subprocess.run(  # relative paths, from another folder than the workers'
         [sys.executable, "-m", "mmif_bench", "run", "--dataset", "harvard", "--data-root", "data",
          "--methods", ",".join(methods), "--metrics", METRICS, "--no-report", "--out", "out-dask",
@@ -224,7 +220,7 @@ def test_scheduler_and_two_workers_match_local(subset: Path, tmp_path: Path,
     assert len(_files(tmp_path / "out-dask/fused")) == fused
 
     rerun = run(_config(subset, methods, out=tmp_path / "out-dask", executor="dask",
-                        scheduler=shared_cluster.address), log=_quiet)
+                        scheduler=shared_cluster.address))
     assert (rerun.exit_code, rerun.fused_now, rerun.fused_cached) == (0, 0, fused)
     assert _same_scores(tmp_path)
 
@@ -246,9 +242,9 @@ def test_killed_worker_task_is_retried(subset: Path, tmp_path: Path, test_method
     killer.start()
     methods = ["stallmean", "max"]
     summary = run(_config(subset, methods, out=tmp_path / "out-dask", shard_size=1,
-                          executor="dask", scheduler=own_cluster.address), log=_quiet)
+                          executor="dask", scheduler=own_cluster.address))
     killer.join()
-    run(_config(subset, methods, out=tmp_path / "out-local", shard_size=1), log=_quiet)
+    run(_config(subset, methods, out=tmp_path / "out-local", shard_size=1))
 
     assert killed and killed[0] in [w.pid for w in own_cluster.workers if w.poll() == -signal.SIGKILL]
     pairs = 3 * PAIRS_PER_TYPE
@@ -263,16 +259,16 @@ def test_gpu_tasks_need_and_go_to_gpu_workers(subset: Path, tmp_path: Path, test
     config = _config(subset, ["gpumean"], out=tmp_path / "out", shard_size=1, executor="dask",
                      scheduler=shared_cluster.address)
     with pytest.raises(RuntimeError, match="--resources GPU=1"):
-        run(config, log=_quiet)
+        run(config)
     shared_cluster.add_workers(1, "--resources", "GPU=1")
-    assert run(config, log=_quiet).exit_code == 0
+    assert run(config).exit_code == 0
     assert set(_marker_pids(shared_cluster.markers)) == {shared_cluster.workers[-1].pid}
 
 
 def test_local_cluster_without_scheduler(subset: Path, tmp_path: Path) -> None:
     summary = run(_config(subset, ["mean", "dwt"], out=tmp_path / "out-dask", executor="dask",
-                          jobs=2), log=_quiet)
-    run(_config(subset, ["mean", "dwt"], out=tmp_path / "out-local"), log=_quiet)
+                          jobs=2))
+    run(_config(subset, ["mean", "dwt"], out=tmp_path / "out-local"))
     assert (summary.exit_code, summary.fused_now) == (0, 2 * 3 * PAIRS_PER_TYPE)
     assert _same_scores(tmp_path)
 

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from bad_inputs import GOOD, build_bad_dataset
 from PIL import Image
 
 import mmif_bench
 from mmif_bench.dataset import FolderDataset
 from mmif_bench.imageio import ImageError, read_image
-
-from bad_inputs import GOOD, build_bad_dataset
 
 
 def test_harvard_splits(harvard_root) -> None:

@@ -19,10 +19,10 @@ from mmif_bench.methods.dmfnet.diffusion import Diffusion, alpha_bar
 from mmif_bench.methods.dmfnet.features import draw_noise, extract_features
 from mmif_bench.methods.dmfnet.fusion_net import FusionNet
 from mmif_bench.methods.dmfnet.loss import hybrid_loss, selective_ssim, sobel_magnitude
-from mmif_bench.methods.dmfnet.plugin import DEFAULT_WEIGHTS, DMFNetFusion
+from mmif_bench.methods.dmfnet.plugin import DEFAULT_MODEL, DEFAULT_WEIGHTS, SHIPPED, DMFNetFusion
 from mmif_bench.methods.dmfnet.presets import PAPER, TINY
 from mmif_bench.methods.dmfnet.train import FINAL, LAST, Trainer, init_orthogonal, main
-from mmif_bench.methods.dmfnet.unet import UNet, UNetConfig
+from mmif_bench.methods.dmfnet.unet import UNet
 
 TINY_UNET = TINY.unet
 
@@ -89,6 +89,7 @@ def test_extract_features_and_fusion_shapes() -> None:
     assert fused.shape == (3, 1, 32, 16) and fused.abs().max() <= 1
 
 
+@pytest.mark.slow
 def test_paper_parameter_counts() -> None:
     with torch.device("meta"):
         unet = UNet(PAPER.unet)
@@ -187,6 +188,7 @@ def _states_equal(x: dict, y: dict) -> bool:
     return x.keys() == y.keys() and all(torch.equal(x[k], y[k]) for k in x)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stage", [1, 2])
 def test_resume_is_exact(stage: int, tiny_data: Path, tiny_weights: Path, tmp_path: Path) -> None:
     unet = tiny_weights if stage == 2 else None
@@ -205,6 +207,7 @@ def test_resume_is_exact(stage: int, tiny_data: Path, tiny_weights: Path, tmp_pa
     assert saved["step"] == TINY.stage(stage).steps and "optimizer" in saved
 
 
+@pytest.mark.slow
 def test_resume_rejects_another_configuration(tiny_data: Path, tmp_path: Path) -> None:
     Trainer(TINY, 1, tiny_data, tmp_path).run(until=1)
     other = replace(TINY, seed=1)
@@ -212,6 +215,7 @@ def test_resume_rejects_another_configuration(tiny_data: Path, tmp_path: Path) -
         Trainer(other, 1, tiny_data, tmp_path).resume()
 
 
+@pytest.mark.slow
 def test_cli_stops_and_resumes(tiny_data: Path, tmp_path: Path,
                                monkeypatch: pytest.MonkeyPatch) -> None:
     args = ["--preset", "tiny", "--data-root", str(tiny_data), "--out", str(tmp_path)]
@@ -238,6 +242,7 @@ DDP_WORKER = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_ddp_two_processes_gloo(tiny_data: Path, tmp_path: Path) -> None:
     worker = tmp_path / "worker.py"
     worker.write_text(DDP_WORKER)
@@ -262,6 +267,7 @@ def test_plugin_pads_and_crops(tiny_weights: Path, h: int, w: int) -> None:
     assert fused.min() >= 0 and fused.max() <= 1
 
 
+@pytest.mark.slow
 def test_plugin_is_deterministic_and_batch_independent(tiny_weights: Path) -> None:
     rng = np.random.default_rng(0)
     a, b = rng.random((3, 32, 32), dtype=np.float32), rng.random((3, 32, 32), dtype=np.float32)
@@ -290,3 +296,19 @@ def test_shipped_weights_fuse_a_harvard_pair(harvard_root: Path) -> None:
     fused = DMFNetFusion().fuse(a, b)
     assert fused.shape == a.shape and fused.min() >= 0 and fused.max() <= 1
     assert fused.std() > 0.05
+
+
+def test_rows_name_the_model_that_produced_them(tmp_path: Path) -> None:
+    """The shipped default, a shipped model by name, a user's copy of a checkpoint: each
+    labelled with its preset and source, sizes and steps set against the paper's."""
+    default = DMFNetFusion().provenance()
+    assert default["kind"] == "trained here"
+    assert default["label"] == f"DM-FNet ({DEFAULT_MODEL}, trained here)"
+    assert "630,000 + 221,400" in default["detail"]
+    named = DMFNetFusion(weights="cpu32").provenance()
+    assert named["label"] == "DM-FNet (cpu32, trained here)"
+    assert "UNet 0.90 M + fusion network 0.21 M" in named["detail"]
+    copy = tmp_path / "mine.pt"
+    copy.write_bytes((SHIPPED / "dmfnet_cpu32.pt").read_bytes())
+    mine = DMFNetFusion(weights=str(copy)).provenance()
+    assert (mine["kind"], mine["label"]) == ("user weights", "DM-FNet (cpu32, mine.pt)")

@@ -13,13 +13,12 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from test_dmfnet import one_thread  # noqa: F401 (autouse fixture)
 
 from mmif_bench.evaluation import as_uint8_image
 from mmif_bench.methods.dmfnet.checkpoints import build_head, read_authors_unet, read_state
 from mmif_bench.methods.dmfnet.features import extract_features
 from mmif_bench.methods.dmfnet.plugin import DMFNetFusion
-
-from test_dmfnet import one_thread  # noqa: F401 (autouse fixture)
 
 # Of the six fixture pairs, one pair per modality (each 256x256 pair costs seconds).
 FLOAT_PAIRS = ["MRI-PET_25015"]
@@ -138,3 +137,14 @@ def test_weights_authors_uses_the_store_files(
     assert method.missing_weights(weights="authors") == []
     assert method.unet.config.width == 32 and method.timesteps == (5, 10, 20)
     assert set(method.weights_hashes()) == {"unet", "head"}
+
+
+def test_files_in_the_authors_format_that_are_not_their_release_say_so(
+        seed0_files: dict[str, Path]) -> None:
+    """Files laid out like the authors' but not the released ones (git blob ids differ) are
+    a user's model; the row must not claim to be the authors'."""
+    source = DMFNetFusion(unet=str(seed0_files["unet"]), head=str(seed0_files["head"]),
+                          groups=8).provenance()
+    assert source["kind"] == "user weights"
+    assert "authors' weights" not in source["label"]
+    assert seed0_files["unet"].name in source["label"]

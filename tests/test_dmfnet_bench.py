@@ -8,12 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_dmfnet import one_thread, write_dataset  # noqa: F401 (autouse fixture)
 
 from mmif_bench.methods.dmfnet.plugin import DMFNetFusion
 from mmif_bench.methods.dmfnet.presets import CPU
 from mmif_bench.methods.dmfnet.train import Trainer
-
-from test_dmfnet import one_thread, write_dataset  # noqa: F401 (autouse fixture)
 
 pytestmark = pytest.mark.benchmark
 

@@ -21,8 +21,8 @@ from mmif_bench.config import fetched_dataset
 from mmif_bench.datasets import harvard
 from mmif_bench.download import FetchError, git_blob_id
 from mmif_bench.imageio import encode_png
-from mmif_bench.runner import RunConfig, run
 from mmif_bench.registry import declared_weights
+from mmif_bench.runner import RunConfig, run
 from mmif_bench.weights import WeightFile, fetch, store_dir
 
 TOP = f"Havard-Medical-Image-Fusion-Datasets-{harvard.COMMIT}"  # GitHub's archive folder
@@ -60,7 +60,7 @@ def test_fetch_installs_the_verified_pairs_where_harvard_finds_them(served, cach
     url, folder = served
     data, images = small_archive()
     (folder / "harvard.zip").write_bytes(data)
-    root = harvard.fetch(f"{url}/harvard.zip", images=images, log=lambda m: None)
+    root = harvard.fetch(f"{url}/harvard.zip", images=images)
     assert root == fetched_dataset("harvard") and root.is_relative_to(cache)
     assert (root / "MRI-PET" / "PET" / "2.png").read_bytes().startswith(b"\x89PNG")
     assert (root / "MRI-SPECT" / "test.txt").read_text() == "2.png\n"
@@ -76,7 +76,7 @@ def test_an_interrupted_download_installs_nothing(served, cache) -> None:
     data, images = small_archive()
     (folder / "harvard.zip").write_bytes(data)
     with pytest.raises(FetchError, match="interrupted.*nothing was installed"):
-        harvard.fetch(f"{url}/cut/harvard.zip", images=images, log=lambda m: None)
+        harvard.fetch(f"{url}/cut/harvard.zip", images=images)
     assert not fetched_dataset("harvard").exists()
     assert not any((cache / ".partial").iterdir())
 
@@ -88,15 +88,16 @@ def test_a_hash_mismatch_is_refused_and_keeps_the_installed_copy(served, cache) 
     bad, _ = small_archive(corrupt="MRI-SPECT/SPECT/1.png")
     (folder / "bad.zip").write_bytes(bad)
     with pytest.raises(FetchError, match=r"SPECT-MRI/SPECT/1\.png does not match the manifest"):
-        harvard.fetch(f"{url}/bad.zip", images=images, log=lambda m: None)
+        harvard.fetch(f"{url}/bad.zip", images=images)
     assert not fetched_dataset("harvard").exists()
-    root = harvard.fetch(f"{url}/good.zip", images=images, log=lambda m: None)
+    root = harvard.fetch(f"{url}/good.zip", images=images)
     before = sorted(p.relative_to(root) for p in root.rglob("*"))
     with pytest.raises(FetchError, match="refused, nothing was installed"):
-        harvard.fetch(f"{url}/bad.zip", force=True, images=images, log=lambda m: None)
+        harvard.fetch(f"{url}/bad.zip", force=True, images=images)
     assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
 
 
+@pytest.mark.slow
 def test_an_unreachable_host_is_one_line_naming_the_fix(cache, tmp_path) -> None:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
@@ -169,16 +170,15 @@ def test_fetched_ifcnn_weights_make_ifcnn_run(served, cache, weights_dir) -> Non
 def test_the_fetched_copy_scores_what_the_data_scores(cache, harvard_root, tmp_path) -> None:
     """Fetching from a folder of the data (our layout) checks all 1620 images against the
     shipped manifest; a run on the fetched copy then scores exactly what the data scores."""
-    root = harvard.fetch(str(harvard_root), log=lambda m: None)
+    root = harvard.fetch(str(harvard_root))
     assert len(harvard.manifest()) == 1620
     for pair in ("MRI-CT", "MRI-PET", "MRI-SPECT"):
         for split in ("train", "test"):
             shipped = sorted((root / pair / f"{split}.txt").read_text().split())
             assert shipped == sorted((harvard_root / pair / f"{split}.txt").read_text().split())
     common = {"methods": ["mean"], "metrics": ["EN", "SSIM"], "report": False}
-    run(RunConfig(out=tmp_path / "fetched", **common), log=lambda m: None)  # default: harvard
-    run(RunConfig(dataset="harvard", data_root=harvard_root, out=tmp_path / "data", **common),
-        log=lambda m: None)
+    run(RunConfig(out=tmp_path / "fetched", **common))  # default: harvard
+    run(RunConfig(dataset="harvard", data_root=harvard_root, out=tmp_path / "data", **common))
     assert (tmp_path / "fetched" / "scores.csv").read_bytes() == (
         tmp_path / "data" / "scores.csv").read_bytes()
     assert (tmp_path / "fetched" / "run.json").read_bytes() == (

@@ -46,7 +46,7 @@ from mmif_bench.download import FetchError
 image = harvard.Image(**json.loads(sys.argv[2]))
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 try:
-    harvard.fetch(sys.argv[1], images=[image], log=lambda m: None)
+    harvard.fetch(sys.argv[1], images=[image])
     print("installed")
 except FetchError as error:
     print(error)
@@ -54,6 +54,7 @@ print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
 """
 
 
+@pytest.mark.slow
 def test_archive_member_larger_than_the_manifest_is_refused_unread(cache, tmp_path) -> None:
     import json
 
@@ -76,7 +77,7 @@ def test_folder_file_of_another_size_is_refused(cache, tmp_path) -> None:
     (tmp_path / "mirror" / "CT-MRI" / "CT").mkdir(parents=True)
     (tmp_path / "mirror" / "CT-MRI" / "CT" / "16003.png").write_bytes(b"x" * 11)
     with pytest.raises(FetchError, match="is 11 bytes, the manifest's"):
-        harvard.fetch(str(tmp_path / "mirror"), images=[image], log=lambda m: None)
+        harvard.fetch(str(tmp_path / "mirror"), images=[image])
 
 
 class _Endless(BaseHTTPRequestHandler):
@@ -116,6 +117,7 @@ def test_weight_download_stops_at_the_declared_size(cache) -> None:
     assert _Endless.sent < 8 << 20  # of the 64 MiB offered
 
 
+@pytest.mark.slow
 def test_weight_archive_member_of_another_size_is_not_decompressed(served, cache) -> None:
     from mmif_bench.download import git_blob_id
 

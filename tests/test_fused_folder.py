@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from metrics_reference import evaluate_plain
 from PIL import Image
 
-from metrics_reference import evaluate_plain
 from mmif_bench.imageio import gray_of, read_image, write_png
 from mmif_bench.runner import EXIT_PARTIAL, RunConfig, run
 
@@ -70,6 +70,7 @@ def phantom_folder(tmp_path) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_folder_problems_are_named_and_jpeg_is_noted(phantom_folder, tmp_path) -> None:
     ct, pet, spect = (sorted((phantom_folder / p).glob("*.png")) for p in
                       ("MRI-CT", "MRI-PET", "MRI-SPECT"))
@@ -110,6 +111,7 @@ def test_folder_problems_are_named_and_jpeg_is_noted(phantom_folder, tmp_path) -
     (["mine"], "must look like NAME=DIR"),
     (["mine={out}/fused"], "never written into input folders"),
 ])
+@pytest.mark.slow
 def test_bad_fused_folders_exit_2_before_any_work(fused, message, phantom_folder, tmp_path) -> None:
     args = ["run", "--dataset", "phantom", "--methods", "mean", "--out", str(tmp_path / "o")]
     for item in fused:

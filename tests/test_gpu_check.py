@@ -9,9 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from test_dmfnet import write_dataset
 
 
+@pytest.mark.slow
 def test_gpu_check_runs_tiny_on_cpu(repo_root: Path, tmp_path: Path) -> None:
     data = write_dataset(tmp_path / "data", size=48, pairs=2)  # VIF needs 41 px
     out = tmp_path / "check"

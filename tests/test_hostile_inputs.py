@@ -14,8 +14,8 @@ from PIL import Image
 
 from mmif_bench.cli import main
 from mmif_bench.names import check_name, strip_roots
-from mmif_bench.results import fused_image_path
 from mmif_bench.runner import RunConfig, run
+from mmif_bench.scores import fused_image_path
 
 
 def _image(path: Path, seed: int, size: tuple[int, int] = (64, 64)) -> None:
@@ -73,13 +73,14 @@ def test_method_name_that_is_a_path_is_refused(tmp_path, capsys, name) -> None:
     assert not (tmp_path / "out").exists()
 
 
-def test_registered_method_with_a_path_name_is_left_out_of_a_default_run() -> None:
+def test_registered_method_with_a_path_name_is_left_out_of_a_default_run(caplog) -> None:
     from mmif_bench.registry import register_method
     from mmif_bench.runner import _importable_methods
 
     register_method(lambda a, b: a, name="../escape")
-    notes: list[str] = []
-    assert "../escape" not in _importable_methods(notes.append)
+    with caplog.at_level("INFO", logger="mmif_bench"):
+        assert "../escape" not in _importable_methods()
+    notes = [record.getMessage() for record in caplog.records]
     assert any("'../escape' is not allowed" in note for note in notes)
 
 
@@ -132,7 +133,7 @@ def test_colliding_image_names_are_both_skipped_and_counted(tmp_path) -> None:
 
 
 def _scores(out: Path):
-    from mmif_bench.results import read_scores
+    from mmif_bench.scores import read_scores
 
     return read_scores(out / "scores.csv")
 
@@ -148,6 +149,7 @@ def _cli(args: list[str], cwd: Path, timeout: float = 120,
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo") or not Path("/dev/zero").exists(),
                     reason="needs FIFOs and /dev/zero")
+@pytest.mark.slow
 def test_fifo_and_device_files_are_skipped_never_read(tmp_path) -> None:
     data = _dataset(tmp_path / "ds", ["1.png", "2.png"])
     os.mkfifo(data / "MRI-CT" / "MRI" / "3.png")
@@ -207,6 +209,7 @@ def _blank_png(path: Path, width: int, height: int) -> None:
                      + chunk(b"IDAT", b"".join(parts)) + chunk(b"IEND", b""))
 
 
+@pytest.mark.slow
 def test_huge_image_is_refused_before_it_is_decoded(tmp_path) -> None:
     """A 12000x12000 PNG (144 M pixels, under Pillow's own bomb limit) costs no memory."""
     path = tmp_path / "huge.png"
@@ -239,7 +242,7 @@ def test_messages_name_files_relative_to_their_folder(tmp_path) -> None:
 
 # --- 7. one-line errors and recomputed cache entries ---------------------------------------
 
-def test_unreadable_cache_entry_is_recomputed(tmp_path) -> None:
+def test_unreadable_cache_entry_is_recomputed(tmp_path, caplog) -> None:
     config = dict(dataset="phantom", methods=["mean"], metrics=["EN"], out=tmp_path / "out",
                   report=False)
     assert run(RunConfig(**config)).exit_code == 0
@@ -248,8 +251,9 @@ def test_unreadable_cache_entry_is_recomputed(tmp_path) -> None:
     for entry in entries[:2]:  # a folder where the entry was: reading it raises an OSError
         entry.unlink()
         (entry / "inside").mkdir(parents=True)
-    notes: list[str] = []
-    again = run(RunConfig(**config), log=notes.append)
+    with caplog.at_level("INFO", logger="mmif_bench"):
+        again = run(RunConfig(**config))
+    notes = [record.getMessage() for record in caplog.records]
     assert again.exit_code == 0
     assert any("recomputed 2 corrupt or unreadable cache entries" in n for n in notes)
     assert (tmp_path / "out" / "scores.csv").read_bytes() == before

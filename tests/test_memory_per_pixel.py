@@ -9,6 +9,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 PROBE = """
 import sys, tracemalloc
 import numpy as np
@@ -25,6 +27,7 @@ print(tracemalloc.get_traced_memory()[1] / n / n)
 """
 
 
+@pytest.mark.slow
 def test_scoring_memory_per_pixel_is_bounded() -> None:
     result = subprocess.run([sys.executable, "-c", PROBE, "2048"], capture_output=True,
                             text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})

@@ -7,9 +7,15 @@ import numpy as np
 import pytest
 from scipy.signal import correlate2d
 
-from mmif_bench.metrics.filters import (STREAM_BLOCK_ROWS, filter_valid, gaussian_taps,
-                                        moment_block, moment_means, moment_scratch,
-                                        window_means)
+from mmif_bench.metrics.filters import (
+    STREAM_BLOCK_ROWS,
+    filter_valid,
+    gaussian_taps,
+    moment_block,
+    moment_means,
+    moment_scratch,
+    window_means,
+)
 from mmif_bench.metrics.jit import log10_product
 from mmif_bench.metrics.vif import _log10_sum
 
@@ -30,6 +36,7 @@ def test_filter_valid_equals_scipy_correlate2d(name: str, step: int) -> None:
         np.testing.assert_allclose(result, expected, rtol=1e-13, atol=1e-11)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("height", [17, STREAM_BLOCK_ROWS + 16, 2 * STREAM_BLOCK_ROWS + 17])
 def test_streamed_moments_equal_scipy(height: int) -> None:
     """Blocks of rows, pairs of rows and a last single row give every row of means, both

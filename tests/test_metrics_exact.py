@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from metrics_reference import FUSIONS, REFERENCES, harvard_triples
+
 from mmif_bench.evaluation import score_255, score_255_batch
 from mmif_bench.registry import get_metric, list_metrics
 

@@ -7,17 +7,27 @@ import time
 from pathlib import Path
 
 import numpy as np
+import plain_nsst_papcnn as plain
 import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
-import plain_nsst_papcnn as plain
 from mmif_bench import create_method
 from mmif_bench.fusion import prepare
 from mmif_bench.imageio import read_image
-from mmif_bench.methods.nsst import (atrous_decompose, directional_responses, maxflat_filters,
-                                     nsst_decompose, nsst_reconstruct)
-from mmif_bench.methods.nsst_papcnn import (firing_times, fuse_highpass, nsst_papcnn,
-                                            otsu_level, pcnn_parameters)
+from mmif_bench.methods.nsst import (
+    atrous_decompose,
+    directional_responses,
+    maxflat_filters,
+    nsst_decompose,
+    nsst_reconstruct,
+)
+from mmif_bench.methods.nsst_papcnn import (
+    firing_times,
+    fuse_highpass,
+    nsst_papcnn,
+    otsu_level,
+    pcnn_parameters,
+)
 
 MIN_SPEEDUP = 8.0  # docs/methods.md, nsst_papcnn: measured 26-48x on the shared 2-core machine
 
@@ -75,6 +85,7 @@ def test_degenerate_otsu_keeps_the_mri_subband(harvard_root):
     assert degenerate > 0, "no degenerate PET subband on MRI-PET_25022"
 
 
+@pytest.mark.slow
 def test_degenerate_shortcut_equals_running_the_network():
     """A subband mostly below half a grey level (Otsu 0): the compiled PCNN's early return
     gives the counts the full NaN-propagating loop of the plain implementation gives (0)."""
@@ -85,6 +96,7 @@ def test_degenerate_shortcut_equals_running_the_network():
     assert not compiled.any()
 
 
+@pytest.mark.slow
 def test_firing_times_match_the_plain_loop():
     rng = np.random.default_rng(1)
     subband = rng.laplace(0, 0.02, (40, 48))

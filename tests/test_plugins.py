@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import pytest
 
 import mmif_bench
 from mmif_bench import registry
-from mmif_bench.registry import PluginSpec, UnknownPluginError
+from mmif_bench.registry import UnknownPluginError
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "example-plugin"
 
@@ -34,6 +35,7 @@ def _cli(args: list[str], plugin_path: Path, cwd: Path) -> subprocess.CompletedP
                           capture_output=True, text=True)
 
 
+@pytest.mark.slow
 def test_installed_plugin_is_listed_and_runs(plugin_path, tmp_path) -> None:
     listing = _cli(["list"], plugin_path, tmp_path)
     assert listing.returncode == 0, listing.stderr
@@ -51,6 +53,7 @@ def test_installed_plugin_is_listed_and_runs(plugin_path, tmp_path) -> None:
     assert any(r.startswith("mean,") for r in rows)
 
 
+@pytest.mark.slow
 def test_unknown_option_of_plugin_is_a_clear_error(plugin_path, tmp_path) -> None:
     result = _cli(["run", "--dataset", "phantom", "--methods", "weighted",
                    "--option", "weighted:weight=1", "--out", str(tmp_path / "o")], plugin_path, tmp_path)
@@ -59,8 +62,7 @@ def test_unknown_option_of_plugin_is_a_clear_error(plugin_path, tmp_path) -> Non
 
 
 def test_broken_plugin_is_reported_and_skipped(monkeypatch) -> None:
-    monkeypatch.setitem(registry._RUNTIME["methods"], "broken",
-                        PluginSpec("methods", "broken", "no_such_module_xyz:Thing", "runtime"))
+    registry.register("methods", "no_such_module_xyz:Thing", name="broken")
     loaded = registry.load_all("methods")
     assert "broken" not in loaded and "mean" in loaded and "max" in loaded
     assert "no_such_module_xyz" in registry.load_errors("methods")["methods:broken"]
@@ -84,6 +86,7 @@ def _scores(out: Path) -> dict[tuple[str, ...], str]:
     return {tuple(r[:5]): r[5] for r in rows}
 
 
+@pytest.mark.slow
 def test_editing_an_installed_method_rescores_it(tmp_path) -> None:
     site = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
@@ -107,13 +110,15 @@ def test_editing_an_installed_method_rescores_it(tmp_path) -> None:
     assert _scores(tmp_path / "same") == _scores(tmp_path / "fresh") != before
 
 
-def test_default_run_leaves_out_a_broken_plugin_with_a_note(monkeypatch, tmp_path) -> None:
+@pytest.mark.slow
+def test_default_run_leaves_out_a_broken_plugin_with_a_note(monkeypatch, tmp_path,
+                                                            caplog) -> None:
     from mmif_bench.runner import RunConfig, configure
 
-    monkeypatch.setitem(registry._RUNTIME["methods"], "broken",
-                        PluginSpec("methods", "broken", "no_such_module_xyz:Thing", "runtime"))
-    notes: list[str] = []
-    plan = configure(RunConfig(dataset="phantom", out=tmp_path / "o"), notes.append)
+    registry.register("methods", "no_such_module_xyz:Thing", name="broken")
+    with caplog.at_level(logging.INFO, logger="mmif_bench"):
+        plan = configure(RunConfig(dataset="phantom", out=tmp_path / "o"))
+    notes = [record.getMessage() for record in caplog.records]
     assert "broken" not in [m.name for m in plan.methods] and "mean" in [m.name for m in plan.methods]
     assert any(n.startswith("note: method broken left out:") and "no_such_module_xyz" in n
                for n in notes)
@@ -121,6 +126,7 @@ def test_default_run_leaves_out_a_broken_plugin_with_a_note(monkeypatch, tmp_pat
         configure(RunConfig(dataset="phantom", methods=["broken"], out=tmp_path / "o"))
 
 
+@pytest.mark.slow
 def test_a_plugin_declaring_a_weight_file_gets_fetch_resolution_and_verification(
         plugin_path, served, tmp_path) -> None:
     """The example's ``learned`` method declares a weight file (no core edit): the run

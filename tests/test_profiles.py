@@ -8,11 +8,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from profiles_reference import PROFILES
 
 from mmif_bench.evaluation import score_255, score_255_batch
 from mmif_bench.registry import get_metric, list_metrics
-
-from profiles_reference import PROFILES
 
 PAIRS = [("MRI-CT", "CT"), ("MRI-PET", "PET"), ("MRI-SPECT", "SPECT")]
 VIFB_NAMES = "AG CE EI EN MI PSNR Qabf Qcb Qcv RMSE SF SSIM SD".split()

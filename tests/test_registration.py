@@ -23,6 +23,7 @@ def _rows(out: Path, method: str) -> dict[tuple[str, str, str], str]:
                 for r in csv.DictReader(handle) if r["method"] == method}
 
 
+@pytest.mark.slow
 def test_decorators_register_classes_functions_and_metrics(tmp_path) -> None:
     @mmif_bench.register_method
     class Darkest(mmif_bench.Method):
@@ -56,10 +57,17 @@ def test_decorators_register_classes_functions_and_metrics(tmp_path) -> None:
 
 
 def test_registrations_made_in_a_test_are_undone_after_it() -> None:
-    assert "darkest" not in mmif_bench.list_methods()  # registered by the test above
+    with registry.isolated_registrations():  # what conftest wraps around every test
+        mmif_bench.register_method(lambda a, b: np.minimum(a, b), name="darkest")
+        mmif_bench.register_metric(mmif_bench.Metric(
+            "MEAN_F", lambda F, A, B: F.reshape(len(F), -1).mean(axis=1),
+            higher_is_better=True, needs_sources=False, reference="test"))
+        assert "darkest" in mmif_bench.list_methods() and "MEAN_F" in mmif_bench.list_metrics()
+    assert "darkest" not in mmif_bench.list_methods()
     assert "MEAN_F" not in mmif_bench.list_metrics()
 
 
+@pytest.mark.slow
 def test_importable_function_method_runs_in_worker_processes(tmp_path) -> None:
     from plain_methods import brightest
 
@@ -87,6 +95,7 @@ raise SystemExit(summary.exit_code)
 """
 
 
+@pytest.mark.slow
 def test_class_defined_in_python_c_runs_in_process_with_jobs_2(tmp_path) -> None:
     result = subprocess.run([sys.executable, "-c", SCRIPT], cwd=tmp_path, capture_output=True,
                             text=True, env=dict(os.environ))
@@ -103,6 +112,7 @@ def _readme_block(repo_root: Path, section: str, language: str, needle: str) -> 
                 if needle in block.split("```")[0]).split("```")[0]
 
 
+@pytest.mark.slow
 def test_readme_decorator_example_runs_as_a_script(repo_root, tmp_path) -> None:
     script = _readme_block(repo_root, "Score your own method", "python", "register_method")
     assert len([line for line in script.splitlines() if line.strip()]) == 5  # the short form

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import shutil
 import subprocess
@@ -13,8 +14,8 @@ import pytest
 from _report_results import make_results
 
 from mmif_bench.reporting import write_report
+from mmif_bench.reporting.loading import load_results
 from mmif_bench.reporting.render import render_to
-from mmif_bench.reporting.results import load_results
 from mmif_bench.reporting.stats import bootstrap_ci, holm, paired_wilcoxon, summarize
 from mmif_bench.reporting.tables import build_leaderboard, leaderboard_frame
 
@@ -30,6 +31,22 @@ def test_holm_matches_hand_computation() -> None:
     adjusted = holm(np.array([0.01, 0.04, np.nan, 0.03]))
     assert np.allclose(adjusted[[0, 1, 3]], [0.03, 0.06, 0.06])
     assert math.isnan(adjusted[2])
+
+
+@pytest.mark.slow
+def test_holm_equals_statsmodels_bit_for_bit() -> None:
+    from statsmodels.stats.multitest import multipletests
+
+    rng = np.random.default_rng(0)
+    families = [np.array([0.5]), np.array([0.01, 0.01, 0.2, 1.0]), np.array([np.nan, 0.3])]
+    families += [np.round(rng.random(n) ** 3, 2 if n % 2 else 12) for n in range(2, 24)]
+    for p in families:
+        p[rng.random(p.size) < 0.15] = np.nan
+        valid = ~np.isnan(p)
+        expected = np.full(p.shape, np.nan)
+        if valid.any():
+            expected[valid] = multipletests(p[valid], method="holm")[1]
+        assert holm(p).tobytes() == expected.tobytes(), p
 
 
 def test_bootstrap_is_seeded_and_brackets_the_mean() -> None:
@@ -76,8 +93,8 @@ def test_failures_are_counted_per_pair(results_dir: Path, tmp_path: Path) -> Non
     copy.mkdir()
     for name in ("scores.csv", "run.json"):
         shutil.copy(results_dir / name, copy / name)
-    run = load_results(copy).run
-    run["failures"] = [{"method": "max", "pair": "MRI-PET", "image": "x", "message": "boom"}]
+    run = load_results(copy).record
+    run["failures"] = [{"method": "max", "pair_type": "MRI-PET", "image": "x", "message": "boom"}]
     (copy / "run.json").write_text(json.dumps(run))
     board = build_leaderboard(load_results(copy))
     text = render_to(copy / "leaderboard.md", "leaderboard.md.j2", board=board).read_text()
@@ -131,13 +148,15 @@ def test_json_records_provenance_and_tables(results_dir: Path) -> None:
 
 def test_a_report_without_fused_images_says_the_views_are_left_out(results_dir: Path,
                                                                     harvard_root: Path,
-                                                                    tmp_path: Path) -> None:
+                                                                    tmp_path: Path,
+                                                                    caplog) -> None:
     copy = tmp_path / "copy"
     copy.mkdir()
     for name in ("scores.csv", "run.json"):
         shutil.copy(results_dir / name, copy / name)
-    notes: list[str] = []
-    written = write_report(copy, source_root=harvard_root, log=notes.append)
+    with caplog.at_level(logging.INFO, logger="mmif_bench"):
+        written = write_report(copy, source_root=harvard_root)
+    notes = [record.getMessage() for record in caplog.records]
     assert notes == ["note: image views left out of the report: the results folder holds no "
                      "fused/ images"]
     assert "figures/comparison.png" not in {p.relative_to(copy).as_posix() for p in written}

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from PIL import Image
 from _report_results import make_wide_results
+from PIL import Image
 
 from mmif_bench.reporting import write_report
 
@@ -47,8 +47,8 @@ def _rename(out: Path) -> Path:
     run["methods"] = {HOSTILE.get(k, k): v for k, v in run["methods"].items()}
     run["not_applicable"] = {HOSTILE.get(k, k): v for k, v in run["not_applicable"].items()}
     for entry in run["pairs"]:
-        entry["pair"] = PAIR.get(entry["pair"], entry["pair"])
-    run["failures"] = [{"method": HOSTILE["ours-b"], "pair": "MRI-PET", "image": "0.png",
+        entry["pair_type"] = PAIR.get(entry["pair_type"], entry["pair_type"])
+    run["failures"] = [{"method": HOSTILE["ours-b"], "pair_type": "MRI-PET", "image": "0.png",
                         "message": "<img src=x onerror=alert(2)>\nboom"}]
     run["skipped"] = [{"where": "MRI-CT/`x`\n.png", "message": "<b>bad</b>\n| cell"}]
     (out / "run.json").write_text(json.dumps(run))
@@ -59,10 +59,11 @@ def _rename(out: Path) -> Path:
 def hostile_report(tmp_path_factory) -> Path:
     out = _rename(_few_metrics(make_wide_results(tmp_path_factory.mktemp("hostile") / "run",
                                                  images=3)))
-    write_report(out, log=lambda message: None)
+    write_report(out)
     return out
 
 
+@pytest.mark.slow
 def test_latex_labels_are_slugs_and_every_name_is_escaped(hostile_report) -> None:
     tex = (hostile_report / "leaderboard.tex").read_text(encoding="utf-8")
     labels = re.findall(r"\\label\{([^}]*)\}", tex)
@@ -130,7 +131,7 @@ def test_report_reads_only_images_under_the_results_and_the_dataset(tmp_path) ->
     run_json["pairs"][1]["file_a"] = "../secret.png"
     run_json["pairs"][1]["file_b"] = str(secret)
     (out / "run.json").write_text(json.dumps(run_json))
-    write_report(out, source_root=data, images_per_pair=0, log=lambda message: None)
+    write_report(out, source_root=data, images_per_pair=0)
     html = (out / "leaderboard.html").read_text()
     for stolen in (secret, out.parent / "fused-outside" / "x.png"):
         assert base64.b64encode(stolen.read_bytes()).decode() not in html
@@ -138,10 +139,11 @@ def test_report_reads_only_images_under_the_results_and_the_dataset(tmp_path) ->
     assert own in html  # the dataset's own images are still shown
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX")
 def test_full_disk_keeps_the_previous_reports_and_says_so_in_one_line(tmp_path) -> None:
     out = _few_metrics(make_wide_results(tmp_path / "run", images=2))
-    write_report(out, log=lambda message: None)
+    write_report(out)
     before = {p: p.read_bytes() for p in out.glob("leaderboard.*")}
     # a file-size limit below the HTML page's size makes its write fail as a full disk does
     limit = min(len(b) for p, b in before.items() if p.suffix == ".html") // 2

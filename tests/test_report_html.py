@@ -96,6 +96,7 @@ def test_page_sorts_and_shows_chosen_pair(browser, page: Path, repo_root: Path) 
     assert severe == []
 
 
+@pytest.mark.slow
 def test_wide_board_at_1280_px_has_ranking_first_and_a_sticky_method_column(
         browser, wide_report: Path, repo_root: Path) -> None:
     """16 methods x 13 metrics: the page itself never scrolls sideways at 1280 px; each

@@ -5,13 +5,12 @@ import json
 import shutil
 
 import pytest
-
-import mmif_bench
-from mmif_bench.results import read_scores
-from mmif_bench.runner import EXIT_NOTHING, EXIT_OK, EXIT_PARTIAL, RunConfig, run
-
 from bad_inputs import build_bad_dataset
 from failing_methods import FAILING
+
+import mmif_bench
+from mmif_bench.runner import EXIT_NOTHING, EXIT_OK, EXIT_PARTIAL, RunConfig, run
+from mmif_bench.scores import read_scores
 
 
 def _config(root, out, **kw) -> RunConfig:
@@ -108,6 +107,7 @@ def test_failing_plugins_are_isolated(small_harvard, tmp_path) -> None:
         assert all(needle in message for message in by_method[method]), (method, by_method[method])
 
 
+@pytest.mark.slow
 def test_same_run_twice_is_byte_identical(tmp_path) -> None:
     outs = []
     for name in ("a", "b"):
@@ -138,6 +138,7 @@ def test_output_inside_dataset_is_refused(tmp_path) -> None:
         run(RunConfig(dataset=str(data), out=data / "results", report=False))
 
 
+@pytest.mark.slow
 def test_process_pool_gives_the_same_scores(tmp_path) -> None:
     outs = []
     for jobs in (1, 2):
@@ -149,6 +150,7 @@ def test_process_pool_gives_the_same_scores(tmp_path) -> None:
     assert outs[0] == outs[1]
 
 
+@pytest.mark.slow
 def test_refresh_recomputes_only_the_named_methods(tmp_path) -> None:
     base = dict(dataset="phantom", methods=["mean", "max"], metrics=["EN"], out=tmp_path / "T",
                 report=False)

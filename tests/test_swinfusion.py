@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from mmif_bench.registry import create_method, missing_weights
 from mmif_bench.methods import swinfusion
 from mmif_bench.methods.swinfusion import SwinFusion, first_mismatch, fuse_float, to_8bit
+from mmif_bench.registry import create_method, missing_weights
 from mmif_bench.weights import MissingWeightsError
 
 # the fixtures' six Harvard pairs: (pair folder, image name)

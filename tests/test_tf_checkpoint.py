@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mmif_bench.tf_checkpoint import CheckpointError, load_checkpoint, masked_crc32c, read_index
+from mmif_bench.methods.tf_checkpoint import CheckpointError, load_checkpoint, masked_crc32c, read_index
 
 TINY = Path(__file__).parent / "data" / "tf_checkpoint" / "tiny.ckpt"
 # what tf.compat.v1.train.Saver (TensorFlow 2.21) was given to write TINY

@@ -3,13 +3,18 @@ index larger than any checkpoint's, protobuf fields of the wrong wire type, an e
 pointing at a shard that does not exist. Each is a CheckpointError naming the file."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from mmif_bench.tf_checkpoint import (MAX_INDEX_BYTES, TABLE_MAGIC, CheckpointError,
-                                      load_checkpoint, masked_crc32c, read_index)
+from mmif_bench.methods.tf_checkpoint import (
+    MAX_INDEX_BYTES,
+    TABLE_MAGIC,
+    CheckpointError,
+    load_checkpoint,
+    masked_crc32c,
+    read_index,
+)
 
 
 def _varint(value: int) -> bytes:
@@ -93,7 +98,7 @@ def test_header_fields_are_checked(tmp_path, header) -> None:
 
 def test_an_entry_in_a_shard_beyond_the_header_is_refused(tmp_path) -> None:
     entry = b"\x08\x01\x12\x04\x12\x02\x08\x01\x18\x07\x28\x04"  # float32 [1], shard 7, 4 bytes
-    index = _write(tmp_path, _table([HEADER, (b"w", entry)]))
+    _write(tmp_path, _table([HEADER, (b"w", entry)]))
     (tmp_path / "model.ckpt.data-00000-of-00001").write_bytes(bytes(4))
     with pytest.raises(CheckpointError, match="shard 7 of 1"):
         load_checkpoint(tmp_path / "model.ckpt")

@@ -8,13 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_torchnets import one_thread  # noqa: F401 (autouse fixture: one torch thread)
 
 from mmif_bench import create_method
 from mmif_bench.allocator import keep_freed_memory
 from mmif_bench.registry import get
 from mmif_bench.weights import MissingWeightsError
-
-from test_torchnets import one_thread  # noqa: F401 (autouse fixture: one torch thread)
 
 WEIGHTS = {"u2fusion": "U2Fusion/model.ckpt.index",
            "emfusion": "EMFusion-CT-MRI/3200.ckpt.index",
@@ -73,8 +72,7 @@ def test_a_run_fuses_the_pair_types_whose_models_were_given(weights_dir, small_h
     ct = str(weights_dir / WEIGHTS["emfusion"])
     summary = run(RunConfig(dataset=str(small_harvard), methods=["emfusion"],
                             method_options={"emfusion": {"weights": ct, "weights_pet": ct}},
-                            metrics=["EN"], out=tmp_path / "out", report=False),
-                  log=lambda message: None)
+                            metrics=["EN"], out=tmp_path / "out", report=False))
     assert summary.not_applicable == {"emfusion": ["MRI-SPECT"]}
     fused = sorted(p.parent.name for p in (tmp_path / "out" / "fused" / "emfusion").rglob("*.png"))
     assert fused == ["MRI-CT", "MRI-CT", "MRI-PET", "MRI-PET"]

@@ -5,13 +5,12 @@ timings with the authors' TensorFlow code are in docs/methods.md."""
 from __future__ import annotations
 
 import pytest
+from test_tf_methods import WEIGHTS
+from test_torchnets import one_thread  # noqa: F401 (autouse fixture)
 
 from mmif_bench import create_method
 from mmif_bench.dataset import FolderDataset
 from mmif_bench.fusion import prepare
-
-from test_tf_methods import WEIGHTS
-from test_torchnets import one_thread  # noqa: F401 (autouse fixture)
 
 pytestmark = pytest.mark.benchmark
 ROUNDS = {"u2fusion": 1, "emfusion": 2, "sdnet": 3}

@@ -53,6 +53,7 @@ def sources(shape: tuple[int, int], count: int = 1, seed: int = 0) -> np.ndarray
     return np.random.default_rng(seed).random((count, *shape), dtype=np.float32)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(NETWORKS))
 def test_output_is_8bit_in_unit_range_and_batch_equals_single(name, tmp_path):
     method = create_method(name, weights=random_weights(tmp_path, name))
@@ -110,6 +111,7 @@ def test_studio_range_luma_is_matlab_rgb2ycbcr():
     assert studio_luma_uint8(y).dtype == np.uint8
 
 
+@pytest.mark.slow
 def test_macan_swaps_red_and_blue_in_the_functional_luma_by_default(tmp_path):
     weights = random_weights(tmp_path, "macan")
     published, corrected = (create_method("macan", weights=weights, swap_red_blue=swap)

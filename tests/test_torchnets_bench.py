@@ -4,14 +4,12 @@ convolution against torch's own. Run: ``pytest tests/test_torchnets_bench.py
 --benchmark-only``. Side-by-side timings with the authors' code are in docs/methods.md."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
+from test_torchnets import one_thread, random_weights, sources  # noqa: F401 (autouse fixture)
 
 from mmif_bench import create_method
 from mmif_bench.methods.mufusion import ShiftedConv2d
-
-from test_torchnets import one_thread, random_weights, sources  # noqa: F401 (autouse fixture)
 
 pytestmark = pytest.mark.benchmark
 ROUNDS = {"almfnet": 3, "matr": 3, "mufusion": 1, "mcafusion": 3, "macan": 1, "gesenet": 3,

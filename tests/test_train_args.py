@@ -24,6 +24,7 @@ def _one_line(result: subprocess.CompletedProcess) -> str:
     return lines[-1]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("steps", ["0", "-5", "ten"])
 def test_steps_must_be_positive(tmp_path, steps) -> None:
     result = _train(["--stage", "1", "--data-root", str(tmp_path), f"--steps={steps}",

@@ -8,7 +8,7 @@ import pytest
 
 from mmif_bench import Method, Option, WeightFile
 from mmif_bench.registry import declared_weights, specs
-from mmif_bench.weights import MissingWeightsError, find, hash_once, store_dir, store
+from mmif_bench.weights import MissingWeightsError, find, hash_once, store, store_dir
 from mmif_bench.weights.provenance import first_party_table, replace_block
 
 FILE = WeightFile("Toy/model.pth", repository="someone/toy", commit="0" * 40,

@@ -1,5 +1,5 @@
 """Training data of DM-FNet (He et al., TMM 2025): the Harvard train split of all three
-modality pairs pooled, sources as Y in [-1, 1], random aligned crops and flips.
+pair types pooled, sources as Y in [-1, 1], random aligned crops and flips.
 
 Only the ``train`` split is ever read. Sampling is a pure function of a torch.Generator, so
 a seed (and the training step) reproduces every batch.

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from mmif_bench.download import file_sha256
+from mmif_bench.fsutil import file_sha256
 
 from .train import FINAL
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mmif_bench.results import read_scores
+from mmif_bench.scores import read_scores
 
 METRICS = ("EN", "SD", "MI", "SSIM", "Qabf", "VIF")
 

@@ -6,8 +6,9 @@ the five-scale decoder features into the fused image. No reverse sampling loop.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -15,13 +16,24 @@ import torch.nn.functional as F
 
 from mmif_bench.method import Method, Option
 from mmif_bench.weights import WeightFile, load_torch_file
+from mmif_bench.weights.store import hash_once
 
 from .checkpoints import build_head, build_unet, read_authors_unet, read_state
 from .diffusion import Diffusion
 from .features import draw_noise, extract_features
-from .train import main as train_main, mixed_precision
+from .provenance import ModelSource, describe_authors, describe_ours
+from .train import mixed_precision
 
-DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "dmfnet_cpu.pt"
+SHIPPED = Path(__file__).resolve().parent / "weights"
+"""The models shipped in the package: ``dmfnet_NAME.pt``, chosen by ``weights=NAME``."""
+DEFAULT_MODEL = "cpu"
+DEFAULT_WEIGHTS = SHIPPED / f"dmfnet_{DEFAULT_MODEL}.pt"
+
+
+def shipped_models() -> list[str]:
+    """Names of the shipped models (``weights=NAME``)."""
+    return sorted(p.stem.removeprefix("dmfnet_") for p in SHIPPED.glob("dmfnet_*.pt")
+                  if not p.stem.endswith("_stage1_unet"))
 AUTHORS = "authors"
 _AUTHORS = {"repository": "HeDan-11/DM-FNet", "commit": "c1b14b851113d087c87ad8da4d55de6ce2deec6b",
             "licence": "none stated"}
@@ -46,7 +58,8 @@ class DMFNetFusion(Method):
     name: ClassVar[str] = "dmfnet"
     bibtex: ClassVar[str] = """@article{he2025dmfnet,
   author  = {He, Dan and Li, Weisheng and Wang, Guofen and Huang, Yuping and Liu, Shiqiang},
-  title   = {{DM-FNet}: Unified multimodal medical image fusion via diffusion process-trained encoder-decoder},
+  title   = {{DM-FNet}: Unified multimodal medical image fusion via diffusion
+             process-trained encoder-decoder},
   journal = {IEEE Transactions on Multimedia},
   year    = {2025},
   eprint  = {2506.15218},
@@ -55,7 +68,8 @@ class DMFNetFusion(Method):
     version: ClassVar[str] = "2"
     options: ClassVar[dict[str, Option]] = {
         "weights": Option("", "Stage II inference checkpoint (UNet + fusion network), written "
-                          "by `mmif-bench train dmfnet --stage 2`; empty: the shipped weights; "
+                          "by `mmif-bench train dmfnet --stage 2`; empty: the default shipped model; "
+                          "a shipped model's name (cpu, cpu32, ...); "
                           "'authors': the authors' released files (mmif-bench fetch weights "
                           "dmfnet-authors)", "path"),
         "unet": Option("", "a Stage I file as the authors save it (their diffusion wrapper's "
@@ -78,9 +92,6 @@ class DMFNetFusion(Method):
 
     weight_files: ClassVar[dict[str, WeightFile]] = AUTHORS_FILES
 
-    #: ``mmif-bench train dmfnet ARGS`` forwards ARGS here (see :mod:`.train`).
-    train_main = staticmethod(train_main)
-
     def __init__(self, **config: Any) -> None:
         super().__init__(**config)
         device = str(self.config["device"])
@@ -93,15 +104,22 @@ class DMFNetFusion(Method):
             self.unet = read_authors_unet(paths["unet"], groups)
             self.net, steps = build_head(read_state(paths["head"]), str(paths["head"]))
             self.timesteps, schedule, diffusion_steps = AUTHORS_TIMESTEPS, AUTHORS_SCHEDULE, 2000
+            released = all(hash_once(paths[key], "git blob") == file.git_blob
+                           for key, file in AUTHORS_FILES.items())
+            self.source = describe_authors(paths, released, unet=self.unet, head=self.net)
         else:
             self._load_ours(self.weight_path("weights"))
             steps = len(self.timesteps)
             schedule, diffusion_steps = self._schedule
-            if self.config["unet"]:
-                self.unet = read_authors_unet(self.weight_path("unet"), groups)
-            if self.config["head"]:
-                path = self.weight_path("head")
-                self.net, steps = build_head(read_state(path), str(path))
+            replaced = {key: self.weight_path(key) for key in ("unet", "head")
+                        if self.config[key]}
+            if "unet" in replaced:
+                self.unet = read_authors_unet(replaced["unet"], groups)
+            if "head" in replaced:
+                self.net, steps = build_head(read_state(replaced["head"]), str(replaced["head"]))
+            if replaced:
+                files = {"weights": self.weight_path("weights"), **replaced}
+                self.source = describe_authors(files, False, unet=self.unet, head=self.net)
         if steps != len(self.timesteps):
             raise ValueError(f"dmfnet: the fusion head takes {steps} steps per source, "
                              f"the feature extraction uses {len(self.timesteps)}")
@@ -130,11 +148,21 @@ class DMFNetFusion(Method):
         self.net, _ = build_head(ckpt["fusion"], str(path))
         self.timesteps = tuple(cfg["timesteps"])
         self._schedule = cfg["feature_schedule"], cfg["diffusion_steps"]
+        self.source: ModelSource = describe_ours(
+            path, cfg, int(ckpt.get("step", cfg["stage2"]["steps"])),
+            shipped=path.resolve().parent == SHIPPED, unet=self.unet, head=self.net)
+
+    def provenance(self) -> dict[str, str]:
+        """Which model this is: the shipped one (preset, trained here), the authors'
+        release or a user's file, with sizes and training steps against the paper's."""
+        return self.source.as_record()
 
     @classmethod
     def weight_location(cls, option: str, config: Mapping[str, Any]) -> Path | None:
         if option == "weights" and not config.get("weights"):
             return DEFAULT_WEIGHTS
+        if option == "weights" and str(config["weights"]) in shipped_models():
+            return SHIPPED / f"dmfnet_{config['weights']}.pt"
         return super().weight_location(option, config)
 
     @classmethod

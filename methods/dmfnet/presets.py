@@ -14,8 +14,9 @@ class StageConfig:
 
     ``lr_schedule`` is ``"constant"``, ``"cosine"`` (linear warm-up over ``warmup`` steps,
     then cosine decay to ``lr * min_lr_ratio``) or ``"linear"`` (the authors' Stage II
-    policy: lr * (1 - epoch / (epochs + 1)), epochs of ``epoch_steps`` steps). ``snapshots`` inference-only checkpoints are
-    kept at evenly spaced steps (for learning curves). Stage I only: a fraction
+    policy: lr * (1 - epoch / (epochs + 1)), epochs of ``epoch_steps`` steps).
+    ``snapshots`` inference-only checkpoints are kept at evenly spaced steps (for learning
+    curves). Stage I only: a fraction
     ``low_t_fraction`` of the batches draws t in 1..``low_t_max`` instead of 1..T.
     """
 

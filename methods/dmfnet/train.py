@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import os
 import pickle
@@ -30,7 +31,8 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
-from mmif_bench.config import data_root as configured_root
+from mmif_bench import logs
+from mmif_bench.datasets.harvard import configured_root
 
 from .data import PairCrops
 from .diffusion import Diffusion
@@ -39,6 +41,8 @@ from .fusion_net import FusionNet
 from .loss import hybrid_loss
 from .presets import PRESETS, Preset, StageConfig
 from .unet import UNet, UNetConfig
+
+logger = logging.getLogger(__name__)
 
 FINAL = "final.pt"
 LAST = "last.pt"
@@ -316,7 +320,7 @@ class Trainer:
                 self.history.append(record)
                 if self.env.main:
                     bar.set_postfix(loss=f"{last['total']:.4f}")
-                    print(json.dumps(record), flush=True)
+                    logger.info(json.dumps(record))
                     with open(self.dir / "log.jsonl", "a") as handle:
                         handle.write(json.dumps(record) + "\n")
                 window, window_time, window_steps = {}, 0.0, 0
@@ -342,10 +346,8 @@ def _positive(text: str) -> int:
     return value
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="mmif-bench train dmfnet",
-        description="Train DM-FNet: --stage 1 (diffusion UNet) then --stage 2 (fusion net).")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``mmif-bench train dmfnet``."""
     parser.add_argument("--stage", type=int, choices=(1, 2), required=True)
     parser.add_argument("--preset", choices=sorted(PRESETS), default="cpu")
     parser.add_argument("--data-root", help="Harvard folder (default $MMIF_BENCH_DATA)")
@@ -358,15 +360,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--precision", choices=PRECISIONS, default="auto",
                         help="autocast: auto = bf16 on CUDA, fp32 on CPU")
     parser.add_argument("--unet", help="Stage II: Stage I checkpoint (default OUT/stage1/final.pt)")
-    return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``mmif-bench train dmfnet``; returns the exit status."""
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+def train(args: argparse.Namespace) -> int:
+    """Run ``mmif-bench train dmfnet`` with its parsed options; returns the exit status."""
     root = configured_root(args.data_root)
     if root is None:
-        print("error: pass --data-root DIR or set MMIF_BENCH_DATA", file=sys.stderr)
+        logger.error("error: pass --data-root DIR or set MMIF_BENCH_DATA")
         return 2
     preset = PRESETS[args.preset]
     out = Path(args.out or f"runs/dmfnet-{preset.name}")
@@ -378,16 +378,40 @@ def main(argv: list[str] | None = None) -> int:
             trainer.resume()
         if env.main:
             n_params = sum(p.numel() for p in trainer.model.parameters())
-            print(f"dmfnet stage {args.stage}, preset {preset.name}: {n_params / 1e6:.2f} M "
-                  f"trainable parameters, {len(trainer.data)} train pairs, world size "
-                  f"{env.world}, device {env.device}, from step {trainer.step}", flush=True)
+            logger.info("dmfnet stage %s, preset %s: %.2f M trainable parameters, %d train "
+                        "pairs, world size %d, device %s, from step %d", args.stage, preset.name,
+                        n_params / 1e6, len(trainer.data), env.world, env.device, trainer.step)
         started = time.perf_counter()
         trainer.run(args.stop_at)
         if env.main:
-            print(f"done in {time.perf_counter() - started:.1f} s", flush=True)
+            logger.info("done in %.1f s", time.perf_counter() - started)
     finally:
         env.close()
     return 0
+
+
+class TrainCommand:
+    """``mmif-bench train dmfnet``, contributed through the ``mmif_bench.commands`` entry
+    point ``train.dmfnet`` (:class:`mmif_bench.commands.Command`)."""
+
+    help = "Train DM-FNet: --stage 1 (diffusion UNet) then --stage 2 (fusion net)."
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        add_arguments(parser)
+
+    def run(self, args: argparse.Namespace) -> int:
+        return train(args)
+
+
+command = TrainCommand()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m mmif_bench.methods.dmfnet.train``: the same as ``mmif-bench train dmfnet``."""
+    parser = argparse.ArgumentParser(prog="mmif-bench train dmfnet", description=command.help)
+    add_arguments(parser)
+    logs.configure()
+    return train(parser.parse_args(sys.argv[1:] if argv is None else argv))
 
 
 if __name__ == "__main__":

@@ -1,38 +1,57 @@
-"""Leaderboards and reports of a results folder written by ``mmif-bench run``."""
+"""Leaderboards and reports of a run: its :class:`~mmif_bench.runner.RunResult`, or a
+results folder written by ``mmif-bench run``."""
 from __future__ import annotations
 
-import sys
+import logging
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING
 
 from .citations import write_bib
 from .figures import write_figures
 from .html import IMAGES_PER_PAIR, write_html
+from .loading import load_results
 from .render import render_to
-from .results import load_results
 from .tables import build_leaderboard, write_csv, write_json
 
+if TYPE_CHECKING:
+    from mmif_bench.runner import RunResult
 
-def write_report(results_dir: Path, images_per_pair: int = IMAGES_PER_PAIR,
-                 source_root: Path | None = None,
-                 log: Callable[[str], None] = lambda m: print(m, file=sys.stderr)) -> list[Path]:
-    """Write the leaderboard files into ``results_dir``; returns the paths written.
-    ``images_per_pair`` caps the images per modality pair in the HTML view (0: all);
-    ``source_root`` is the dataset folder (default: the registered dataset of that name).
-    Without fused or source images the image views are left out, and ``log`` says so."""
-    results_dir = Path(results_dir)
-    board = build_leaderboard(load_results(results_dir, source_root))
-    missing = board.results.image_views_missing()
+logger = logging.getLogger(__name__)
+
+
+def write_report(results: RunResult | str | Path, images_per_pair: int = IMAGES_PER_PAIR,
+                 source_root: Path | None = None) -> list[Path]:
+    """Write the leaderboard files of a run into its results folder.
+
+    Parameters
+    ----------
+    results : RunResult or path
+        What :func:`mmif_bench.run` returned, or a results folder to read back.
+    images_per_pair : int
+        Images per pair type in the HTML view (0: all).
+    source_root : Path, optional
+        The dataset folder (default: the registered dataset of the run's name). Without
+        fused or source images the image views are left out, with a note in the log.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    loaded = load_results(results, source_root)
+    board = build_leaderboard(loaded)
+    missing = loaded.image_views_missing()
     if missing:
-        log(f"note: image views left out of the report: {missing}")
-    return [render_to(results_dir / "leaderboard.md", "leaderboard.md.j2", board=board),
-            write_csv(board, results_dir / "leaderboard.csv"),
-            write_json(board, results_dir / "leaderboard.json"),
-            render_to(results_dir / "leaderboard.tex", "leaderboard.tex.j2", board=board),
-            write_bib(board.citations, results_dir / "leaderboard.bib"),
-            *write_figures(board, results_dir / "figures", images=not missing),
-            write_html(board, results_dir / "leaderboard.html", results_dir / "figures",
+        logger.info("note: image views left out of the report: %s", missing)
+    folder = loaded.root
+    return [render_to(folder / "leaderboard.md", "leaderboard.md.j2", board=board),
+            write_csv(board, folder / "leaderboard.csv"),
+            write_json(board, folder / "leaderboard.json"),
+            render_to(folder / "leaderboard.tex", "leaderboard.tex.j2", board=board),
+            write_bib(board.citations, folder / "leaderboard.bib"),
+            *write_figures(board, folder / "figures", images=not missing),
+            write_html(board, folder / "leaderboard.html", folder / "figures",
                        images_per_pair, images_missing=missing)]
 
 
-__all__ = ["write_report"]
+__all__ = ["load_results", "write_report"]

@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..imageio import atomic_write_bytes
-from .results import Results, load_results
+from ..fsutil import atomic_write_bytes
+from .loading import Results, load_results
 
 FORMAT = "mmif-bench-baseline/1"
 ABSOLUTE_FLOOR = 1e-12
@@ -49,7 +49,7 @@ def write_baseline(results: Results, path: Path, methods: list[str] | None = Non
     dataset = results.dataset
     document = {
         "format": FORMAT,
-        "software": results.run.get("software", {}),
+        "software": results.record["software"],
         "profile": results.profile,
         "dataset": {k: dataset.get(k) for k in ("name", "split", "hash")},
         "entries": [{"method": r.method, "pair": r.pair, "metric": r.metric,

@@ -1,10 +1,10 @@
-"""BibTeX of the methods and metrics in a report, as their plugins declare it.
+"""BibTeX of the methods and metrics in a report, as the run recorded it.
 
 A method class carries ``bibtex`` (:class:`mmif_bench.method.Method`), a metric its
 ``bibtex`` field (:class:`mmif_bench.metric.Metric`): one or more entries, the paper(s)
-the plugin implements. The report looks the plugins up by name in the registry; names
-that are not registered here (a plugin since uninstalled, a fused folder) or declare no
-entry get no citation.
+the plugin implements. The run copies them into its record (``run.json``), so a report
+rebuilt on a machine where the plugins are not installed still cites them; methods and
+metrics that declare no entry (a fused folder) get no citation.
 """
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from mmif_bench.imageio import atomic_write_bytes
-from mmif_bench.registry import get, get_metric
+from mmif_bench.fsutil import atomic_write_bytes
+
+from .loading import Results
 
 ENTRY_KEY = re.compile(r"@\s*\w+\s*\{\s*([^,\s]+)\s*,")
 
@@ -32,29 +33,24 @@ def cite_keys(bibtex: str) -> list[str]:
     return ENTRY_KEY.findall(bibtex)
 
 
-def _declared(kind: str, name: str, profile: str) -> str:
-    try:
-        if kind == "methods":
-            return str(getattr(get("methods", name), "bibtex", "") or "")
-        key = name if profile == "default" or "." in name else f"{profile}.{name}"
-        return get_metric(key).bibtex
-    except Exception:  # not registered here, or fails to import: no citation
-        return ""
-
-
-def collect_citations(methods: list[str], metrics: list[str], profile: str) -> Citations:
-    """Keys and entries of every method and metric that declares BibTeX; an entry shared
-    by several plugins (same key) is written once."""
+def collect_citations(results: Results) -> Citations:
+    """Keys and entries of every method and metric of the run that declared BibTeX; an
+    entry shared by several plugins (same key) is written once."""
+    record = results.record
+    declared = {
+        "methods": {name: record["methods"][name]["bibtex"] for name in results.methods
+                    if name in record["methods"]},
+        "metrics": {name: record["metrics"][name]["bibtex"] for name in results.metrics
+                    if name in record["metrics"]}}
     entries: dict[str, str] = {}
     keys: dict[str, dict[str, list[str]]] = {"methods": {}, "metrics": {}}
-    for kind, names in (("methods", methods), ("metrics", metrics)):
-        for name in names:
-            text = _declared(kind, name, profile).strip()
-            found = cite_keys(text)
+    for kind, texts in declared.items():
+        for name, text in texts.items():
+            found = cite_keys(text.strip())
             if not found:
                 continue
             keys[kind][name] = found
-            for key, entry in zip(found, _split_entries(text)):
+            for key, entry in zip(found, _split_entries(text.strip())):
                 entries.setdefault(key, entry)
     return Citations(keys["methods"], keys["metrics"], "\n\n".join(entries.values()))
 

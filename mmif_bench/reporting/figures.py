@@ -10,16 +10,19 @@ from __future__ import annotations
 import functools
 import io
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 import numpy as np
 from matplotlib import colormaps, rc_context
 from matplotlib.figure import Figure
 from scikit_posthocs import critical_difference_diagram
 
-from mmif_bench.imageio import ImageError, atomic_write_bytes, read_image
+from mmif_bench.fsutil import atomic_write_bytes
+from mmif_bench.imageio import ImageError, read_image
 from mmif_bench.metric import arrow
+from mmif_bench.run_record import ImagePairRecord
 
 from .tables import Leaderboard
 
@@ -62,7 +65,7 @@ def _save(figure: Figure, path: Path) -> Path:
 def bar_chart(board: Leaderboard, metric: str, path: Path) -> Path:
     """Grouped bars (pairs x methods) of one metric's means with 95% CI error bars."""
     results, summary = board.results, board.summary
-    methods, pairs = results.methods, results.pairs
+    methods, pairs = results.methods, results.pair_types
     colours = _colours(methods)
     figure = Figure(figsize=(max(5.0, 1.0 + 0.45 * len(methods) * len(pairs)), 3.4),
                     layout="constrained")
@@ -92,7 +95,7 @@ def bar_chart(board: Leaderboard, metric: str, path: Path) -> Path:
 def box_plot(board: Leaderboard, metric: str, path: Path) -> Path:
     """Per-image distributions of one metric: one panel per pair, one box per method."""
     results = board.results
-    methods, pairs = results.methods, results.pairs
+    methods, pairs = results.methods, results.pair_types
     colours = _colours(methods)
     scores = results.scores[results.scores["metric"] == metric]
     figure = Figure(figsize=(max(5.0, 0.5 + len(pairs) * (0.9 + 0.4 * len(methods))), 3.4),
@@ -127,9 +130,9 @@ def comparison_grid(board: Leaderboard, path: Path) -> Path:
     """Rows: the first image of each pair; columns: the two sources, then every method
     that produced results (one that failed on every pair is in the tables' failures)."""
     results = board.results
-    firsts = {}
-    for entry in results.run.get("pairs", []):
-        firsts.setdefault(entry["pair"], entry)
+    firsts: dict[str, ImagePairRecord] = {}
+    for entry in results.record["pairs"]:
+        firsts.setdefault(entry["pair_type"], entry)
     scored = set(results.scores["method"])
     methods = [m for m in results.methods if m in scored]
     columns = 2 + len(methods)
@@ -138,7 +141,8 @@ def comparison_grid(board: Leaderboard, path: Path) -> Path:
     for row, (pair, entry) in zip(grid, firsts.items()):
         first, _, second = pair.partition("-")
         path_a, path_b = results.source_paths(entry)
-        images = [(first, _pixels(path_a)), (second, _pixels(path_b))] + [(m, _pixels(results.fused_path(m, pair, entry["image"]))) for m in methods]
+        images = [(first, _pixels(path_a)), (second, _pixels(path_b))]
+        images += [(m, _pixels(results.fused_path(m, pair, entry["image"]))) for m in methods]
         for axes, (title, pixels) in zip(row, images):
             axes.set_axis_off()
             axes.set_title(title, fontsize=8)
@@ -177,7 +181,7 @@ def cd_diagram(board: Leaderboard, path: Path) -> Path | None:
 def write_figures(board: Leaderboard, folder: Path, images: bool = True) -> list[Path]:
     """Every figure of the report, written into ``folder`` (none for a run with no pairs);
     the image comparison grid only with ``images``."""
-    if not board.results.pairs:
+    if not board.results.pair_types:
         return []
     paths = [p for p in [cd_diagram(board, folder / CD_DIAGRAM)] if p is not None]
     for metric in board.results.metrics:

@@ -10,7 +10,7 @@ from .figures import CD_DIAGRAM, figure_paths
 from .render import render_to
 from .tables import Leaderboard
 
-IMAGES_PER_PAIR = 4  # images per modality pair embedded in the page (0: all)
+IMAGES_PER_PAIR = 4  # images per pair type embedded in the page (0: all)
 BROWSER_FORMATS = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 
 
@@ -32,11 +32,11 @@ def data_uri(path: Path | None) -> str | None:
 def image_index(board: Leaderboard, per_pair: int = IMAGES_PER_PAIR) -> dict:
     """``{pair: {"modalities": [a, b], "images": {image: {"sources": [...], "fused":
     {method: uri}}}}}`` for the comparison view: the first ``per_pair`` images of each
-    modality pair (all when 0), which keeps the page small enough to share."""
+    pair type (all when 0), which keeps the page small enough to share."""
     results = board.results
     index: dict = {}
-    for entry in results.run.get("pairs", []):
-        pair, image = entry["pair"], entry["image"]
+    for entry in results.record["pairs"]:
+        pair, image = entry["pair_type"], entry["image"]
         group = index.setdefault(pair, {"modalities": pair.split("-", 1), "images": {}})
         if per_pair and len(group["images"]) >= per_pair:
             continue

@@ -18,12 +18,13 @@ import json
 import math
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from ..imageio import atomic_write_bytes
+from ..fsutil import atomic_write_bytes
 
 LATEX_SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
                   "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
@@ -71,11 +72,12 @@ def number(value: float, digits: int = 2) -> str:
     return "–" if value is None or not math.isfinite(value) else f"{value:.{digits}f}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def environment(latex: bool = False) -> Environment:
     """The template environment; LaTeX uses ``\\VAR{}``/``\\BLOCK{}`` delimiters."""
-    options = dict(loader=PackageLoader("mmif_bench", "templates"), undefined=StrictUndefined,
-                   trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    options: dict[str, Any] = dict(
+        loader=PackageLoader("mmif_bench", "templates"), undefined=StrictUndefined,
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     if latex:
         options.update(block_start_string=r"\BLOCK{", block_end_string="}",
                        variable_start_string=r"\VAR{", variable_end_string="}",

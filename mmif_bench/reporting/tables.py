@@ -13,12 +13,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from mmif_bench.imageio import atomic_write_bytes
+from mmif_bench.fsutil import atomic_write_bytes
 from mmif_bench.metric import arrow
+from mmif_bench.run_record import RunRecord
 
 from .citations import Citations, collect_citations
+from .loading import Results
 from .ranking import Ranking, overall_ranking
-from .results import Results
 from .stats import ALPHA, CONFIDENCE, RESAMPLES, SEED, mean_ranks, summarize
 
 
@@ -87,17 +88,17 @@ class Leaderboard:
     notes: dict = field(default_factory=dict)
 
     @property
-    def run(self) -> dict:
-        return self.results.run
+    def record(self) -> RunRecord:
+        return self.results.record
 
     @property
     def failure_groups(self) -> list[dict]:
         """Failures grouped by method and message: ``method, message, images`` (the
         ``pair/image`` names), in first-seen order."""
         groups: dict[tuple[str, str], list[str]] = {}
-        for failure in self.run.get("failures", []):
+        for failure in self.record["failures"]:
             key = (failure["method"], failure["message"])
-            groups.setdefault(key, []).append(f"{failure['pair']}/{failure['image']}")
+            groups.setdefault(key, []).append(f"{failure['pair_type']}/{failure['image']}")
         return [{"method": m, "message": msg, "images": images}
                 for (m, msg), images in groups.items()]
 
@@ -125,16 +126,16 @@ def build_leaderboard(results: Results) -> Leaderboard:
     ranks = mean_ranks(summary)
     failures = results.failures().set_index(["method", "pair"])["failures"]
     cells = summary.set_index(["pair", "method", "metric"])
-    images = Counter(entry["pair"] for entry in results.run.get("pairs", []))
+    images = Counter(entry["pair_type"] for entry in results.record["pairs"])
     tables = []
-    for pair in results.pairs:
+    for pair in results.pair_types:
         methods = [m for m in results.methods
                    if (pair, m) in ranks.index or failures.get((m, pair), 0)]
         pair_ranks = pd.Series([ranks.get((pair, m), math.nan) for m in methods], dtype=float)
         rank_best, rank_second = _dense_flags(pair_ranks)
         rows = []
         for i, method in enumerate(methods):
-            row_cells = []
+            row_cells: list[Cell | None] = []
             for column in columns:
                 key = (pair, method, column.metric)
                 if key not in cells.index:
@@ -152,9 +153,9 @@ def build_leaderboard(results: Results) -> Leaderboard:
     notes = {"confidence": CONFIDENCE, "bootstrap": "percentile", "resamples": RESAMPLES,
              "seed": SEED, "test": "paired Wilcoxon signed-rank vs the best, two-sided, Holm",
              "alpha": ALPHA}
-    ranking = overall_ranking(summary, results.pairs,
+    ranking = overall_ranking(summary, results.pair_types,
                               {m: results.higher_is_better(m) for m in results.metrics})
-    citations = collect_citations(results.methods, results.metrics, results.profile)
+    citations = collect_citations(results)
     return Leaderboard(results, summary, columns, tables, results.failures(), ranking, citations,
                        notes)
 
@@ -174,8 +175,9 @@ def leaderboard_frame(board: Leaderboard) -> pd.DataFrame:
     if len(absent):
         absent["higher_is_better"] = absent["metric"].map(results.higher_is_better)
         frame = pd.concat([frame, absent], ignore_index=True)
-    methods = results.run.get("methods", {})
-    frame["fingerprint"] = frame["method"].map(lambda m: methods.get(m, {}).get("fingerprint", ""))
+    methods = results.record["methods"]
+    frame["fingerprint"] = frame["method"].map(
+        lambda m: methods[m]["fingerprint"] if m in methods else "")
     dataset = results.dataset
     frame["dataset"] = dataset.get("name", "")
     frame["split"] = dataset.get("split", "")
@@ -197,7 +199,7 @@ def _finite(value: float) -> float | None:
 
 def leaderboard_record(board: Leaderboard) -> dict:
     """The JSON document behind ``leaderboard.json`` (provenance plus every table)."""
-    run = board.run
+    run = board.record
     tables = {}
     for table in board.tables:
         tables[table.pair] = {"images": table.images, "rows": [{
@@ -223,13 +225,13 @@ def leaderboard_record(board: Leaderboard) -> dict:
             "nemenyi_p": {m: {n: float(v) for n, v in row.items()}
                           for m, row in friedman.nemenyi.iterrows()},
             "left_out": friedman.left_out}}
-    return {"software": run.get("software", {}), "profile": board.results.profile,
+    return {"software": run["software"], "profile": board.results.profile,
             "dataset": board.results.dataset, "ranking": overall,
-            "methods": run.get("methods", {}), "metrics": run.get("metrics", {}),
+            "methods": run["methods"], "metrics": run["metrics"],
             "statistics": board.notes, "leaderboard": tables,
-            "not_run": run.get("not_run", {}), "not_applicable": run.get("not_applicable", {}),
-            "failures": run.get("failures", []), "skipped": run.get("skipped", []),
-            "plugin_errors": run.get("plugin_errors", {})}
+            "not_run": run["not_run"], "not_applicable": run["not_applicable"],
+            "failures": run["failures"], "skipped": run["skipped"],
+            "plugin_errors": run["plugin_errors"]}
 
 
 def write_json(board: Leaderboard, path: Path) -> Path:

@@ -3,8 +3,16 @@
 store), hashed once per process (:func:`hash_once`) and fetched verified (:func:`fetch`)."""
 from .declaration import WeightFile
 from .fetch import fetch
-from .store import (WEIGHTS_ENV, MissingWeightsError, fetch_command, find, hash_once,
-                    missing_message, store_dir, weights_dir)
+from .store import (
+                    WEIGHTS_ENV,
+                    MissingWeightsError,
+                    fetch_command,
+                    find,
+                    hash_once,
+                    missing_message,
+                    store_dir,
+                    weights_dir,
+)
 from .torch_file import UntrustedWeightsError, load_torch_file
 
 __all__ = ["WEIGHTS_ENV", "MissingWeightsError", "WeightFile", "fetch", "fetch_command", "find",

@@ -93,7 +93,8 @@ def _member(archive: zipfile.ZipFile, member: str) -> zipfile.ZipInfo | None:
     infos = archive.infolist()
     exact = [i for i in infos if i.filename == member]
     named = [i for i in infos if Path(i.filename).name == Path(member).name and not i.is_dir()]
-    return (exact or named or [None])[0]
+    found = exact or named
+    return found[0] if found else None
 
 
 def _stage_archive(path: Path, where: str, files: list[WeightFile],

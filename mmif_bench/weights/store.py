@@ -11,7 +11,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..config import cache_root
-from ..download import file_sha256, git_blob_id
+from ..download import git_blob_id
+from ..fsutil import file_sha256
 from .declaration import WeightFile
 
 WEIGHTS_ENV = "MMIF_BENCH_WEIGHTS"
@@ -38,8 +39,10 @@ def find(given: str | Path | None, declared: WeightFile | None) -> Path | None:
     if given:
         path = Path(given).expanduser()
         return path if path.is_file() else None
-    folders = [weights_dir(), store_dir()] if declared is not None else []
-    return next((folder / declared.name for folder in folders  # type: ignore[union-attr]
+    if declared is None:
+        return None
+    folders = [weights_dir(), store_dir()]
+    return next((folder / declared.name for folder in folders
                  if folder is not None and (folder / declared.name).is_file()), None)
 
 

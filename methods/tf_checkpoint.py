@@ -21,10 +21,10 @@ TensorFlow, ``tensorflow/core/util/tensor_bundle/tensor_bundle.{h,cc}`` and
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from math import prod
 from pathlib import Path
-from typing import Iterator
 
 import google_crc32c
 import numpy as np
