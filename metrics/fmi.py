@@ -30,7 +30,7 @@ import pywt
 from scipy import fft as sfft
 
 from .filters import filter3x3
-from .jit import kernel
+from .jit import inline_kernel, kernel
 
 WINDOW = 3  # the reference's default w: 3 x 3 windows, (M - 2)(N - 2) of them
 _CELLS = WINDOW * WINDOW
@@ -109,35 +109,6 @@ def wavelet_features(x: np.ndarray) -> np.ndarray:
 
 
 @kernel
-def _bound_sum(cf: np.ndarray, cx: np.ndarray, upper: bool) -> float:
-    """sum over i, j of min(P_F(i), P_X(j)) (upper Frechet bound) or of
-    max(P_F(i) + P_X(j) - 1, 0) (lower bound), by one merge of the non-decreasing CDFs."""
-    total, below, j = 0.0, 0.0, 0
-    if upper:  # per i: the P_X(j) under P_F(i) count as themselves, the others as P_F(i)
-        for i in range(_CELLS):
-            while j < _CELLS and cx[j] < cf[i]:
-                below += cx[j]
-                j += 1
-            total += below + cf[i] * (_CELLS - j)
-        return total
-    j = _CELLS  # per i: the suffix j.. where P_F(i) + P_X(j) - 1 > 0, growing with i
-    for i in range(_CELLS):
-        while j > 0 and cf[i] + cx[j - 1] - 1.0 > 0.0:
-            j -= 1
-            below += cx[j]
-        total += (cf[i] - 1.0) * (_CELLS - j) + below
-    return total
-
-
-@kernel
-def _constant(x: np.ndarray) -> bool:
-    for k in range(1, _CELLS):
-        if x[k] != x[0]:
-            return False
-    return True
-
-
-@kernel
 def _same(x: np.ndarray, y: np.ndarray) -> bool:
     for k in range(_CELLS):
         if x[k] != y[k]:
@@ -169,33 +140,125 @@ class _Stages:
     values: np.ndarray = field(default_factory=lambda: np.empty((BLOCK, 2)))
 
 
+@inline_kernel
+def _same_as_normalised(x: np.ndarray, f: np.ndarray, lo: float, hi: float) -> bool:
+    """Whether window x equals window f min-max normalised (all ones where f is constant):
+    only possible where x holds exactly 0 and 1, or is all ones."""
+    for k in range(_CELLS):
+        if x[k] != (1.0 if hi == lo else (f[k] - lo) / (hi - lo)):
+            return False
+    return True
+
+
 @kernel
 def _window_pmfs(windows: np.ndarray, count: int, pmf: np.ndarray, logs: np.ndarray,
                  equal: np.ndarray) -> None:
     """Per window: the pmfs of F, A, B (min-max normalised, a constant window as all
     ones, divided by the sum; the range cancels, so x - min is divided by its sum:
-    within a few ulp of the reference's two divisions), their entries again with 1 for
-    0 (whose logarithms numpy takes next), and whether A, B count 1 (equal to F, or both
-    constant)."""
+    within an ulp of the reference's two divisions, and a single peak is exactly 1 as
+    there), their entries again with 1 for 0 (whose logarithms numpy takes next), and
+    whether A, B count 1: X equal to the F window the reference compares it with, or
+    both windows constant."""
+    bounds = np.empty((3, 2))
     for m in range(count):
         for t in range(3):
             x = windows[m, t]
             lo, hi = x[0], x[0]
             for k in range(1, _CELLS):
                 lo, hi = min(lo, x[k]), max(hi, x[k])
+            bounds[t, 0], bounds[t, 1] = lo, hi
             total = 0.0
             for k in range(_CELLS):
                 pmf[m, t, k] = 1.0 if hi == lo else x[k] - lo
                 total += pmf[m, t, k]
-            scale = 1.0 / total
             for k in range(_CELLS):
-                p = pmf[m, t, k] * scale
+                p = pmf[m, t, k] / total
                 pmf[m, t, k] = p
                 logs[m, t, k] = p if p != 0.0 else 1.0
-        flat_f = _constant(windows[m, 0])
-        for t in range(2):
-            x = windows[m, 1 + t]
-            equal[m, t] = _same(x, windows[m, 0]) or (flat_f and _constant(x))
+        f, a, b = windows[m, 0], windows[m, 1], windows[m, 2]
+        flat = bounds[:, 0] == bounds[:, 1]
+        a_equal = _same(a, f)
+        # the reference's A pass leaves the F window normalised unless A equalled it
+        if a_equal:
+            b_equal = _same(b, f)
+        else:  # B can equal normalised F only with 0 and 1 as its extremes, or all ones
+            b_equal = (bounds[2, 0] == 0.0 and bounds[2, 1] == 1.0
+                       or flat[2] and bounds[2, 0] == 1.0) \
+                and _same_as_normalised(b, f, bounds[0, 0], bounds[0, 1])
+        equal[m, 0] = a_equal or (flat[0] and flat[1])
+        equal[m, 1] = b_equal or (flat[0] and flat[2])
+
+
+@inline_kernel
+def _bound_sum(cf: np.ndarray, cx: np.ndarray, upper: bool, rows: np.ndarray) -> float:
+    """sum over i, j of min(P_F(i), P_X(j)) (upper Frechet bound) or of
+    max(P_F(i) + P_X(j) - 1, 0) (lower bound): one running sum per i, so that the
+    loop over i runs as vector lanes without a branch."""
+    for i in range(_CELLS):
+        rows[i] = 0.0
+    for j in range(_CELLS):
+        x = cx[j]
+        if upper:
+            for i in range(_CELLS):
+                rows[i] += min(cf[i], x)
+        else:
+            for i in range(_CELLS):
+                rows[i] += max(cf[i] + x - 1.0, 0.0)
+    total = 0.0
+    for i in range(_CELLS):
+        total += rows[i]
+    return total
+
+
+@inline_kernel
+def _x_steps(cx: np.ndarray, px: np.ndarray, lx: np.ndarray, upper: bool,
+             x_bounds: np.ndarray, x_mass: np.ndarray, x_log: np.ndarray) -> None:
+    """X's CDF steps in the order the staircase meets them, step k from
+    ``x_bounds[k]`` to ``x_bounds[k + 1]``: (P_X(k - 1), P_X(k)] for the upper bound,
+    mirrored (1 - P_X(j), 1 - P_X(j - 1)] with j = 8 - k for the lower one; their
+    masses and log masses."""
+    x_bounds[0] = 0.0 if upper else 1.0 - cx[_CELLS - 1]
+    for k in range(_CELLS):
+        j = k if upper else _CELLS - 1 - k
+        if upper:
+            x_bounds[k + 1] = cx[k]
+        else:
+            x_bounds[k + 1] = 1.0 - cx[j - 1] if j > 0 else 1.0
+        x_mass[k], x_log[k] = px[j], lx[j]
+
+
+@inline_kernel
+def _staircase(f_bounds: np.ndarray, pf: np.ndarray, lf: np.ndarray, x_bounds: np.ndarray,
+               x_mass: np.ndarray, x_log: np.ndarray, weight: float, rest: float,
+               factor: float, rest_terms: float, q: np.ndarray,
+               log_q: np.ndarray) -> tuple[float, float]:
+    """The staircase: merge F's steps (``f_bounds[i]``, ``f_bounds[i + 1]``] with X's
+    (:func:`_x_steps`), advancing the step that ends first (both on a tie); each cell
+    of positive overlap gets q = phi overlap + (1 - phi) pF pX (into ``q``, |q| into
+    ``log_q``) and moves its product term out of the closed form (``factor``,
+    ``rest_terms``, returned). No branch on the data but the loop's end: a cell of no
+    overlap is written and then overwritten by the next; NaN steps (a constant image's
+    wavelet features) advance neither and add nothing."""
+    i, k, n = 0, 0, 0
+    for _ in range(STAIRS):
+        f_hi, x_hi = f_bounds[i + 1], x_bounds[k + 1]
+        overlap = min(f_hi, x_hi) - max(f_bounds[i], x_bounds[k])
+        product = pf[i] * x_mass[k]
+        value = weight * overlap + rest * product
+        q[n] = value
+        log_q[n] = abs(value) if value != 0.0 else 1.0
+        kept = overlap > 0.0
+        moved = rest * product if kept else 0.0
+        factor += moved
+        rest_terms += moved * (lf[i] + x_log[k])
+        n += kept
+        i += f_hi <= x_hi
+        k += x_hi <= f_hi
+        if i == _CELLS or k == _CELLS:
+            break
+    for s in range(n, STAIRS):
+        q[s], log_q[s] = 0.0, 1.0
+    return factor, rest_terms
 
 
 @kernel
@@ -211,13 +274,29 @@ def _staircase_terms(pmf: np.ndarray, logs: np.ndarray, equal: np.ndarray, count
     -sum q log|q| over all 81 cells has a closed form from the marginal entropies. So
     joint = coefficient log|1 - phi| + base - sum_staircase q log|q|: this stores the
     staircase q (and |q|, 1 for q = 0), |1 - phi| (1 for phi = 1), coefficient, base and
-    H_X + H_F; numpy takes the logarithms next (``logs`` already holds log pmf)."""
-    cf, cx = np.empty(_CELLS), np.empty(_CELLS)
+    H_X + H_F; numpy takes the logarithms next (``logs`` already holds log pmf). The
+    F window's statistics are shared by both passes."""
+    f_bounds, cx, rows = np.zeros(_CELLS + 1), np.empty(_CELLS), np.empty(_CELLS)
+    cf = f_bounds[1:]  # F's CDF, after a 0
+    x_bounds, x_mass, x_log = np.empty(_CELLS + 1), np.empty(_CELLS), np.empty(_CELLS)
     for m in range(count):
         pf, lf = pmf[m, 0], logs[m, 0]
-        hf = 0.0
+        hf, sum_f, sum_cf, ef, e2f, syy = 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
+        cumulative = 0.0
         for k in range(_CELLS):
             hf -= pf[k] * lf[k]
+            cumulative = pf[k] if k == 0 else pf[k] + cumulative
+            cf[k] = cumulative
+            sum_f += pf[k]
+            sum_cf += cumulative
+            i = k + 1.0
+            ef += i * pf[k]
+            e2f += i * i * pf[k]
+        mean_f = sum_f / _CELLS
+        for k in range(_CELLS):
+            df = pf[k] - mean_f
+            syy += df * df
+        sd_f = math.sqrt(e2f - ef * ef)
         for t in range(2):
             for s in range(STAIRS):
                 q[m, t, s], log_q[m, t, s] = 0.0, 1.0
@@ -225,38 +304,29 @@ def _staircase_terms(pmf: np.ndarray, logs: np.ndarray, equal: np.ndarray, count
             if equal[m, t]:
                 continue
             px, lx = pmf[m, 1 + t], logs[m, 1 + t]
-            hx = 0.0
+            hx, sum_x, sum_cx, ex, e2x = 0.0, 0.0, 0.0, 0.0, 0.0
+            cumulative = 0.0
             for k in range(_CELLS):
                 hx -= px[k] * lx[k]
-            cf[0], cx[0] = pf[0], px[0]
-            for k in range(1, _CELLS):
-                cf[k] = pf[k] + cf[k - 1]
-                cx[k] = px[k] + cx[k - 1]
-            mean_f, mean_x, sum_cf, sum_cx = 0.0, 0.0, 0.0, 0.0
-            for k in range(_CELLS):
-                mean_f += pf[k]
-                mean_x += px[k]
-                sum_cf += cf[k]
-                sum_cx += cx[k]
-            sum_f, sum_x = mean_f, mean_x
-            mean_f, mean_x = mean_f / _CELLS, mean_x / _CELLS
-            sxy, sxx, syy, ef, e2f, ex, e2x = 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
+                cumulative = px[k] if k == 0 else px[k] + cumulative
+                cx[k] = cumulative
+                sum_x += px[k]
+                sum_cx += cumulative
+                i = k + 1.0
+                ex += i * px[k]
+                e2x += i * i * px[k]
+            mean_x = sum_x / _CELLS
+            sxy, sxx = 0.0, 0.0
             for k in range(_CELLS):
                 df, dx = pf[k] - mean_f, px[k] - mean_x
                 sxy += dx * df
                 sxx += dx * dx
-                syy += df * df
-                i = k + 1.0
-                ef += i * pf[k]
-                e2f += i * i * pf[k]
-                ex += i * px[k]
-                e2x += i * i * px[k]
             c = 0.0 if sxy == 0.0 else sxy / math.sqrt(sxx * syy)
-            sd_f, sd_x = math.sqrt(e2f - ef * ef), math.sqrt(e2x - ex * ex)
+            sd_x = math.sqrt(e2x - ex * ex)
             upper = c >= 0.0
             weight = 0.0
             if sd_f != 0.0 and sd_x != 0.0 and c != 0.0:
-                covariance = _bound_sum(cf, cx, upper) - sum_cf * sum_cx
+                covariance = _bound_sum(cf, cx, upper, rows) - sum_cf * sum_cx
                 weight = c / (covariance / (sd_f * sd_x))
             rest = 1.0 - weight
             factor, rest_terms = 0.0, 0.0
@@ -264,31 +334,11 @@ def _staircase_terms(pmf: np.ndarray, logs: np.ndarray, equal: np.ndarray, count
                 log_rest[m, t] = abs(rest)
                 factor = -rest * sum_f * sum_x
                 rest_terms = rest * (hf * sum_x + hx * sum_f)
-            n = 0
-            if weight != 0.0:  # the staircase: cells whose CDF steps overlap
-                i, j, f_lo, x_lo = 0, 0, 0.0, 0.0
-                if not upper:  # X's steps mirrored: (1 - P_X(j), 1 - P_X(j - 1)], j descending
-                    j, x_lo = _CELLS - 1, 1.0 - cx[_CELLS - 1]
-                while i < _CELLS and 0 <= j < _CELLS:
-                    x_hi = cx[j] if upper else (1.0 - cx[j - 1] if j > 0 else 1.0)
-                    overlap = min(cf[i], x_hi) - max(f_lo, x_lo)
-                    if overlap > 0.0:
-                        product = pf[i] * px[j]
-                        if rest != 0.0:  # this cell's product term leaves the closed form
-                            factor += rest * product
-                            rest_terms += rest * product * (lf[i] + lx[j])
-                        value = weight * overlap + rest * product
-                        q[m, t, n], log_q[m, t, n] = value, abs(value) if value != 0.0 else 1.0
-                        n += 1
-                    f_hi = cf[i]
-                    if not (f_hi <= x_hi or x_hi <= f_hi):
-                        break  # NaN windows (a constant image's wavelet features): NaN
-                    if f_hi <= x_hi:  # advance the step that ends first (both on a tie)
-                        f_lo = f_hi
-                        i += 1
-                    if x_hi <= f_hi:
-                        x_lo = x_hi
-                        j += 1 if upper else -1
+            if weight != 0.0:
+                _x_steps(cx, px, lx, upper, x_bounds, x_mass, x_log)
+                factor, rest_terms = _staircase(f_bounds, pf, lf, x_bounds, x_mass, x_log,
+                                                weight, rest, factor, rest_terms, q[m, t],
+                                                log_q[m, t])
             coefficient[m, t], base[m, t], entropies[m, t] = factor, rest_terms, hx + hf
 
 
@@ -368,8 +418,11 @@ def feature_mutual_information(A: np.ndarray, B: np.ndarray, F: np.ndarray) -> n
     correlation c of the two pmfs and their standard deviations as distributions over
     the positions 1..9, the joint pmf is Nelsen's mixture of the Frechet bound and the
     product, and fmi_XF = 2 MI / (H_X + H_F) in bits (0 where MI is exactly 0). The
-    reference overwrites the F window by its normalised version in the A pass; with the
-    two rules above that has no effect on the value.
+    reference overwrites the F window by its normalised version in the A pass (unless
+    A equalled it), and the B pass compares B with that window: where B equals the F
+    window as it came but not as normalised, the pass is computed (its pmfs are the
+    same: fmi 1 within rounding, 0 for a single peak, which the wavelet features'
+    rounding noise makes in flat regions).
 
     Parameters
     ----------

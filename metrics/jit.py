@@ -55,6 +55,7 @@ def _compiled(**options: object) -> Kernel:
 kernel = _compiled()
 fma_kernel = _compiled(fastmath={"contract"})
 sum_kernel = _compiled(fastmath={"reassoc"})
+inline_kernel = _compiled(inline="always")  # a kernel's helper: no call, no reference counts
 
 _RENORMALISE = 2.0 ** 600  # a product above this is split into mantissa and exponent
 _LARGE_FACTOR = 2.0 ** 400  # and so is a factor above this, before it multiplies

@@ -9,9 +9,11 @@ import math
 import canon_reference_perceptual as plain
 import numpy as np
 import pytest
+from metrics_reference import harvard_triples
 
 from mmif_bench.evaluation import score_255, score_255_batch
 from mmif_bench.metrics import fmi, local_similarity, mef_ssim, perceptual, phase_congruency
+from mmif_bench.metrics.matlab import to_uint8_values
 from mmif_bench.registry import get_metric
 
 # worked-value rows (reference, metric as the CSV names it) -> registry key
@@ -159,6 +161,17 @@ def test_fmi_constant_windows_count_one():
     assert fmi.feature_mutual_information(a, b, f)[0] == pytest.approx(expected, rel=EXACT)
     assert fmi.feature_mutual_information(a, a, f)[0] == pytest.approx(1.0, rel=1e-12)
     assert plain.fmi(a[0], a[0], f[0]) == pytest.approx(1.0, rel=1e-12)
+
+
+def test_fmi_b_pass_compares_the_normalised_f_window(harvard_root):
+    """Whole images, where flat regions' wavelet features differ by rounding noise: a B
+    window equal to the F window as it came, but not to the normalised one the A pass
+    leaves, is computed by the reference (a single peak's pass is 0, not 1). The third
+    Harvard MRI-CT test pair fused by maximum has such windows."""
+    F, A, B = harvard_triples(harvard_root, 3, "max")
+    f, a, b = to_uint8_values(F[2]), A[2], B[2]
+    expected = plain.fmi_wavelet(a, b, f)
+    assert fmi.wavelet_fmi(f[None], a[None], b[None])[0] == pytest.approx(expected, rel=EXACT)
 
 
 def test_edge_map_matches_plain(triples):
