@@ -26,11 +26,11 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-import pywt
 from scipy import fft as sfft
 
 from .filters import filter3x3
 from .jit import inline_kernel, kernel
+from .wavelets import dwt2_symmetric
 
 WINDOW = 3  # the reference's default w: 3 x 3 windows, (M - 2)(N - 2) of them
 _CELLS = WINDOW * WINDOW
@@ -98,8 +98,9 @@ def wavelet_features(x: np.ndarray) -> np.ndarray:
 
     MATLAB's default extension is half-point symmetric (PyWavelets ``'symmetric'``);
     the discrete Meyer filter has 62 taps, so each sub-band is floor((N + 61) / 2) wide.
+    The coefficients are PyWavelets' bit for bit (:func:`metrics.wavelets.dwt2_symmetric`).
     """
-    cA, (cH, cV, cD) = pywt.dwt2(x, "dmey", mode="symmetric", axes=(1, 2))
+    cA, (cH, cV, cD) = dwt2_symmetric(x, "dmey")
     tiled = np.concatenate([np.concatenate([cA, cH], axis=2),
                             np.concatenate([cV, cD], axis=2)], axis=1)
     lo = tiled.min(axis=(1, 2), keepdims=True)

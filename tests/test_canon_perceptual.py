@@ -9,10 +9,18 @@ import math
 import canon_reference_perceptual as plain
 import numpy as np
 import pytest
+import pywt
 from metrics_reference import harvard_triples
 
 from mmif_bench.evaluation import score_255, score_255_batch
-from mmif_bench.metrics import fmi, local_similarity, mef_ssim, perceptual, phase_congruency
+from mmif_bench.metrics import (
+    fmi,
+    local_similarity,
+    mef_ssim,
+    perceptual,
+    phase_congruency,
+    wavelets,
+)
 from mmif_bench.metrics.matlab import to_uint8_values
 from mmif_bench.registry import get_metric
 
@@ -172,6 +180,17 @@ def test_fmi_b_pass_compares_the_normalised_f_window(harvard_root):
     f, a, b = to_uint8_values(F[2]), A[2], B[2]
     expected = plain.fmi_wavelet(a, b, f)
     assert fmi.wavelet_fmi(f[None], a[None], b[None])[0] == pytest.approx(expected, rel=EXACT)
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (5, 40), (61, 62), (63, 96), (256, 256)])
+def test_dmey_transform_equals_pywavelets_bitwise(shape):
+    """FMI_w's vectorised dwt2 adds PyWavelets' products in its order, edges included
+    (filters longer than the image wrap the symmetric extension)."""
+    x = np.round(np.random.default_rng(1).random((2, *shape)) * 255)
+    cA, details = wavelets.dwt2_symmetric(x, "dmey")
+    expected_cA, expected_details = pywt.dwt2(x, "dmey", mode="symmetric", axes=(1, 2))
+    for band, expected in zip((cA, *details), (expected_cA, *expected_details)):
+        assert np.array_equal(band, expected)
 
 
 def test_edge_map_matches_plain(triples):
