@@ -233,6 +233,18 @@ def _noise_threshold(smallest_power: np.ndarray, bank: _Bank, o: int) -> float:
     return (tau * math.sqrt(math.pi / 2) + NOISE_K * math.sqrt((2 - math.pi / 2) * tau ** 2)) / 1.7
 
 
+@kernel
+def _filtered_spectra(spectrum: np.ndarray, filters: np.ndarray, o: int, out: np.ndarray) -> None:
+    """The image spectrum times each scale's filter of orientation o (S x H x W, complex),
+    written into ``out`` (numpy's complex-times-real product converts the filters to
+    complex first)."""
+    scales, rows, cols = out.shape
+    for s in range(scales):
+        for r in range(rows):
+            for c in range(cols):
+                out[s, r, c] = spectrum[r, c] * filters[s, o, r, c]
+
+
 def _image_phase_congruency(image: np.ndarray, bank: _Bank, pc: np.ndarray, M: np.ndarray,
                             m: np.ndarray) -> None:
     rows, cols = image.shape
@@ -241,8 +253,10 @@ def _image_phase_congruency(image: np.ndarray, bank: _Bank, pc: np.ndarray, M: n
     smallest_power = np.empty((rows, cols))
     total_energy, total_an = np.empty((2, rows, cols))
     covariance = np.empty((3, rows, cols))
+    filtered = np.empty((SCALES, rows, cols), dtype=np.complex128)
     for o in range(ORIENTATIONS):
-        responses = sfft.ifft2(spectrum * bank.filters[:, o], axes=(1, 2), overwrite_x=True)
+        _filtered_spectra(spectrum, bank.filters, o, filtered)
+        responses = sfft.ifft2(filtered, axes=(1, 2), overwrite_x=True)
         _orientation_energy(responses.view(np.float64).reshape(*responses.shape, 2), energy,
                             sum_an, max_an, smallest_power)
         angle = o * math.pi / ORIENTATIONS
