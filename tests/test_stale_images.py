@@ -84,3 +84,12 @@ def test_figures_of_metrics_no_longer_scored_are_removed(tmp_path) -> None:
     names = {p.name for p in figures.iterdir()}
     assert "bar_SSIM.png" not in names and "box_SSIM.png" not in names
     assert {"bar_EN.png", "box_EN.png", "my_plot.png"} <= names
+
+
+def test_a_run_without_report_says_the_leaderboard_is_an_earlier_runs(tmp_path, caplog) -> None:
+    out = tmp_path / "T"
+    _run(out, "--methods", "mean,max")
+    with caplog.at_level("WARNING", logger="mmif_bench"):
+        _run(out, "--methods", "mean", "--no-report")
+    assert "leaderboard files in" in caplog.text and "an earlier run's" in caplog.text
+    assert f"mmif-bench report --results {out}" in caplog.text
