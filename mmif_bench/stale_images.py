@@ -79,7 +79,11 @@ def tidy_fused(out: Path, earlier: set[Path], written: set[Path], inputs: Iterab
         if (path.is_symlink() or not path.is_file() or real_fused not in real.parents
                 or _inside(real, real_inputs)):
             continue
-        path.unlink()
+        try:
+            path.unlink()
+        except OSError as error:  # no permission: left, and named below
+            logger.debug("could not remove %s: %s", path, error)
+            continue
         removed.append(path)
         _remove_empty_parents(path.parent, fused)
     left = sorted(p for p in fused.rglob("*") if (p.is_file() or p.is_symlink())
@@ -91,8 +95,7 @@ def tidy_fused(out: Path, earlier: set[Path], written: set[Path], inputs: Iterab
     if left:
         shown = ", ".join(p.relative_to(out).as_posix() for p in left[:SHOWN])
         logger.warning("note: %d files in %s were not written by this run and were left in "
-                       "place: %s%s", len(left), fused,
-                       shown, ", ..." if len(left) > SHOWN else "")
+                       "place: %s%s", len(left), fused, shown, ", ..." if len(left) > SHOWN else "")
     return removed, left
 
 
