@@ -828,8 +828,4 @@ def run(config: RunConfig | None = None, **options: Any) -> RunResult:
         from .reporting import write_report
 
         write_report(result)
-    elif (plan.out / "leaderboard.md").is_file():
-        logger.warning("note: the leaderboard files in %s are an earlier run's (this run wrote "
-                       "no report); 'mmif-bench report --results %s' rewrites them from this "
-                       "run", plan.out, plan.out)
     return result
