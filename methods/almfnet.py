@@ -230,6 +230,7 @@ class ALMFnetFusion(PublishedNetwork):
     """
 
     name = "almfnet"
+    display_name = "ALMFnet"
     weight_files = {"weights": WEIGHTS}
     options = {
         "weights": Option("", f"ALMFNet.pt; default ${WEIGHTS_ENV}/{WEIGHTS.name}", "path"),

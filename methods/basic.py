@@ -10,6 +10,7 @@ class MeanFusion(Method):
     """Pixel-wise average, F = (A + B) / 2: the simplest fusion rule."""
 
     name = "mean"
+    display_name = "Mean"
 
     def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
         total = a.astype(np.float32, copy=False) + b.astype(np.float32, copy=False)
@@ -25,6 +26,7 @@ class MaxFusion(Method):
     """Pixel-wise maximum, F = max(A, B): keeps the brighter source at every pixel."""
 
     name = "max"
+    display_name = "Max"
 
     def fuse(self, a: np.ndarray, b: np.ndarray, *, modality: str | None = None) -> np.ndarray:
         return np.maximum(a, b).astype(np.float32)

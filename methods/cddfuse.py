@@ -387,6 +387,7 @@ class CDDFuseFusion(PublishedNetwork):
     """
 
     name = "cddfuse"
+    display_name = "CDDFuse"
     weight_files = {"weights": WEIGHTS}
     options = {
         "weights": Option("", f"{WEIGHTS.name}; default ${WEIGHTS_ENV}/{WEIGHTS.name}", "path"),

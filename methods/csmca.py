@@ -99,6 +99,7 @@ class CSMCAFusion(Method):
     """
 
     name = "csmca"
+    display_name = "CSMCA"
     bibtex = """@article{liu2019csmca,
   author  = {Liu, Yu and Chen, Xun and Ward, Rabab K. and Wang, Z. Jane},
   title   = {Medical image fusion via convolutional sparsity based morphological component analysis},

@@ -55,6 +55,7 @@ class CSRFusion(Method):
     """
 
     name = "csr"
+    display_name = "CSR"
     bibtex = """@article{liu2016csr,
   author  = {Liu, Yu and Chen, Xun and Ward, Rabab K. and Wang, Z. Jane},
   title   = {Image fusion with convolutional sparse representation},

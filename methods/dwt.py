@@ -40,6 +40,7 @@ class DWTFusion(Method):
     """
 
     name = "dwt"
+    display_name = "DWT"
     bibtex = """@article{li1995wavelet,
   author  = {Li, Hui and Manjunath, B. S. and Mitra, Sanjit K.},
   title   = {Multisensor image fusion using the wavelet transform},

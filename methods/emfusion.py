@@ -124,6 +124,7 @@ class EMFusion(PublishedNetwork):
     """
 
     name = "emfusion"
+    display_name = "EMFusion"
     modalities = ("CT",)
     weight_files = {"weights": WEIGHTS, "weights_pet": WEIGHTS_PET,
                     "weights_spect": WEIGHTS_SPECT}

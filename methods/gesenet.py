@@ -256,6 +256,7 @@ class GeSeNet(PublishedNetwork):
     """
 
     name = "gesenet"
+    display_name = "GeSeNet"
     colour_input = True
     weight_files = {"weights": WEIGHTS}
     options = {

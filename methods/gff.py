@@ -94,6 +94,7 @@ class GFFFusion(Method):
     """
 
     name = "gff"
+    display_name = "GFF"
     bibtex = """@article{li2013gff,
   author  = {Li, Shutao and Kang, Xudong and Hu, Jianwen},
   title   = {Image fusion with guided filtering},

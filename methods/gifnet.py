@@ -370,6 +370,7 @@ class GIFNet(PublishedNetwork):
     """
 
     name = "gifnet"
+    display_name = "GIFNet"
     colour_input = True
     weight_files = {"weights": WEIGHTS}
     options = {

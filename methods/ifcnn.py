@@ -116,6 +116,7 @@ class IFCNNFusion(PublishedNetwork):
     """
 
     name = "ifcnn"
+    display_name = "IFCNN"
     bibtex = """@article{zhang2020ifcnn,
   author  = {Zhang, Yu and Liu, Yu and Sun, Peng and Yan, Han and Zhao, Xiaolin and Zhang, Li},
   title   = {{IFCNN}: A general image fusion framework based on convolutional neural network},

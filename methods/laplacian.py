@@ -62,6 +62,7 @@ class LaplacianFusion(Method):
     """
 
     name = "laplacian"
+    display_name = "LP"
     bibtex = """@article{burt1983laplacian,
   author  = {Burt, Peter J. and Adelson, Edward H.},
   title   = {The {Laplacian} pyramid as a compact image code},

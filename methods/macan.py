@@ -419,6 +419,7 @@ class MACAN(PublishedNetwork):
     """
 
     name = "macan"
+    display_name = "MACAN"
     colour_input = True
     weight_files = {"weights": WEIGHTS}
     options = {

@@ -224,6 +224,7 @@ class MATRFusion(PublishedNetwork):
     """
 
     name = "matr"
+    display_name = "MATR"
     weight_files = {"weights": WEIGHTS}
     options = {
         "weights": Option("", f"model_10.pth; default ${WEIGHTS_ENV}/{WEIGHTS.name}", "path"),

@@ -168,6 +168,7 @@ class MCAFusion(PublishedNetwork):
     """
 
     name = "mcafusion"
+    display_name = "MCAFusion"
     weight_files = {"weights": WEIGHTS}
     options = {
         "weights": Option("", f"model_25.pth; default ${WEIGHTS_ENV}/{WEIGHTS.name}", "path"),

@@ -150,6 +150,7 @@ class MUFusionFusion(PublishedNetwork):
     """
 
     name = "mufusion"
+    display_name = "MUFusion"
     weight_files = {"weights": WEIGHTS}
     options = {
         "weights": Option("", f"harvard.model; default ${WEIGHTS_ENV}/{WEIGHTS.name}", "path"),

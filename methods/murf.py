@@ -278,6 +278,7 @@ class MURF(PublishedNetwork):
     """
 
     name = "murf"
+    display_name = "MURF"
     modalities = ("CT",)
     weight_files = {"weights": WEIGHTS}
     options = {

@@ -229,6 +229,7 @@ class NSSTPAPCNNFusion(Method):
     """
 
     name = "nsst_papcnn"
+    display_name = "NSST-PAPCNN"
     bibtex = """@article{yin2019nsstpapcnn,
   author  = {Yin, Ming and Liu, Xiaoning and Liu, Yu and Chen, Xun},
   title   = {Medical image fusion with parameter-adaptive pulse coupled neural network

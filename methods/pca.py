@@ -49,6 +49,7 @@ class PCAFusion(Method):
     """
 
     name = "pca"
+    display_name = "PCA"
     bibtex = """@article{naidu2008pca,
   author  = {Naidu, V. P. S. and Raol, J. R.},
   title   = {Pixel-level image fusion using wavelets and principal component analysis},

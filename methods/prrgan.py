@@ -184,6 +184,7 @@ class PRRGAN(PublishedNetwork):
     """
 
     name = "prrgan"
+    display_name = "PRRGAN"
     state_key = "model"
     weight_files = {"weights": WEIGHTS}
     options = {

@@ -141,6 +141,7 @@ class SDNet(PublishedNetwork):
     """
 
     name = "sdnet"
+    display_name = "SDNet"
     version = "2"  # 2: dense inputs as sums of convolutions (isolated pixels moved by 1)
     weight_files = {"weights": WEIGHTS}
     options = {

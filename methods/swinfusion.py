@@ -524,6 +524,7 @@ class SwinFusionMethod(PublishedNetwork):
     """
 
     name = "swinfusion"
+    display_name = "SwinFusion"
     bibtex = BIBTEX
     modalities = ("CT", "PET", "SPECT")
     weight_files = {"weights_ct": CT_FILE, "weights_pet": PET_FILE}

@@ -111,6 +111,7 @@ class U2Fusion(PublishedNetwork):
     """
 
     name = "u2fusion"
+    display_name = "U2Fusion"
     weight_files = {"weights": WEIGHTS}
     options = {
         "weights": Option("", f"U2Fusion checkpoint .index; default ${WEIGHTS_ENV}/"

@@ -122,7 +122,8 @@ FMI_pixel = _metric("FMI_pixel", _on_uint8(fmi.edge_fmi), True, True, "analysis_
                     min_size=fmi.WINDOW)
 FMI_dct = _metric("FMI_dct", _on_uint8(fmi.dct_fmi), True, True, "analysis_fmi(.., 'dct')",
                   min_size=fmi.WINDOW)
-FMI_w = _metric("FMI_w", _on_uint8(fmi.wavelet_fmi), True, True, "analysis_fmi(.., 'wavelet')",
-                min_size=fmi.WINDOW)
+FMI_w = _metric("FMI_w", _on_uint8(fmi.wavelet_fmi), True, True,
+                "analysis_fmi(.., 'wavelet') on PyWavelets' 62-tap dmey; MATLAB's dmey has 102 "
+                "taps, so not proven equal to MATLAB", min_size=fmi.WINDOW)
 MS_SSIM = _metric("MS_SSIM", _on_uint8(mef_ssim.multiscale_mef_ssim), True, True,
                   "analysis_ms_ssim", min_size=mef_ssim.MIN_SIZE)

@@ -107,7 +107,7 @@ def _list_published() -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .reporting import write_report
+    from .reporting import note_earlier_report, write_report
     from .runner import RunConfig, method_aliases, run
 
     methods = _csv(args.methods)
@@ -120,7 +120,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         refresh=True if args.refresh == "" else (_csv(args.refresh) or False),
         fused=parse_fused(args.fused), published=_csv(args.published))
     result = run(config)
-    if not args.no_report:
+    if args.no_report:
+        note_earlier_report(result.out)
+    else:
         write_report(result, order=args.order)
     return result.exit_code
 

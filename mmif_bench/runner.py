@@ -61,6 +61,7 @@ from .run_record import (
     write_run_record,
 )
 from .scores import Score, fused_image_path, scores_frame, sorted_scores, write_scores
+from .stale_images import recorded_images, tidy_fused
 from .weights import MissingWeightsError, fetch_command
 
 if TYPE_CHECKING:
@@ -751,17 +752,29 @@ def _exit_code(scores: list[Score], record: RunRecord) -> int:
     return EXIT_PARTIAL if record["failures"] or record["skipped"] else EXIT_OK
 
 
+def _tidy_fused(plan: Plan, inputs: Inputs, earlier: set[Path],
+                fused_png: dict[tuple[str, str], bytes]) -> None:
+    """Remove the earlier run's fused images this run did not write; name other files."""
+    by_key = inputs.by_key()
+    written = {fused_image_path(plan.out, name, by_key[key].pair.pair_type, by_key[key].pair.name)
+               for name, key in fused_png}
+    root = getattr(plan.dataset, "root", None)
+    tidy_fused(plan.out, earlier, written, [r for r in (root, *(f.root for f in plan.folders)) if r])
+
+
 def execute(plan: Plan) -> RunResult:
     """Run a checked plan: fuse, score, write ``scores.csv`` and ``run.json``."""
     inputs = load_inputs(plan)
     tally = Tally()
     cache = Cache(plan.cache_dir)
+    earlier = recorded_images(plan.out)
     fused_png = fuse_all(plan, inputs, cache, tally)
     measure_efficiency(plan, cache, tally)
     scores = score_all(plan, inputs, fused_png, cache, tally)
     record = run_record(plan, inputs, tally)
     write_scores(plan.out / "scores.csv", scores)
     write_run_record(plan.out / "run.json", record)
+    _tidy_fused(plan, inputs, earlier, fused_png)
     if cache.corrupt:
         logger.warning("recomputed %d corrupt or unreadable cache entries", len(cache.corrupt))
     result = RunResult(plan.out, _exit_code(scores, record), scores_frame(scores), record,

@@ -62,12 +62,13 @@ class RaisesSystemExit(Method):
 
 
 class Sleeps(Method):
-    """The mean of the sources after a second: gives Ctrl-C a running run."""
+    """The mean of the sources after 5 s: gives Ctrl-C a running run (6 phantom pairs of two
+    such methods on two workers: 30 s)."""
 
     name = "sleeps"
 
     def fuse(self, a, b):
-        time.sleep(1.0)
+        time.sleep(5.0)
         return (a + b) / 2
 
 

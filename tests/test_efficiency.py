@@ -73,7 +73,7 @@ def test_the_run_records_timings_and_every_report_has_the_table(small_harvard: P
     assert cached["flops"] == tiny["flops"]
     md = (tmp_path / "run" / "leaderboard.md").read_text()
     assert "## Efficiency" in md and "| tiny_conv_fusion<sup>c</sup> | 0.000 | 0.00 |" in md
-    assert "| mean<sup>c</sup> | n/a | n/a |" in md
+    assert "| Mean<sup>c</sup> | n/a | n/a |" in md
     assert 'id="efficiency-table"' in (tmp_path / "run" / "leaderboard.html").read_text()
     assert r"\label{tab:mmif-efficiency}" in (tmp_path / "run" / "leaderboard.tex").read_text()
 

@@ -153,7 +153,9 @@ def test_ctrl_c_stops_a_parallel_run_and_leaves_no_worker(tmp_path) -> None:
     process.send_signal(signal.SIGINT)
     interrupted = time.monotonic()
     _, stderr = process.communicate(timeout=30)
-    assert time.monotonic() - interrupted < 10  # "a second or two" when quiet; margin for load
+    # "a second or two" when quiet; 10.8 s measured at load average 4.5 on 2 cores. The run
+    # itself would take 30 s more (SLEEPING), so the bound still tells a stop from a finish.
+    assert time.monotonic() - interrupted < 20
     assert process.returncode == 130, stderr
     last = stderr.strip().splitlines()[-1]
     assert "interrupted after fusing" in last and "rerun the same command to resume" in last

@@ -77,7 +77,7 @@ def test_the_run_records_every_methods_provenance(small_harvard: Path, tmp_path:
                             fused={"mine": folder}, report=False)
     assert first.record["methods"]["mean"]["provenance"]["kind"] == "classical"
     methods = second.record["methods"]
-    assert methods["max"]["provenance"]["label"] == "max"
+    assert methods["max"]["provenance"]["label"] == "Max"  # its display name
     assert methods["mine"]["provenance"]["kind"] == "fused folder"
     assert methods["mine"]["provenance"]["label"] == "mine"
     assert "lossless" in methods["mine"]["provenance"]["detail"]

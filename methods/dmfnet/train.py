@@ -354,16 +354,19 @@ def _positive(text: str) -> int:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``mmif-bench train dmfnet``."""
-    parser.add_argument("--stage", type=int, choices=(1, 2), required=True)
+    parser.add_argument("--stage", type=int, choices=(1, 2), required=True,
+                        help="1: the diffusion UNet; 2: the fusion network on a stage 1 UNet")
     parser.add_argument("--preset", choices=sorted(PRESETS), default="cpu",
                         help="training settings (default: %(default)s)")
-    parser.add_argument("--data-root", help="Harvard folder (default $MMIF_BENCH_DATA)")
+    parser.add_argument("--data-root", help="Harvard folder (default: $MMIF_BENCH_DATA, else "
+                        "the copy `mmif-bench fetch harvard` installed)")
     parser.add_argument("--out", help="run folder (default runs/dmfnet-PRESET)")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/stageN/last.pt")
     parser.add_argument("--steps", type=_positive, help="total steps (default: the preset's)")
     parser.add_argument("--stop-at", type=_positive,
                         help="stop after this step (same schedule; continue with --resume)")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                        help="auto: cuda when torch sees a GPU, else cpu (default: %(default)s)")
     parser.add_argument("--precision", choices=PRECISIONS, default="auto",
                         help="autocast: auto = bf16 on CUDA, fp32 on CPU")
     parser.add_argument("--unet", help="Stage II: Stage I checkpoint (default OUT/stage1/final.pt)")
@@ -373,7 +376,8 @@ def train(args: argparse.Namespace) -> int:
     """Run ``mmif-bench train dmfnet`` with its parsed options; returns the exit status."""
     root = configured_root(args.data_root)
     if root is None:
-        logger.error("error: pass --data-root DIR or set MMIF_BENCH_DATA")
+        logger.error("error: no Harvard pairs: run 'mmif-bench fetch harvard', or pass "
+                     "--data-root DIR or set MMIF_BENCH_DATA")
         return 2
     preset = PRESETS[args.preset]
     out = Path(args.out or f"runs/dmfnet-{preset.name}")

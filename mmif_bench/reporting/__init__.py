@@ -56,4 +56,13 @@ def write_report(results: RunResult | str | Path, images_per_pair: int = IMAGES_
                        images_per_pair, images_missing=missing)]
 
 
-__all__ = ["load_results", "write_report"]
+def note_earlier_report(folder: Path) -> None:
+    """Say when ``folder`` holds the leaderboard of an earlier run (a run that writes no
+    report leaves it), and the command that rewrites it."""
+    if (folder / "leaderboard.md").is_file():
+        logger.warning("note: the leaderboard files in %s are an earlier run's (this run wrote "
+                       "no report); 'mmif-bench report --results %s' rewrites them from this "
+                       "run", folder, folder)
+
+
+__all__ = ["load_results", "note_earlier_report", "write_report"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import io
+import logging
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +26,8 @@ from mmif_bench.metric import arrow
 from mmif_bench.run_record import ImagePairRecord
 
 from .tables import Leaderboard
+
+logger = logging.getLogger(__name__)
 
 DPI = 110
 PNG_METADATA = {"Software": None}
@@ -196,6 +199,9 @@ def comparison_grid(board: Leaderboard, path: Path) -> Path:
 
 
 CD_DIAGRAM = "cd_diagram.png"
+COMPARISON = "comparison.png"
+_OURS = ("bar_*.png", "box_*.png", CD_DIAGRAM, COMPARISON)
+"""The names of the figures a report writes (what an earlier report left is removed)."""
 
 
 @plain_text
@@ -230,5 +236,19 @@ def write_figures(board: Leaderboard, folder: Path, images: bool = True) -> list
         bar, box = figure_paths(folder, metric)
         paths += [bar_chart(board, metric, bar), box_plot(board, metric, box)]
     if images:
-        paths.append(comparison_grid(board, folder / "comparison.png"))
+        paths.append(comparison_grid(board, folder / COMPARISON))
+    _remove_stale_figures(folder, paths)
     return paths
+
+
+
+def _remove_stale_figures(folder: Path, written: list[Path]) -> None:
+    """Remove the figures an earlier report wrote into ``folder`` that this one did not
+    (a metric or the image views left out now); other files are never touched."""
+    stale = sorted({p for pattern in _OURS for p in folder.glob(pattern)
+                    if p.is_file() and not p.is_symlink()} - set(written))
+    for path in stale:
+        path.unlink()
+    if stale:
+        logger.info("removed %d figures of an earlier report: %s", len(stale),
+                    ", ".join(p.name for p in stale))
