@@ -338,16 +338,33 @@ def _correlation_sum(mask: np.ndarray, moments: np.ndarray) -> float:
     return total
 
 
-def _correlation_share(maps: tuple, f: np.ndarray, masks: np.ndarray, taps: np.ndarray) -> float:
+@kernel
+def _moment_planes(ya: np.ndarray, yb: np.ndarray, f: np.ndarray, first: np.ndarray,
+                   masks: np.ndarray, planes: np.ndarray) -> None:
+    """F, F^2 and per masked map k (Y_A, Y_B, Y_max = Y_A where ``first`` else Y_B; zero
+    outside mask k) k, k^2, kF, into ``planes`` (11 x H x W), in one pass."""
+    rows, cols = f.shape
+    for r in range(rows):
+        for c in range(cols):
+            fv = f[r, c]
+            planes[0, r, c], planes[1, r, c] = fv, fv * fv
+            for k in range(3):
+                y = ya[r, c] if k == 0 or (k == 2 and first[r, c]) else yb[r, c]
+                x = y if masks[k, r, c] else 0.0
+                planes[2 + 3 * k, r, c] = x
+                planes[3 + 3 * k, r, c] = x * x
+                planes[4 + 3 * k, r, c] = x * fv
+
+
+def _correlation_share(ya: np.ndarray, yb: np.ndarray, f: np.ndarray, first: np.ndarray,
+                       masks: np.ndarray, taps: np.ndarray) -> float:
     """Zhao's P_Y of one image: the local correlations of the masked maps Y_A, Y_B, Y_max
     (zero outside their masks) with Y_F (not masked), 11 x 11 Gaussian window,
     ``filter2 'same'`` (zero padding), E[xy] - E[x]E[y] moments; summed over pixels
     and divided by the number of mask_max pixels (NaN for none, 0/0 as the reference)."""
-    planes = [f, f * f]
-    for x, mask in zip(maps, masks):
-        x = np.where(mask, x, 0.0)
-        planes += [x, x * x, x * f]
-    moments = filter2_same(np.stack(planes), taps)
+    planes = np.empty((11, *f.shape))
+    _moment_planes(ya, yb, f, first, masks, planes)
+    moments = filter2_same(planes, taps)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.float64(_correlation_sum(masks, moments)) / np.count_nonzero(masks[2])
 
@@ -391,6 +408,5 @@ def zhao_phase_congruency(F: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.nda
                           np.where(first[i], pa.pc[i], pb.pc[i]) > FEATURE_THRESHOLD])
         for field in ("pc", "M", "m"):
             ya, yb, yf = (getattr(p, field)[i] for p in (pa, pb, pf))
-            maps = (ya, yb, np.where(first[i], ya, yb))
-            result[i] *= _correlation_share(maps, yf, masks, taps)
+            result[i] *= _correlation_share(ya, yb, yf, first[i], masks, taps)
     return result
