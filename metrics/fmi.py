@@ -191,6 +191,24 @@ def _window_pmfs(windows: np.ndarray, count: int, pmf: np.ndarray, logs: np.ndar
 
 
 @inline_kernel
+def _marginal(p: np.ndarray, log_p: np.ndarray, cdf: np.ndarray
+              ) -> tuple[float, float, float, float, float]:
+    """A window pmf's entropy, sum, CDF (into ``cdf``) and the CDF's sum, and its first
+    two moments over the positions 1..9."""
+    h, total, sum_cdf, e, e2, cumulative = 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
+    for k in range(_CELLS):
+        h -= p[k] * log_p[k]
+        cumulative = p[k] if k == 0 else p[k] + cumulative
+        cdf[k] = cumulative
+        total += p[k]
+        sum_cdf += cumulative
+        i = k + 1.0
+        e += i * p[k]
+        e2 += i * i * p[k]
+    return h, total, sum_cdf, e, e2
+
+
+@inline_kernel
 def _bound_sum(cf: np.ndarray, cx: np.ndarray, upper: bool, rows: np.ndarray) -> float:
     """sum over i, j of min(P_F(i), P_X(j)) (upper Frechet bound) or of
     max(P_F(i) + P_X(j) - 1, 0) (lower bound): one running sum per i, so that the
@@ -282,18 +300,8 @@ def _staircase_terms(pmf: np.ndarray, logs: np.ndarray, equal: np.ndarray, count
     x_bounds, x_mass, x_log = np.empty(_CELLS + 1), np.empty(_CELLS), np.empty(_CELLS)
     for m in range(count):
         pf, lf = pmf[m, 0], logs[m, 0]
-        hf, sum_f, sum_cf, ef, e2f, syy = 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
-        cumulative = 0.0
-        for k in range(_CELLS):
-            hf -= pf[k] * lf[k]
-            cumulative = pf[k] if k == 0 else pf[k] + cumulative
-            cf[k] = cumulative
-            sum_f += pf[k]
-            sum_cf += cumulative
-            i = k + 1.0
-            ef += i * pf[k]
-            e2f += i * i * pf[k]
-        mean_f = sum_f / _CELLS
+        hf, sum_f, sum_cf, ef, e2f = _marginal(pf, lf, cf)
+        mean_f, syy = sum_f / _CELLS, 0.0
         for k in range(_CELLS):
             df = pf[k] - mean_f
             syy += df * df
@@ -305,17 +313,7 @@ def _staircase_terms(pmf: np.ndarray, logs: np.ndarray, equal: np.ndarray, count
             if equal[m, t]:
                 continue
             px, lx = pmf[m, 1 + t], logs[m, 1 + t]
-            hx, sum_x, sum_cx, ex, e2x = 0.0, 0.0, 0.0, 0.0, 0.0
-            cumulative = 0.0
-            for k in range(_CELLS):
-                hx -= px[k] * lx[k]
-                cumulative = px[k] if k == 0 else px[k] + cumulative
-                cx[k] = cumulative
-                sum_x += px[k]
-                sum_cx += cumulative
-                i = k + 1.0
-                ex += i * px[k]
-                e2x += i * i * px[k]
+            hx, sum_x, sum_cx, ex, e2x = _marginal(px, lx, cx)
             mean_x = sum_x / _CELLS
             sxy, sxx = 0.0, 0.0
             for k in range(_CELLS):
