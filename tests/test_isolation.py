@@ -116,12 +116,19 @@ def _alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
+def _default_sigint() -> None:
+    """Ctrl-C as a terminal delivers it: a test session started in the background (``cmd
+    &`` in a script, as CI runners may) ignores SIGINT, and a child inherits that, so
+    Python would never raise KeyboardInterrupt in the run (as with ``nohup``, on purpose)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start_fusing(out: Path) -> tuple[subprocess.Popen, set[int]]:
     """A ``--jobs 2`` run whose two workers are fusing (slowly), and their process ids."""
     process = subprocess.Popen(_command(Path("phantom"), out, ["sleeps", "sleeps_too"],
                                         "--jobs", "2"),
                                env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+                               text=True, preexec_fn=_default_sigint)
     deadline = time.monotonic() + 60
     workers: set[int] = set()
     while time.monotonic() < deadline and len(workers) < 2 and process.poll() is None:
