@@ -247,12 +247,19 @@ def _filtered_spectra(spectrum: np.ndarray, filters: np.ndarray, o: int, out: np
 
 def _inverse_fft2(spectra: np.ndarray) -> np.ndarray:
     """``ifft2`` over the last two axes by torch's FFT: on x86 builds that is MKL, about
-    1.3x scipy's pocketfft on these 256 x 256 complex stacks (one thread; the responses
-    are 60 % of phase congruency's time). Imported here, so that importing the metrics
-    does not import torch."""
+    1.5x scipy's pocketfft on these 256 x 256 complex stacks (the responses are 60 % of
+    phase congruency's time). On one thread, as every metric runs: torch would otherwise
+    split the stack over all cores (slower on a busy machine, and not the one-core speed
+    the benchmark compares). Imported here, so that importing the metrics does not import
+    torch."""
     import torch
 
-    return torch.fft.ifft2(torch.from_numpy(spectra)).numpy()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return torch.fft.ifft2(torch.from_numpy(spectra)).numpy()
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _image_phase_congruency(image: np.ndarray, bank: _Bank, pc: np.ndarray, M: np.ndarray,

@@ -146,3 +146,21 @@ def test_cli_run_scores_the_profile(profile, tmp_path):
     mine = {key.split(".")[1] for key in PLAIN if key.startswith(profile)}
     assert mine <= scored
     assert all(np.isfinite(float(row[5])) for row in rows if row[4] in mine)
+
+
+def test_phase_congruency_leaves_torch_threads_as_found() -> None:
+    """Q_P's FFTs run on one torch thread and give the caller's thread count back."""
+    import torch
+
+    from mmif_bench.metrics.phase_congruency import zhao_phase_congruency
+
+    rng = np.random.default_rng(3)
+    a, b = rng.integers(0, 256, (2, 1, 48, 48)).astype(np.float64)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        value = zhao_phase_congruency(np.round((a + b) / 2), a, b)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    assert np.isfinite(value).all()

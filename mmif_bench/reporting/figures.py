@@ -241,7 +241,6 @@ def write_figures(board: Leaderboard, folder: Path, images: bool = True) -> list
     return paths
 
 
-
 def _remove_stale_figures(folder: Path, written: list[Path]) -> None:
     """Remove the figures an earlier report wrote into ``folder`` that this one did not
     (a metric or the image views left out now); other files are never touched."""
